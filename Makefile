@@ -1,0 +1,32 @@
+# attn_research: set-up, tests, the main training job and benchmarks.
+# Works on a fresh machine with only Python 3.11 and pip (uv is installed into the venv to speed things up).
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+WORKDIR ?= workdirs/default
+CONFIG ?= configs/synthetic.py:reverse
+
+.PHONY: install test test-all train bench readme clean
+
+install:
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip uv
+	$(VENV)/bin/uv pip install --python $(PY) -e ".[dev]" || $(PY) -m pip install -e ".[dev]"
+
+test:
+	$(PY) -m pytest -n 2 -m "not slow" tests
+
+test-all:
+	$(PY) -m pytest -n 2 tests
+
+train:
+	$(PY) -m attn_research.main --config=$(CONFIG) --workdir=$(WORKDIR)
+
+bench:
+	$(PY) -m benchmarks.run
+
+readme:
+	$(PY) -m attn_research.readme
+
+clean:
+	rm -rf $(VENV) workdirs .pytest_cache
