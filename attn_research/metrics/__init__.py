@@ -1,0 +1,6 @@
+"""Evaluation metrics: BLEU, token and sequence accuracy, perplexity, BLEU per source-length bucket."""
+from attn_research.metrics.accuracy import perplexity, sequence_accuracy, token_accuracy
+from attn_research.metrics.bleu import corpus_bleu
+from attn_research.metrics.buckets import bleu_by_length
+
+__all__ = ["corpus_bleu", "token_accuracy", "sequence_accuracy", "perplexity", "bleu_by_length"]

@@ -1,0 +1,89 @@
+"""Multi-head scaled dot-product attention (Vaswani et al. 2017, sec. 3.2.2)."""
+from __future__ import annotations
+
+from typing import Any
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+
+from attn_research.attention import normalizers
+from attn_research.attention.types import AttentionOutput, default_mask, initial_position_state, query_positions
+
+Array = jax.Array
+F32 = jnp.float32
+
+
+class MultiHeadAttention(nn.Module):
+    """MultiHead(Q, K, V) = Concat(head_1..head_h) W^O, head_i = softmax(Q W_i^Q (K W_i^K)^T / sqrt(d_k)) V W_i^V.
+
+    heads: h. qk_dim: h * d_k (total query/key projection size). v_dim: h * d_v. out_dim: size of W^O's
+    output (None: the query's dim). causal: a query at target position t may only see keys at
+    positions <= t (decoder self-attention; positions come from `state`, so incremental decoding over a
+    key cache works). dropout_rate: on the attention weights (needs the 'dropout' rng when not
+    deterministic). return_weights: when False the context comes from jax.nn.dot_product_attention
+    (fused kernels where the backend has them) and weights is None.
+
+    __call__(query [batch, query_len, query_dim], keys [batch, key_len, key_dim], values
+             [batch, key_len, value_dim], mask [batch, key_len] bool or None, state or None)
+      -> AttentionOutput(context [batch, query_len, out_dim], weights [batch, heads, query_len, key_len]
+                         float32 or None, state {"position": [batch] int32}).
+    Rows with no allowed key give a zero context. Raises ValueError if qk_dim or v_dim is not
+    divisible by heads.
+    """
+
+    heads: int = 8
+    qk_dim: int = 512
+    v_dim: int = 512
+    out_dim: int | None = None
+    causal: bool = False
+    dropout_rate: float = 0.0
+    deterministic: bool = True
+    return_weights: bool = True
+    dtype: Any = F32
+
+    def init_state(self, batch_size: int, key_len: int) -> dict[str, Array]:
+        """{"position": [batch] int32 zeros}: the target position of the next query."""
+        del key_len
+        return initial_position_state(batch_size)
+
+    @nn.compact
+    def __call__(self, query: Array, keys: Array, values: Array, mask: Array | None = None,
+                 state: Any = None) -> AttentionOutput:
+        if self.qk_dim % self.heads or self.v_dim % self.heads:
+            raise ValueError(f"qk_dim ({self.qk_dim}) and v_dim ({self.v_dim}) must be divisible by heads "
+                             f"({self.heads})")
+        batch, query_len, query_dim = query.shape
+        key_len = keys.shape[1]
+        d_k, d_v = self.qk_dim // self.heads, self.v_dim // self.heads
+
+        def project(x: Array, size: int, name: str) -> Array:
+            dense = nn.DenseGeneral((self.heads, size), dtype=self.dtype, name=name)
+            return dense(x)  # [batch, length, heads, size]
+
+        q = project(query, d_k, "query")
+        k = project(keys, d_k, "key")
+        v = project(values, d_v, "value")
+
+        positions = query_positions(state, batch, query_len)
+        allowed = jnp.broadcast_to(default_mask(mask, batch, key_len)[:, None, :], (batch, query_len, key_len))
+        if self.causal:
+            allowed = allowed & (jnp.arange(key_len)[None, None, :] <= positions[:, :, None])
+        has_key = jnp.any(allowed, axis=-1)  # [batch, query_len]
+
+        use_dropout = self.dropout_rate > 0.0 and not self.deterministic
+        if self.return_weights or use_dropout:
+            logits = jnp.einsum("bqhd,bkhd->bhqk", q.astype(F32), k.astype(F32)) / jnp.sqrt(jnp.asarray(d_k, F32))
+            weights = normalizers.softmax(logits, jnp.broadcast_to(allowed[:, None], logits.shape))
+            attended = weights
+            if use_dropout:
+                attended = nn.Dropout(self.dropout_rate)(weights, deterministic=False)
+            heads_out = jnp.einsum("bhqk,bkhd->bqhd", attended.astype(v.dtype), v)
+        else:
+            weights = None
+            heads_out = jax.nn.dot_product_attention(q, k, v, mask=allowed[:, None, :, :])
+            heads_out = jnp.where(has_key[:, :, None, None], heads_out, 0.0)
+        out_dim = self.out_dim or query_dim
+        context = nn.DenseGeneral(out_dim, axis=(-2, -1), dtype=self.dtype, name="out")(heads_out)
+        context = jnp.where(has_key[:, :, None], context, 0.0)
+        return AttentionOutput(context, weights, {"position": positions[:, -1] + 1})
