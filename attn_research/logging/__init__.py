@@ -1,0 +1,6 @@
+"""Run logging: metrics to JSON lines and W&B, alignment heatmaps, a progress bar."""
+from attn_research.logging.attention_plots import plot_attention
+from attn_research.logging.progress import ProgressBar, progress_bar
+from attn_research.logging.writer import MetricWriter
+
+__all__ = ["MetricWriter", "plot_attention", "progress_bar", "ProgressBar"]

@@ -1,0 +1,58 @@
+"""The base experiment config that every file in configs/ starts from.
+
+Top-level keys: experiment, name, seed, results_dir, data, model, train, eval, wandb.
+Config files in configs/ override what their paper's setup section says.
+"""
+from __future__ import annotations
+
+import ml_collections
+
+
+def attention_config(score: str = "additive", window: str = "global", normalizer: str = "softmax",
+                     dim: int = 512, **extra) -> ml_collections.ConfigDict:
+    """config.model.attention: the keys build_attention reads (attn_research/attention/registry.py)."""
+    config = ml_collections.ConfigDict({
+        "family": "factored", "score": score, "window": window, "normalizer": normalizer, "dim": dim,
+        "half_width": 10, "max_len": 100, "temperature": 1.0, "normalize": False, "scale": 10.0,
+        "heads": 1, "qk_dim": dim, "v_dim": dim, "causal": False, "dropout_rate": 0.0,
+    })
+    config.update(extra)
+    return config
+
+
+def base_config() -> ml_collections.ConfigDict:
+    config = ml_collections.ConfigDict()
+    config.experiment = "default"
+    config.name = "default"
+    config.run_name = ""  # results/<experiment>/<run_name or name>.json
+    config.seed = 0
+    config.results_dir = "results"
+
+    config.data = ml_collections.ConfigDict({
+        "name": "synthetic", "split": "simple", "source_lang": "de", "target_lang": "en",
+        "tokenizer": "moses", "min_freq": 2, "vocab_size": 8000, "max_len": 0,
+        "task": "reverse", "train_min_len": 3, "train_max_len": 12, "test_min_len": 3, "test_max_len": 12,
+        "num_train": 10000, "num_validation": 500, "num_test": 1000, "synthetic_vocab_size": 20,
+        "manual_dir": None, "tfds_dir": None,
+    })
+
+    config.model = ml_collections.ConfigDict({
+        "embed_dim": 256, "cell": "gru", "encoder_layers": 1, "encoder_hidden": 512, "bidirectional": True,
+        "decoder": "bahdanau", "decoder_layers": 1, "decoder_hidden": 512, "bridge": "bahdanau",
+        "input_feeding": True, "maxout": False, "dropout": 0.5, "teacher_forcing_ratio": 1.0,
+        "attention": attention_config(),
+    })
+
+    config.train = ml_collections.ConfigDict({
+        "batch_size": 128, "num_epochs": 10, "num_steps": 0, "optimizer": "adam", "learning_rate": 1e-3,
+        "schedule": "constant", "warmup_steps": 0, "halving_start_epoch": 5, "clip_norm": 1.0,
+        "weight_decay": 0.0, "label_smoothing": 0.0, "log_every_steps": 50, "eval_every_steps": 0,
+        "checkpoint_every_steps": 0, "keep_checkpoints": 2, "best_metric": "loss", "best_mode": "min",
+    })
+
+    config.eval = ml_collections.ConfigDict({"batch_size": 128, "max_decode_len": 64, "num_heatmaps": 4})
+
+    config.wandb = ml_collections.ConfigDict({
+        "mode": "offline", "project": "attn_research", "group": "", "tags": (), "name": "", "dir": None,
+    })
+    return config

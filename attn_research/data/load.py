@@ -1,0 +1,58 @@
+"""`load_dataset`: the data entry point used by the trainer."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from pathlib import Path
+
+from attn_research.data import loaders, tfds_io
+from attn_research.data.choices import check_choice
+from attn_research.data.dataset import TranslationData, filter_by_length
+
+DATASETS = tuple(loaders.LOADERS)
+DATA_DIR_ENV = "ATTN_RESEARCH_DATA_DIR"
+
+
+def resolve_manual_dir(data_config, name: str) -> Path | None:
+  """`data_config.manual_dir`, else `$ATTN_RESEARCH_DATA_DIR/<name>` if that variable is set,
+  else None (download)."""
+  manual_dir = data_config.get("manual_dir")
+  if manual_dir:
+    return Path(manual_dir).expanduser()
+  root = os.environ.get(DATA_DIR_ENV)
+  return Path(root).expanduser() / name if root else None
+
+
+def load_dataset(data_config) -> TranslationData:
+  """Loads the data set described by `data_config` (an ml_collections.ConfigDict or a dict).
+
+  Keys (see `config.default_data_config` for all defaults):
+    name: 'scan' | 'multi30k' | 'synthetic'.
+    scan: split ('simple' | 'length' | 'addprim_jump' | 'addprim_turn_left').
+    multi30k: source_lang, target_lang ('en' | 'de' | 'fr' | 'cs'), tokenizer ('moses' |
+      'sentencepiece'), min_freq (moses, 2), vocab_size (sentencepiece, 8000), lowercase (True).
+    synthetic: task ('copy' | 'reverse' | 'sort'), vocab_size, train_min_len, train_max_len,
+      test_min_len, test_max_len, num_train, num_validation, num_test, seed.
+    common: manual_dir, tfds_dir, cache_dir, max_len (drop *training* pairs whose source or
+      target has more than max_len tokens; 0 keeps all).
+  Returns TranslationData with splits 'train', 'validation', 'test'. SCAN has no upstream
+  validation split: min(1000, 5%) unique training lines are held out as validation.
+  Raises ValueError (listing the valid choices, suggesting the closest) for an unknown name,
+  split, language, task or tokenizer; FileNotFoundError for a missing manual_dir; ValueError
+  naming the file for malformed input files.
+  """
+  name = check_choice(data_config.get("name"), DATASETS, "dataset name")
+  tfds_dir = Path(data_config.get("tfds_dir") or tfds_io.DEFAULT_TFDS_DIR).expanduser()
+  cache_dir = Path(data_config.get("cache_dir") or tfds_dir / "vocab").expanduser()
+  start = time.perf_counter()
+  data = loaders.LOADERS[name](data_config, manual_dir=resolve_manual_dir(data_config, name),
+                               tfds_dir=tfds_dir, cache_dir=cache_dir)
+  data.splits["train"] = filter_by_length(data.splits["train"],
+                                          int(data_config.get("max_len", 0) or 0))
+  logging.info("Loaded %s in %.1f s: %s; vocab %d -> %d.", data.name,
+               time.perf_counter() - start,
+               ", ".join(f"{k} {len(v)}" for k, v in data.splits.items()),
+               data.source_vocab.size, data.target_vocab.size)
+  return data

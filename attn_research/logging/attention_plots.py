@@ -1,0 +1,56 @@
+"""Alignment heatmaps as in Bahdanau et al. (2015), Fig. 3: source words across, target words down."""
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+CELL_INCHES = 0.35    # side of one weight's cell
+MARGIN_INCHES = 1.5   # room for the token labels and title, added to both width and height
+DPI = 100
+
+
+def figure_size(source_len: int, target_len: int) -> tuple[float, float]:
+    """(width, height) in inches of the plot of a [target_len, source_len] weight matrix."""
+    return MARGIN_INCHES + CELL_INCHES * source_len, MARGIN_INCHES + CELL_INCHES * target_len
+
+
+def plot_attention(weights, source_tokens: Sequence[str], target_tokens: Sequence[str],
+                   path: str | os.PathLike, title: str | None = None) -> str:
+    """Draws alignment weights as a grayscale heatmap (white = 1, black = 0) and saves it as a PNG.
+
+    weights: [target_len, source_len] alignment weights in [0, 1] (NumPy or JAX), at least as large
+    as the token lists; the extra rows / columns (padding) are trimmed to
+    [len(target_tokens), len(source_tokens)]. Source tokens label the x axis (on top), target
+    tokens the y axis. The image is figure_size(...) inches at DPI dots per inch.
+    Creates the parent folder of `path` if needed; returns `path` as a str.
+    Raises ValueError if weights is not 2-D, a token list is empty, or weights is smaller than
+    the token lists.
+    """
+    weights = np.asarray(weights, dtype=np.float32)
+    target_len, source_len = len(target_tokens), len(source_tokens)
+    if weights.ndim != 2:
+        raise ValueError(f"weights must be [target_len, source_len], got shape {weights.shape}")
+    if target_len == 0 or source_len == 0:
+        raise ValueError("source_tokens and target_tokens must not be empty")
+    if weights.shape[0] < target_len or weights.shape[1] < source_len:
+        raise ValueError(f"weights {weights.shape} smaller than the {target_len} target x "
+                         f"{source_len} source tokens")
+    weights = weights[:target_len, :source_len]
+
+    fig = Figure(figsize=figure_size(source_len, target_len), dpi=DPI, layout="constrained")
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+    ax.imshow(weights, cmap="gray", vmin=0.0, vmax=1.0, aspect="auto", interpolation="nearest")
+    ax.xaxis.tick_top()
+    ax.set_xticks(range(source_len), [str(t) for t in source_tokens], rotation=90, fontsize=9)
+    ax.set_yticks(range(target_len), [str(t) for t in target_tokens], fontsize=9)
+    if title:
+        ax.set_title(title, fontsize=10)
+    path = os.fspath(path)
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    fig.savefig(path, format="png", dpi=DPI)
+    return path

@@ -1,0 +1,55 @@
+"""A training progress bar: a thin tqdm wrapper showing steps, steps/s, ETA and a few metrics."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import tqdm
+
+
+def _short(value: Any) -> str:
+    try:
+        return f"{np.asarray(value).item():.4g}"
+    except (TypeError, ValueError):
+        return str(value)
+
+
+class ProgressBar:
+    """Wraps tqdm.tqdm; see progress_bar()."""
+
+    def __init__(self, total_steps: int, initial_step: int = 0, desc: str | None = None,
+                 disable: bool | None = None):
+        if total_steps < 0 or not 0 <= initial_step <= total_steps:
+            raise ValueError(f"need 0 <= initial_step ({initial_step}) <= total_steps ({total_steps})")
+        self._bar = tqdm.tqdm(total=total_steps, initial=initial_step, desc=desc, unit="step",
+                              disable=disable, dynamic_ncols=True, mininterval=1.0, smoothing=0.1)
+
+    @property
+    def disabled(self) -> bool:
+        return bool(self._bar.disable)
+
+    def update(self, n: int = 1, **postfix: Any) -> None:
+        """Advances by n steps; postfix (name=value, e.g. loss=0.31) is shown after the bar."""
+        if postfix and not self.disabled:
+            self._bar.set_postfix({k: _short(v) for k, v in postfix.items()}, refresh=False)
+        self._bar.update(n)
+
+    def close(self) -> None:
+        self._bar.close()
+
+    def __enter__(self) -> ProgressBar:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+
+def progress_bar(total_steps: int, initial_step: int = 0, desc: str | None = None,
+                 disable: bool | None = None) -> ProgressBar:
+    """A bar over training steps [initial_step, total_steps], with steps/s and ETA from the steps run
+    in this process (a resumed run does not count restored steps as fast ones).
+
+    disable: None (default) hides it when stderr is not a TTY (batch jobs, CI); True / False force it.
+    Raises ValueError unless 0 <= initial_step <= total_steps.
+    """
+    return ProgressBar(total_steps, initial_step, desc, disable)

@@ -1,0 +1,74 @@
+"""Evaluation of a split: teacher-forced loss/perplexity/token accuracy, greedy exact match and BLEU."""
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+import jax
+import numpy as np
+
+from attn_research.data import make_batches
+from attn_research.decoding.greedy import greedy_decode
+from attn_research.metrics import corpus_bleu
+from attn_research.training.mesh import shard_batch
+from attn_research.training.steps import eval_step, model_inputs
+
+
+class SplitResult(NamedTuple):
+    metrics: dict[str, float]      # loss, ppl, token_accuracy, seq_accuracy, bleu
+    hypotheses: list[str]          # detokenized greedy outputs, in split order
+    hypothesis_ids: list[list[int]]  # greedy output ids up to (not including) eos
+    alignments: list[np.ndarray]   # [hyp_len + 1, src_len] greedy alignment weights (eos step included)
+
+
+def strip_after_eos(ids, eos_id: int) -> list[int]:
+    """The ids before the first eos (all of them if there is none)."""
+    ids = [int(i) for i in ids]
+    return ids[: ids.index(eos_id)] if eos_id in ids else ids
+
+
+class Evaluator:
+    """Evaluates splits with a fixed model; compiles the greedy decoder once per evaluator.
+
+    batch_size: rows per evaluation batch (divisible by the mesh size); max_decode_len: greedy steps.
+    """
+
+    def __init__(self, model, data, mesh, *, batch_size: int, max_decode_len: int):
+        self.model, self.data, self.mesh = model, data, mesh
+        self.batch_size, self.max_decode_len = batch_size, max_decode_len
+        vocab = data.target_vocab
+        self._decode = jax.jit(lambda params, source, mask: greedy_decode(
+            model, params, source, mask, max_len=max_decode_len, bos_id=vocab.bos_id, eos_id=vocab.eos_id))
+
+    def evaluate(self, state, split_name: str, keep_alignments: int = 0) -> SplitResult:
+        """Metrics over the whole split; alignments kept for the first `keep_alignments` examples."""
+        split = self.data.splits[split_name]
+        vocab = self.data.target_vocab
+        n = len(split.target_ids)
+        hyp_ids: list[list[int]] = [[] for _ in range(n)]
+        alignments: list[np.ndarray] = []
+        sums = {"nll_sum": 0.0, "tokens": 0.0, "correct_tokens": 0.0}
+        for batch in make_batches(split, self.batch_size, seed=0, epoch=0, shuffle=False):
+            sharded = shard_batch(model_inputs(batch), self.mesh)
+            for key, value in jax.device_get(eval_step(state, sharded)).items():
+                sums[key] += float(value)
+            tokens, weights = jax.device_get(self._decode(state.params, sharded["source"], sharded["source_mask"]))
+            for row, index in enumerate(batch["index"]):
+                if index < 0:
+                    continue
+                hyp_ids[index] = strip_after_eos(tokens[row], vocab.eos_id)
+                if index < keep_alignments:
+                    src_len = int(batch["source_mask"][row].sum())
+                    alignments.append((index, np.asarray(weights[row, : len(hyp_ids[index]) + 1, :src_len])))
+        hypotheses = [vocab.detokenize(vocab.decode(ids)) for ids in hyp_ids]
+        exact = sum(list(h) == [int(t) for t in ref] for h, ref in zip(hyp_ids, split.target_ids))
+        loss = sums["nll_sum"] / max(sums["tokens"], 1.0)
+        metrics = {
+            "loss": loss,
+            "ppl": math.exp(min(loss, 50.0)),
+            "token_accuracy": sums["correct_tokens"] / max(sums["tokens"], 1.0),
+            "seq_accuracy": exact / max(n, 1),
+            "bleu": corpus_bleu(hypotheses, list(split.references)),
+        }
+        ordered = [a for _, a in sorted(alignments, key=lambda pair: pair[0])]
+        return SplitResult(metrics, hypotheses, hyp_ids, ordered)

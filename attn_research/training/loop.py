@@ -1,0 +1,175 @@
+"""The training loop: data, model, optimizer, checkpoints, evaluation, logging, results JSON.
+
+train_and_evaluate(config, workdir) turns a config into a trained, logged, checkpointed model. Rerunning
+the same command after a crash or kill resumes from the latest checkpoint: the batch order is a function
+of (seed, epoch) and every step's randomness of (seed, step), so a resumed run ends with the same metrics
+as an uninterrupted one.
+"""
+from __future__ import annotations
+
+import json
+import os
+import time
+from typing import Callable
+
+import jax
+import ml_collections
+import numpy as np
+from absl import logging
+
+from attn_research import provenance
+from attn_research.data import load_dataset, make_batches
+from attn_research.logging import MetricWriter, plot_attention, progress_bar
+from attn_research.models import Seq2Seq
+from attn_research.training.checkpoint import Checkpoints
+from attn_research.training.evaluation import Evaluator
+from attn_research.training.mesh import make_mesh, replicate, shard_batch
+from attn_research.training.optimizer import make_optimizer
+from attn_research.training.state import count_params, create_train_state
+from attn_research.training.steps import model_inputs, train_step
+
+
+def _num_steps(config: ml_collections.ConfigDict, steps_per_epoch: int) -> int:
+    if config.train.get("num_steps"):
+        return int(config.train.num_steps)
+    return int(config.train.num_epochs * steps_per_epoch)
+
+
+class _WallClock:
+    """Training wall time summed over resumed runs (kept in <workdir>/wall_time.json)."""
+
+    def __init__(self, workdir: str):
+        self.path = os.path.join(workdir, "wall_time.json")
+        self.previous = 0.0
+        if os.path.exists(self.path):
+            with open(self.path) as f:
+                self.previous = float(json.load(f)["wall_time_s"])
+        self.start = time.time()
+
+    def total(self) -> float:
+        return self.previous + time.time() - self.start
+
+    def save(self) -> None:
+        with open(self.path, "w") as f:
+            json.dump({"wall_time_s": self.total()}, f)
+
+
+def _write_heatmaps(writer: MetricWriter, workdir: str, step: int, data, result, num: int) -> None:
+    split = data.splits["validation"]
+    paths = {}
+    for i, weights in enumerate(result.alignments[:num]):
+        target_tokens = data.target_vocab.decode(result.hypothesis_ids[i]) + ["</s>"]
+        path = os.path.join(workdir, "attention", f"step_{step:07d}_example_{i}.png")
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        plot_attention(weights, list(split.source_tokens[i]), target_tokens, path,
+                       title=f"validation example {i}, step {step}")
+        paths[f"attention/example_{i}"] = path
+    writer.write_images(step, paths)
+
+
+def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
+                       step_callback: Callable[[int], None] | None = None) -> dict:
+    """Trains config.model on config.data, evaluates, and writes results/<experiment>/<run>.json.
+
+    workdir receives metrics.jsonl, checkpoints/, best/, attention/*.png and the W&B offline run.
+    step_callback(step) is called after every optimizer step (tests use it to simulate a crash).
+    Returns the results dictionary written to the JSON file.
+    """
+    os.makedirs(workdir, exist_ok=True)
+    clock = _WallClock(workdir)
+    data = load_dataset(config.data)
+    mesh = make_mesh()
+    model = Seq2Seq(config=ml_collections.FrozenConfigDict(config.model),
+                    source_vocab_size=data.source_vocab.size, target_vocab_size=data.target_vocab.size)
+    train_split = data.splits["train"]
+    batch_size = config.train.batch_size
+    first_batches = make_batches(train_split, batch_size, seed=config.seed, epoch=0, shuffle=True)
+    steps_per_epoch = len(first_batches)
+    num_steps = _num_steps(config, steps_per_epoch)
+    train_config = ml_collections.ConfigDict(config.train)
+    with train_config.unlocked():
+        train_config.num_steps = num_steps
+    tx = make_optimizer(train_config, steps_per_epoch)
+    state = create_train_state(model, tx, first_batches[0], config.seed)
+    logging.info("model has %d parameters; %d steps of batch %d (%d per epoch)", count_params(state.params),
+                 num_steps, batch_size, steps_per_epoch)
+
+    checkpoints = Checkpoints(workdir, keep=config.train.get("keep_checkpoints", 2),
+                              best_metric=config.train.get("best_metric", "loss"),
+                              best_mode=config.train.get("best_mode", "min"))
+    if checkpoints.latest_step() is not None:
+        state = checkpoints.restore_latest(state)
+        logging.info("resumed from the checkpoint of step %d", int(state.step))
+    state = replicate(state, mesh)
+    start_step = int(state.step)
+
+    writer = MetricWriter(workdir, config, config.wandb)
+    evaluator = Evaluator(model, data, mesh, batch_size=config.eval.get("batch_size", batch_size),
+                          max_decode_len=config.eval.max_decode_len)
+    eval_every = config.train.get("eval_every_steps") or steps_per_epoch
+    log_every = config.train.get("log_every_steps", 50)
+    checkpoint_every = config.train.get("checkpoint_every_steps") or eval_every
+    num_heatmaps = config.eval.get("num_heatmaps", 4)
+
+    batches, batches_epoch = first_batches, 0
+    sums: dict[str, float] = {}
+    bar = progress_bar(num_steps, start_step)
+    for step in range(start_step, num_steps):
+        epoch, index = divmod(step, steps_per_epoch)
+        if epoch != batches_epoch:
+            batches = make_batches(train_split, batch_size, seed=config.seed, epoch=epoch, shuffle=True)
+            batches_epoch = epoch
+        state, metrics = train_step(state, shard_batch(model_inputs(batches[index]), mesh),
+                                    label_smoothing=float(config.train.get("label_smoothing", 0.0)))
+        done = step + 1
+        for key, value in metrics.items():
+            sums[key] = sums.get(key, 0.0) + value  # device scalars: no sync per step
+        if done % log_every == 0 or done == num_steps:
+            host = {k: float(v) for k, v in jax.device_get(sums).items()}
+            count = log_every if done % log_every == 0 else done % log_every
+            train_metrics = {"train/loss": host["loss"] / count, "train/ppl": float(np.exp(min(host["nll_sum"] / host["tokens"], 50.0))),
+                             "train/grad_norm": host["grad_norm"] / count, "train/epoch": done / steps_per_epoch,
+                             "train/steps_per_s": bar.rate()}
+            writer.write_scalars(done, train_metrics)
+            bar.update(done, loss=f"{train_metrics['train/loss']:.3f}")
+            sums = {}
+        if done % eval_every == 0 or done == num_steps:
+            result = evaluator.evaluate(state, "validation", keep_alignments=num_heatmaps)
+            writer.write_scalars(done, {f"validation/{k}": v for k, v in result.metrics.items()})
+            _write_heatmaps(writer, workdir, done, data, result, num_heatmaps)
+            checkpoints.save_if_best(done, state, result.metrics)
+        if done % checkpoint_every == 0 or done == num_steps:
+            checkpoints.save_latest(done, state)
+            clock.save()
+        if step_callback is not None:
+            step_callback(done)
+    bar.close()
+    checkpoints.wait()
+
+    best = checkpoints.restore_best(jax.device_get(state))
+    final_state = replicate(best, mesh) if best is not None else state
+    final = {split: evaluator.evaluate(final_state, split).metrics for split in ("validation", "test")}
+    writer.write_summary({f"final/{split}/{k}": v for split, m in final.items() for k, v in m.items()})
+    clock.save()
+    results = {
+        "experiment": config.experiment,
+        "config_name": config.name,
+        "config": config.to_dict(),
+        "metrics": final,
+        "best_step": int(final_state.step),
+        "num_params": count_params(state.params),
+        "seed": config.seed,
+        "git_commit": provenance.git_commit(),
+        "wall_time_s": round(clock.total(), 1),
+        "machine": provenance.machine(),
+    }
+    results_dir = os.path.join(config.get("results_dir", "results"), config.experiment)
+    os.makedirs(results_dir, exist_ok=True)
+    run_name = config.get("run_name") or config.name
+    with open(os.path.join(results_dir, f"{run_name}.json"), "w") as f:
+        json.dump(results, f, indent=2, sort_keys=True, default=str)
+    with open(os.path.join(workdir, "results.json"), "w") as f:
+        json.dump(results, f, indent=2, sort_keys=True, default=str)
+    writer.close()
+    checkpoints.close()
+    return results
