@@ -1,0 +1,51 @@
+"""SCAN (Lake & Baroni 2018): the splits of experiments 1-3 with each split's top-performing model.
+
+    python -m attn_research.main --config=configs/scan.py:simple --workdir=workdirs/scan_simple
+    python -m attn_research.main --config=configs/scan.py:simple,gru_attention --workdir=...
+
+arg = "<split>[,<model>]". split: simple | length | addprim_jump | addprim_turn_left.
+model: "top" (default: the paper's top-performing architecture for that split, sec. 3-5) or one of
+gru_attention | lstm_attention | gru | lstm with the overall-best size (2 layers x 200 units, dropout 0.5).
+The paper trains 100k steps of batch 1 with Adam 1e-3, teacher forcing 0.5 and gradient clipping at 5;
+we train on batches of 64 for the same number of samples / 10 (the loss has converged by then on CPU).
+"""
+from attn_research.config_defaults import attention_config, base_config
+
+SPLITS = ("simple", "length", "addprim_jump", "addprim_turn_left")
+# cell, layers, hidden, dropout, attention, as reported for each split's top-performing model.
+TOP_MODELS = {
+    "simple": ("lstm", 2, 200, 0.0, False),
+    "length": ("gru", 1, 50, 0.5, True),
+    "addprim_jump": ("lstm", 1, 100, 0.1, True),
+    "addprim_turn_left": ("gru", 1, 100, 0.1, True),
+}
+MODELS = ("top", "gru_attention", "lstm_attention", "gru", "lstm")
+
+
+def get_config(arg: str = "simple"):
+    split, _, model = arg.partition(",")
+    model = model or "top"
+    if split not in SPLITS:
+        raise ValueError(f"unknown SCAN split {split!r}; valid: {', '.join(SPLITS)}")
+    if model not in MODELS:
+        raise ValueError(f"unknown SCAN model {model!r}; valid: {', '.join(MODELS)}")
+    if model == "top":
+        cell, layers, hidden, dropout, attention = TOP_MODELS[split]
+    else:
+        cell, layers, hidden, dropout, attention = model.split("_")[0], 2, 200, 0.5, model.endswith("attention")
+
+    config = base_config()
+    config.experiment = "scan"
+    config.name = f"{split}_{model}"
+    config.data.update(dict(name="scan", split=split))
+    config.model.update(dict(
+        embed_dim=hidden, cell=cell, encoder_layers=layers, decoder_layers=layers, encoder_hidden=hidden,
+        decoder_hidden=hidden, bidirectional=False, dropout=dropout, teacher_forcing_ratio=0.5, bridge="last",
+        decoder="bahdanau" if attention else "none_state",
+        attention=attention_config("additive", dim=hidden)))
+    config.train.update(dict(batch_size=64, num_steps=6000, learning_rate=1e-3, clip_norm=5.0,
+                             eval_every_steps=1000, log_every_steps=100, best_metric="seq_accuracy",
+                             best_mode="max"))
+    config.eval.update(dict(batch_size=256, max_decode_len=56, num_heatmaps=4))
+    config.wandb.group = "scan"
+    return config
