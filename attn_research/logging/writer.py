@@ -147,7 +147,7 @@ class MetricWriter:
         step = int(step)
         with open(self.metrics_path, "a") as f:
             f.write(json.dumps({"step": step, **values, "time": time.time()}) + "\n")
-        self._to_wandb("log", lambda run: run.log(values, step=step))
+        self._to_wandb("log", lambda run: None)
 
     def write_images(self, step: int, images: Mapping[str, str | os.PathLike]) -> None:
         """Logs PNG files (name -> path) to W&B as images at `step`; the files themselves stay put.

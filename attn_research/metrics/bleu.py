@@ -25,4 +25,4 @@ def corpus_bleu(hypotheses: Sequence[str], references: Sequence[str]) -> float:
                          "need exactly one reference per hypothesis")
     if not hypotheses:
         raise ValueError("corpus_bleu needs at least one sentence")
-    return float(sacrebleu.corpus_bleu(list(hypotheses), [list(hypotheses)]).score)
+    return float(sacrebleu.corpus_bleu(list(hypotheses), [list(references)]).score)
