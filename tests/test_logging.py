@@ -93,12 +93,15 @@ def test_writer_offline_writes_jsonl_and_wandb_run(tmp_path):
 
 
 def test_writer_resumes_stored_run_id(tmp_path):
-    first = MetricWriter(tmp_path, {"seed": 0}, {"mode": "offline"})
+    # As config_defaults.py writes it: "" and () stand for "not set".
+    wandb_config = ml_collections.ConfigDict({"mode": "offline", "project": "attn_research",
+                                              "group": "", "tags": (), "name": "", "dir": None})
+    first = MetricWriter(tmp_path, {"seed": 0}, wandb_config)
     run_id = first.run_id
     first.write_scalars(1, {"loss": 1.0})
     first.close()
     assert (tmp_path / "wandb_run_id.txt").read_text().strip() == run_id
-    second = MetricWriter(tmp_path, {"seed": 0}, {"mode": "offline"})
+    second = MetricWriter(tmp_path, {"seed": 0}, wandb_config)
     assert second.run_id == run_id
     second.write_scalars(2, {"loss": 0.5})
     second.close()
@@ -185,6 +188,10 @@ def test_plot_attention_writes_png_of_expected_size(tmp_path):
     assert image.shape[:2] == (round(height * attention_plots.DPI), round(width * attention_plots.DPI))
     assert image.shape[1] > image.shape[0]  # 4 source tokens across, 3 target tokens down
 
+    trimmed = plot_attention(weights[:3, :4], source, target, tmp_path / "trimmed.png",
+                             title="step 10")
+    assert np.array_equal(matplotlib.image.imread(trimmed), image)  # padding is cut off
+
     tall = matplotlib.image.imread(plot_attention(weights.T, target, source, tmp_path / "b.png"))
     assert tall.shape[0] > tall.shape[1]
     assert image.std() > 0  # not a blank image
@@ -207,9 +214,13 @@ def test_progress_bar_shows_rate_and_postfix(capsys):
     err = capsys.readouterr().err
     assert "7/10" in err and ("step/s" in err or "s/step" in err)
     assert "loss=0.1235" in err
+    assert bar.step == 7 and bar.rate() > 0
     quiet = progress_bar(5)  # stderr is captured, not a TTY: disabled, and must not crash
-    assert quiet.disabled
+    assert quiet.disabled and quiet.rate() == 0.0
     quiet.update(2, loss=1.0)
+    time.sleep(0.01)
+    quiet.set_step(5, loss="0.5")  # absolute position; string postfix values are fine
+    assert quiet.step == 5 and 0 < quiet.rate() < 3 / 0.01
     quiet.close()
     with pytest.raises(ValueError):
         progress_bar(5, initial_step=6)

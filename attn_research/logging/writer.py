@@ -74,12 +74,12 @@ class MetricWriter:
         if unknown:
             raise ValueError(f"unknown wandb_config keys {sorted(unknown)}; "
                              f"known: {sorted(WANDB_DEFAULTS)}")
-        options = {**WANDB_DEFAULTS, **options}
+        # "" and () mean "not set" (ConfigDict fields cannot hold None once typed as str / tuple).
+        options = {**WANDB_DEFAULTS, **{k: v for k, v in options.items() if v not in ("", ())}}
         mode = options["mode"] or os.environ.get("WANDB_MODE") or "offline"
         if mode not in _MODES:
             raise ValueError(f"wandb mode must be offline, online or disabled; got {mode!r}")
         options["mode"] = _MODES[mode]
-        self._warned = False
         self._closed = False
         self.wandb_run = None  # the live wandb Run, or None while W&B is off
         if options["mode"] != "disabled":
@@ -88,10 +88,9 @@ class MetricWriter:
 
     # W&B plumbing -----------------------------------------------------------------------------
     def _wandb_failed(self, action: str, error: BaseException) -> None:
-        if not self._warned:
-            log.warning("W&B %s failed (%s: %s); W&B is off for the rest of this run, metrics "
-                        "still go to %s", action, type(error).__name__, error, self.metrics_path)
-            self._warned = True
+        # Called once at most: W&B is off afterwards, so later calls never reach it.
+        log.warning("W&B %s failed (%s: %s); W&B is off for the rest of this run, metrics "
+                    "still go to %s", action, type(error).__name__, error, self.metrics_path)
         self.wandb_run = None
 
     def _init_wandb(self, options: dict, config: dict):
@@ -147,7 +146,7 @@ class MetricWriter:
         step = int(step)
         with open(self.metrics_path, "a") as f:
             f.write(json.dumps({"step": step, **values, "time": time.time()}) + "\n")
-        self._to_wandb("log", lambda run: None)
+        self._to_wandb("log", lambda run: run.log(values, step=step))
 
     def write_images(self, step: int, images: Mapping[str, str | os.PathLike]) -> None:
         """Logs PNG files (name -> path) to W&B as images at `step`; the files themselves stay put.

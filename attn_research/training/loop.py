@@ -131,7 +131,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
                              "train/grad_norm": host["grad_norm"] / count, "train/epoch": done / steps_per_epoch,
                              "train/steps_per_s": bar.rate()}
             writer.write_scalars(done, train_metrics)
-            bar.update(done, loss=f"{train_metrics['train/loss']:.3f}")
+            bar.set_step(done, loss=f"{train_metrics['train/loss']:.3f}")
             sums = {}
         if done % eval_every == 0 or done == num_steps:
             result = evaluator.evaluate(state, "validation", keep_alignments=num_heatmaps)
