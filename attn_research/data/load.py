@@ -33,8 +33,9 @@ def load_dataset(data_config) -> TranslationData:
     scan: split ('simple' | 'length' | 'addprim_jump' | 'addprim_turn_left').
     multi30k: source_lang, target_lang ('en' | 'de' | 'fr' | 'cs'), tokenizer ('moses' |
       'sentencepiece'), min_freq (moses, 2), vocab_size (sentencepiece, 8000), lowercase (True).
-    synthetic: task ('copy' | 'reverse' | 'sort'), vocab_size, train_min_len, train_max_len,
-      test_min_len, test_max_len, num_train, num_validation, num_test, seed.
+    synthetic: task ('copy' | 'reverse' | 'sort'), vocab_size (number of symbols; the key
+      synthetic_vocab_size wins if present), train_min_len, train_max_len, test_min_len,
+      test_max_len, num_train, num_validation, num_test, seed.
     common: manual_dir, tfds_dir, cache_dir, max_len (drop *training* pairs whose source or
       target has more than max_len tokens; 0 keeps all).
   Returns TranslationData with splits 'train', 'validation', 'test'. SCAN has no upstream

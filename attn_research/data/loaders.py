@@ -77,16 +77,22 @@ def load_synthetic(cfg, *, manual_dir: Path | None, tfds_dir: Path,
   """Synthetic task `cfg.task` (copy | reverse | sort); see `synthetic.py`.
 
   Train and validation lengths lie in [train_min_len, train_max_len], test lengths in
-  [test_min_len, test_max_len]. Both vocabularies hold all `vocab_size` symbols (+ 4 specials).
+  [test_min_len, test_max_len]. Both vocabularies hold all `vocab_size` symbols (+ 4 specials);
+  the key `synthetic_vocab_size` overrides `vocab_size` when present.
   """
   del manual_dir, tfds_dir, cache_dir  # generated locally
   task = check_choice(cfg.get("task", "reverse"), synthetic.TASKS, "synthetic task")
-  vocab_size, seed = int(cfg.get("vocab_size", 10)), int(cfg.get("seed", 0))
-  plan = {  # split: (number, min_len, max_len)
-      "train": (cfg.get("num_train", 10000), cfg.get("train_min_len", 1), cfg.get("train_max_len", 20)),
-      "validation": (cfg.get("num_validation", 500), cfg.get("train_min_len", 1),
-                     cfg.get("train_max_len", 20)),
-      "test": (cfg.get("num_test", 1000), cfg.get("test_min_len", 21), cfg.get("test_max_len", 40)),
+  # A config shared by all data sets keeps Multi30k's vocab_size (8000) beside the symbol count,
+  # so `synthetic_vocab_size`, when present, takes precedence over `vocab_size`.
+  vocab_size = cfg.get("synthetic_vocab_size")
+  vocab_size = int(cfg.get("vocab_size", 10) if vocab_size is None else vocab_size)
+  seed = int(cfg.get("seed", 0))
+  train_range = (cfg.get("train_min_len", 1), cfg.get("train_max_len", 20))
+  test_range = (cfg.get("test_min_len", 21), cfg.get("test_max_len", 40))
+  plan = {  # split: (number of examples, min_len, max_len)
+      "train": (cfg.get("num_train", 10000), *train_range),
+      "validation": (cfg.get("num_validation", 500), *train_range),
+      "test": (cfg.get("num_test", 1000), *test_range),
   }
   tokenizer = WhitespaceTokenizer()
   vocab = Vocabulary([*SPECIAL_TOKENS, *synthetic.symbols(vocab_size)], tokenizer)
