@@ -5,6 +5,11 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 WORKDIR ?= workdirs/default
 CONFIG ?= configs/synthetic.py:reverse
+# Local copies of the data sets (SCAN, Multi30k) when the checkout sits beside shared/; else the builders download.
+ifneq ($(wildcard ../shared/data),)
+export ATTN_RESEARCH_DATA_DIR ?= $(abspath ../shared/data)
+endif
+export WANDB_MODE ?= offline
 
 .PHONY: install test test-all train bench readme clean
 

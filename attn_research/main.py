@@ -7,6 +7,7 @@ workdir's latest checkpoint.
 """
 from __future__ import annotations
 
+import logging as std_logging
 import os
 
 from absl import app, flags, logging
@@ -30,6 +31,13 @@ def enable_compilation_cache(path: str) -> None:
     jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
 
 
+class _QuietLibraries(std_logging.Filter):
+    """Drops INFO records from orbax (dozens per checkpoint) so the console shows the run's own progress."""
+
+    def filter(self, record: std_logging.LogRecord) -> bool:
+        return record.levelno >= std_logging.WARNING or "orbax" not in record.pathname
+
+
 def main(argv) -> None:
     if len(argv) > 1:
         raise app.UsageError(f"unexpected arguments: {argv[1:]}")
@@ -40,6 +48,7 @@ def main(argv) -> None:
     from attn_research.training.loop import train_and_evaluate
 
     logging.set_verbosity(logging.INFO)
+    logging.get_absl_handler().addFilter(_QuietLibraries())
     results = train_and_evaluate(_CONFIG.value, _WORKDIR.value)
     for split, metrics in results["metrics"].items():
         logging.info("%s: %s", split, ", ".join(f"{k}={v:.4g}" for k, v in metrics.items()))

@@ -85,7 +85,7 @@ def np_scores(name: str, params: dict, query, keys, max_len: int = 0) -> np.ndar
 
 def score_params(name: str, params: dict) -> dict:
     """The score's own params out of an Attention params dict."""
-    return params["params"].get(SCORE_MODULE.get(name, ""), {})
+    return params.get("params", {}).get(SCORE_MODULE.get(name, ""), {})
 
 
 # ----------------------------------------------------------------------------------- normalizers

@@ -72,13 +72,16 @@ class MultiHeadAttention(nn.Module):
         has_key = jnp.any(allowed, axis=-1)  # [batch, query_len]
 
         use_dropout = self.dropout_rate > 0.0 and not self.deterministic
-        if self.return_weights or use_dropout:
+        # jax.nn.dot_product_attention needs d_v == d_k; otherwise the explicit path computes the context.
+        if self.return_weights or use_dropout or d_k != d_v:
             logits = jnp.einsum("bqhd,bkhd->bhqk", q.astype(F32), k.astype(F32)) / jnp.sqrt(jnp.asarray(d_k, F32))
             weights = normalizers.softmax(logits, jnp.broadcast_to(allowed[:, None], logits.shape))
             attended = weights
             if use_dropout:
                 attended = nn.Dropout(self.dropout_rate)(weights, deterministic=False)
             heads_out = jnp.einsum("bhqk,bkhd->bqhd", attended.astype(v.dtype), v)
+            if not self.return_weights:
+                weights = None
         else:
             weights = None
             heads_out = jax.nn.dot_product_attention(q, k, v, mask=allowed[:, None, :, :])

@@ -45,7 +45,8 @@ class Encoder(nn.Module):
     be at the end), *, train) -> EncoderOutput. Padding is handled with `seq_lengths`: the backward RNN
     starts at each sequence's last real word, final states are taken at the real ends, and the outputs
     at padding positions are set to zero, so a sequence's annotations do not depend on how much it is
-    padded. Raises ValueError for an unknown cell or layers < 1.
+    padded. Parameters: embed, forward_{l} and backward_{l} (the cells of layer l).
+    Raises ValueError for an unknown cell or layers < 1.
     """
 
     vocab_size: int
@@ -75,11 +76,11 @@ class Encoder(nn.Module):
         finals = []
         for layer in range(self.layers):
             x = nn.Dropout(self.dropout, name=f"dropout_{layer}")(x, deterministic=not train or self.dropout == 0)
-            forward = nn.RNN(make_cell(self.cell, self.hidden), name=f"forward_{layer}")
+            forward = nn.RNN(make_cell(self.cell, self.hidden, cell_name=f"forward_{layer}"))
             fwd_carry, fwd_out = forward(x, seq_lengths=lengths, return_carry=True)
             final = {"forward": fwd_carry}
             if self.bidirectional:
-                backward = nn.RNN(make_cell(self.cell, self.hidden), name=f"backward_{layer}")
+                backward = nn.RNN(make_cell(self.cell, self.hidden, cell_name=f"backward_{layer}"))
                 bwd_carry, bwd_out = backward(x, seq_lengths=lengths, return_carry=True, reverse=True,
                                               keep_order=True)
                 final["backward"] = bwd_carry

@@ -114,6 +114,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
     batches, batches_epoch = first_batches, 0
     sums: dict[str, float] = {}
     bar = progress_bar(num_steps, start_step)
+    last_log = (start_step, time.time())
     for step in range(start_step, num_steps):
         epoch, index = divmod(step, steps_per_epoch)
         if epoch != batches_epoch:
@@ -129,10 +130,10 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
             count = log_every if done % log_every == 0 else done % log_every
             train_metrics = {"train/loss": host["loss"] / count, "train/ppl": float(np.exp(min(host["nll_sum"] / host["tokens"], 50.0))),
                              "train/grad_norm": host["grad_norm"] / count, "train/epoch": done / steps_per_epoch,
-                             "train/steps_per_s": bar.rate()}
+                             "train/steps_per_s": (done - last_log[0]) / max(time.time() - last_log[1], 1e-9)}
             writer.write_scalars(done, train_metrics)
             bar.set_step(done, loss=f"{train_metrics['train/loss']:.3f}")
-            sums = {}
+            sums, last_log = {}, (done, time.time())
         if done % eval_every == 0 or done == num_steps:
             result = evaluator.evaluate(state, "validation", keep_alignments=num_heatmaps)
             writer.write_scalars(done, {f"validation/{k}": v for k, v in result.metrics.items()})

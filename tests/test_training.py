@@ -1,0 +1,135 @@
+"""End to end: a tiny attentive model learns a synthetic task; crash/resume; W&B offline run; errors."""
+from __future__ import annotations
+
+import glob
+import json
+import os
+import subprocess
+import sys
+
+import jax
+import numpy as np
+import pytest
+
+from attn_research.training.loop import train_and_evaluate
+from tests.helpers import tiny_config
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def test_tiny_attentive_model_learns_reverse(tmp_path):
+    config = tiny_config(tmp_path, steps=400)
+    results = train_and_evaluate(config, str(tmp_path / "work"))
+    assert results["metrics"]["validation"]["seq_accuracy"] >= 0.9, results["metrics"]
+    assert results["metrics"]["test"]["token_accuracy"] >= 0.95
+    # what the run leaves behind
+    work = tmp_path / "work"
+    lines = [json.loads(line) for line in open(work / "metrics.jsonl")]
+    assert any("validation/bleu" in line for line in lines) and any("train/loss" in line for line in lines)
+    assert glob.glob(str(work / "attention" / "*.png"))
+    assert os.listdir(work / "checkpoints") and os.listdir(work / "best")
+    saved = json.load(open(tmp_path / "results" / "test" / "tiny_reverse.json"))
+    for key in ("experiment", "config_name", "config", "metrics", "seed", "git_commit", "wall_time_s", "machine"):
+        assert key in saved
+    assert saved["metrics"]["test"]["bleu"] == pytest.approx(results["metrics"]["test"]["bleu"])
+
+
+class _Crash(RuntimeError):
+    pass
+
+
+def test_crash_and_rerun_resumes_with_the_same_final_metrics(tmp_path):
+    def config_for(name):
+        config = tiny_config(tmp_path / name, steps=60)
+        config.train.update(dict(checkpoint_every_steps=20, eval_every_steps=30, log_every_steps=10))
+        return config
+
+    uninterrupted = train_and_evaluate(config_for("a"), str(tmp_path / "a" / "work"))
+
+    def crash_at_50(step):
+        if step == 50:
+            raise _Crash()
+
+    with pytest.raises(_Crash):
+        train_and_evaluate(config_for("b"), str(tmp_path / "b" / "work"), step_callback=crash_at_50)
+    resumed_steps = []
+    resumed = train_and_evaluate(config_for("b"), str(tmp_path / "b" / "work"), step_callback=resumed_steps.append)
+    assert resumed_steps[0] == 41, "the rerun must start after the last checkpoint (step 40)"
+    for split in ("validation", "test"):
+        for metric, value in uninterrupted["metrics"][split].items():
+            assert resumed["metrics"][split][metric] == pytest.approx(value, rel=1e-5, abs=1e-6), (split, metric)
+
+
+def test_wandb_offline_run_holds_the_logged_metrics(tmp_path):
+    config = tiny_config(tmp_path, steps=20)
+    config.train.update(dict(log_every_steps=10, eval_every_steps=20))
+    train_and_evaluate(config, str(tmp_path / "work"))
+    runs = glob.glob(str(tmp_path / "wandb" / "offline-run-*"))
+    assert len(runs) == 1, runs
+    wandb_cli = os.path.join(os.path.dirname(sys.executable), "wandb")
+    out = subprocess.run([wandb_cli, "leet", "inspect", "--json", runs[0]], capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr
+    logged = [json.loads(line) for line in open(tmp_path / "work" / "metrics.jsonl")]
+    final_loss = [line["train/loss"] for line in logged if "train/loss" in line][-1]
+    assert "train/loss" in out.stdout and f"{final_loss:.4f}"[:5] in out.stdout
+
+
+def test_unknown_decoder_lists_the_valid_choices(tmp_path):
+    config = tiny_config(tmp_path, steps=1, decoder="bahdanu")
+    with pytest.raises(ValueError, match="bahdanau"):
+        train_and_evaluate(config, str(tmp_path / "work"))
+
+
+def test_unknown_score_lists_the_valid_choices(tmp_path):
+    config = tiny_config(tmp_path, steps=1, score="generl")
+    with pytest.raises(ValueError, match="general"):
+        train_and_evaluate(config, str(tmp_path / "work"))
+
+
+MESH_SCRIPT = r"""
+import os
+os.environ["XLA_FLAGS"] = "--xla_force_host_platform_device_count=4"
+import json, sys
+import jax, numpy as np
+sys.path.insert(0, {repo!r})
+from attn_research.data import load_dataset, make_batches
+from attn_research.models import Seq2Seq
+from attn_research.training.mesh import make_mesh, replicate, shard_batch
+from attn_research.training.optimizer import make_optimizer
+from attn_research.training.state import create_train_state
+from attn_research.training.steps import model_inputs, train_step
+from tests.helpers import tiny_config
+import ml_collections
+
+assert jax.device_count() == 4, jax.devices()
+config = tiny_config("/tmp", steps=3)
+data = load_dataset(config.data)
+model = Seq2Seq(config=ml_collections.FrozenConfigDict(config.model), source_vocab_size=data.source_vocab.size,
+                target_vocab_size=data.target_vocab.size)
+batches = make_batches(data.splits["train"], 32, seed=0, epoch=0, shuffle=True)[:3]
+outcome = {{}}
+for n in (1, 4):
+    mesh = make_mesh(jax.devices()[:n])
+    state = replicate(create_train_state(model, make_optimizer(config.train, 10), batches[0], 0), mesh)
+    losses = []
+    for batch in batches:
+        sharded = shard_batch(model_inputs(batch), mesh)
+        if n == 4:
+            assert len(sharded["source"].sharding.device_set) == 4
+        state, metrics = train_step(state, sharded)
+        losses.append(float(metrics["loss"]))
+    outcome[n] = (losses, [np.asarray(x) for x in jax.tree.leaves(state.params)])
+for a, b in zip(outcome[1][1], outcome[4][1]):
+    np.testing.assert_allclose(a, b, rtol=2e-4, atol=2e-6)
+np.testing.assert_allclose(outcome[1][0], outcome[4][0], rtol=1e-5)
+print("MESH-OK", outcome[1][0])
+"""
+
+
+def test_four_device_mesh_matches_one_device(tmp_path):
+    script = tmp_path / "mesh.py"
+    script.write_text(MESH_SCRIPT.format(repo=REPO))
+    env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=4")
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300, env=env, cwd=REPO)
+    assert out.returncode == 0 and "MESH-OK" in out.stdout, out.stdout + out.stderr
