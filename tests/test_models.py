@@ -4,7 +4,8 @@ Tiny dimensions everywhere (vocab 12, dims 8-16, source length 5, target length 
 shapes, so the programs stay few and small. Most tests fill the parameters with N(0, 0.5^2) draws
 (from the shapes `model.init` would create, via jax.eval_shape) rather than running the initializers,
 whose XLA programs (orthogonal init's QR, truncated normals) dominate compile time on CPU; the
-initializers themselves run in the bridge and gradient tests.
+initializers themselves run in the first gradient test. Programs compile with XLA's optimizations off
+(FAST), which cuts compile time about threefold at these sizes.
 """
 from __future__ import annotations
 
@@ -94,13 +95,15 @@ def forward(**overrides):
     return _forward(_key(overrides))
 
 
-def step_by_step(model, variables, tokens):
-    """init_carry + a Python loop of decode_step over tokens [batch, steps], compiled as one program.
+def teacher_forced_and_step_by_step(model, variables, tokens):
+    """__call__ (train=False) and init_carry + a Python loop of decode_step over tokens [batch, steps],
+    compiled together as one program.
 
-    Returns logits [batch, steps, V], weights [batch, steps, src_len] and the final carry.
+    Returns (Seq2SeqOutput, logits [batch, steps, V], weights [batch, steps, src_len], final carry).
     """
 
     def run(variables, tokens):
+        out = model.apply(variables, SOURCE, MASK, tokens, train=False)
         enc = model.apply(variables, SOURCE, MASK, method=Seq2Seq.encode)
         carry = model.apply(variables, enc, method=Seq2Seq.init_carry)
         logits, weights = [], []
@@ -109,7 +112,7 @@ def step_by_step(model, variables, tokens):
                                                            method=Seq2Seq.decode_step)
             logits.append(step_logits)
             weights.append(step_weights)
-        return jnp.stack(logits, 1), jnp.stack(weights, 1), carry
+        return out, jnp.stack(logits, 1), jnp.stack(weights, 1), carry
 
     return fast_jit(run)(variables, tokens)
 
@@ -132,10 +135,11 @@ def encoded(**overrides) -> Encoded:
 @pytest.mark.parametrize("cell", CELLS)
 @pytest.mark.parametrize("decoder", DECODERS)
 def test_output_shapes(decoder, cell, bidirectional):
-    out = forward(decoder=decoder, cell=cell, bidirectional=bidirectional)
+    """Shapes and dtypes, by abstract evaluation (values: the tests below)."""
+    model, variables = build(decoder=decoder, cell=cell, bidirectional=bidirectional)
+    out = jax.eval_shape(functools.partial(model.apply, train=False), variables, SOURCE, MASK, TARGET_IN)
     assert out.logits.shape == (BATCH, TGT_LEN, VOCAB)
     assert out.logits.dtype == jnp.float32
-    assert np.all(np.isfinite(out.logits))
     if decoder in ("bahdanau", "luong"):
         assert out.alignments.shape == (BATCH, TGT_LEN, SRC_LEN)
         assert out.alignments.dtype == jnp.float32
@@ -143,21 +147,26 @@ def test_output_shapes(decoder, cell, bidirectional):
         assert out.alignments is None
 
 
-@pytest.mark.parametrize("cell", CELLS)
-@pytest.mark.parametrize("decoder", ["bahdanau", "luong"])
-def test_alignments_zero_on_padding_and_rows_sum_to_one(decoder, cell):
-    alignments = np.asarray(forward(decoder=decoder, cell=cell, bidirectional=True).alignments)
-    padded = ~np.asarray(MASK)[:, None, :].repeat(TGT_LEN, 1)
+def check_alignments(alignments) -> None:
+    """Zero on padded source positions, non-negative, rows summing to 1 (global softmax)."""
+    alignments = np.asarray(alignments)
+    padded = np.broadcast_to(~np.asarray(MASK)[:, None, :], alignments.shape)
     assert np.all(alignments[padded] == 0.0)
-    np.testing.assert_allclose(alignments.sum(-1), 1.0, rtol=1e-5)
     assert np.all(alignments >= 0.0)
+    np.testing.assert_allclose(alignments.sum(-1), 1.0, rtol=1e-5)
+
+
+@pytest.mark.parametrize("decoder", ["bahdanau", "luong"])
+def test_alignments_zero_on_padding_and_rows_sum_to_one(decoder):
+    """LSTM here; the GRU models get the same checks in test_every_score_plugs_into_attentive_decoders."""
+    check_alignments(forward(decoder=decoder, cell="lstm").alignments)
 
 
 @pytest.mark.parametrize("bridge", BRIDGES)
 def test_stacked_layers_and_bridges(bridge):
     """Two encoder and two decoder layers (LSTM): every bridge gives one (c, h) per decoder layer."""
     overrides = dict(cell="lstm", encoder_layers=2, decoder_layers=2, bridge=bridge, decoder="luong")
-    _, variables = build(**overrides)
+    model, variables = build(**overrides)
     enc = encoded(**overrides)
     assert len(enc.initial_state) == 2
     for c, h in enc.initial_state:
@@ -170,9 +179,8 @@ def test_stacked_layers_and_bridges(bridge):
         np.testing.assert_allclose(enc.initial_state[0][1], np.broadcast_to(params["initial_h_0"], (BATCH, 16)))
     if bridge == "last":  # enc_dim 16 == decoder_hidden: the top layer's [h->_T; h<-_1], layer by layer
         np.testing.assert_allclose(enc.initial_state[1][1], enc.final_state, rtol=1e-6)
-    out = forward(**overrides)
+    out = jax.eval_shape(functools.partial(model.apply, train=False), variables, SOURCE, MASK, TARGET_IN)
     assert out.logits.shape == (BATCH, TGT_LEN, VOCAB)
-    assert np.all(np.isfinite(out.logits))
 
 
 # --------------------------------------------------------------------------------------------- encoder
@@ -278,9 +286,7 @@ SCAN_CASES = [
 def test_teacher_forcing_equals_step_by_step(decoder, input_feeding, window):
     overrides = dict(decoder=decoder, input_feeding=input_feeding, attention_window=window,
                      cell="lstm" if window == "local_p" else "gru")
-    model, variables = build(**overrides)
-    out = forward(**overrides)
-    logits, weights, carry = step_by_step(model, variables, TARGET_IN)
+    out, logits, weights, carry = teacher_forced_and_step_by_step(*build(**overrides), TARGET_IN)
     np.testing.assert_allclose(out.logits, logits, rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(out.alignments, weights, rtol=1e-4, atol=1e-6)
     np.testing.assert_array_equal(carry["attention"]["position"], TGT_LEN)
@@ -292,9 +298,7 @@ def test_teacher_forcing_equals_step_by_step(decoder, input_feeding, window):
 
 @pytest.mark.parametrize("decoder", ["none_state", "none_input"])
 def test_no_attention_teacher_forcing_equals_step_by_step(decoder):
-    model, variables = build(decoder=decoder)
-    out = forward(decoder=decoder)
-    logits, weights, _ = step_by_step(model, variables, TARGET_IN)
+    out, logits, weights, _ = teacher_forced_and_step_by_step(*build(decoder=decoder), TARGET_IN)
     np.testing.assert_allclose(out.logits, logits, rtol=1e-4, atol=1e-5)
     assert np.all(np.asarray(weights) == 0.0)
 
@@ -308,7 +312,7 @@ def test_every_score_plugs_into_attentive_decoders(decoder, score):
     out = forward(decoder=decoder, attention_score=score)
     assert out.logits.shape == (BATCH, TGT_LEN, VOCAB)
     assert np.all(np.isfinite(out.logits)) and np.all(np.isfinite(out.alignments))
-    np.testing.assert_allclose(np.asarray(out.alignments).sum(-1), 1.0, rtol=1e-5)
+    check_alignments(out.alignments)
 
 
 @pytest.mark.parametrize("decoder", ["bahdanau", "luong"])
@@ -319,7 +323,7 @@ def test_multi_head_family_plugs_in(decoder):
     out = forward(**overrides)
     assert out.alignments.shape == (BATCH, TGT_LEN, SRC_LEN)
     assert np.all(np.isfinite(out.logits))
-    np.testing.assert_allclose(np.asarray(out.alignments).sum(-1), 1.0, rtol=1e-5)
+    check_alignments(out.alignments)
 
 
 # ---------------------------------------------------------------------------------- teacher forcing
@@ -458,9 +462,10 @@ def test_carry_leaves_have_batch_leading_axis():
 
 
 @pytest.mark.parametrize("real_init,overrides", [
-    (True, dict(decoder="luong", cell="lstm", attention_window="local_p", teacher_forcing_ratio=0.5, dropout=0.2)),
+    (True, dict(decoder="luong", cell="lstm", attention_window="local_p", teacher_forcing_ratio=0.5, dropout=0.2,
+                encoder_layers=2, decoder_layers=2, bridge="last")),
     (False, dict(decoder="bahdanau", cell="gru", maxout=True, bridge="bahdanau", dropout=0.2)),
-], ids=["luong-lstm-local_p-initializers", "bahdanau-gru-maxout"])
+], ids=["luong-lstm-2layers-local_p-initializers", "bahdanau-gru-maxout"])
 def test_gradients_are_finite(real_init, overrides):
     """Gradients of a cross-entropy loss in training mode (dropout, sampled inputs) are finite and reach
     every part; the first case uses the model's own initializers (model.init)."""
@@ -478,5 +483,6 @@ def test_gradients_are_finite(real_init, overrides):
     norms = {jax.tree_util.keystr(path): float(jnp.linalg.norm(g))
              for path, g in jax.tree_util.tree_leaves_with_path(grads)}
     assert all(np.isfinite(n) for n in norms.values())
-    for part in ("encoder", "bridge", "decoder", "attention"):
+    parts = {"encoder", "decoder", "attention"} | ({"bridge"} if "bridge" in grads else set())
+    for part in parts:
         assert any(n > 0 for path, n in norms.items() if part in path), part

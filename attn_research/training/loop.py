@@ -58,7 +58,9 @@ def _write_heatmaps(writer: MetricWriter, workdir: str, step: int, data, result,
     split = data.splits["validation"]
     paths = {}
     for i, weights in enumerate(result.alignments[:num]):
-        target_tokens = data.target_vocab.decode(result.hypothesis_ids[i]) + ["</s>"]
+        target_tokens = [data.target_vocab.tokens[t] for t in result.hypothesis_ids[i]]
+        if weights.shape[0] > len(target_tokens):  # the hypothesis ended with eos within max_decode_len
+            target_tokens.append("</s>")
         path = os.path.join(workdir, "attention", f"step_{step:07d}_example_{i}.png")
         os.makedirs(os.path.dirname(path), exist_ok=True)
         plot_attention(weights, list(split.source_tokens[i]), target_tokens, path,

@@ -37,7 +37,7 @@ def train_step(state: TrainState, batch: dict, label_smoothing: float = 0.0) -> 
 
     (loss, nll_sum), grads = jax.value_and_grad(loss_fn, has_aux=True)(state.params)
     new_state = state.apply_gradients(grads=grads)
-    return new_state, {"loss": loss, "nll_sum": nll_sum, "tokens": tokens, "grad_norm": optax.global_norm(grads)}
+    return new_state, {"loss": loss, "nll_sum": nll_sum, "tokens": tokens, "grad_norm": optax.tree.norm(grads)}
 
 
 @jax.jit
