@@ -25,7 +25,7 @@ test-all:
 	$(PY) -m pytest -n 2 tests
 
 train:
-	$(PY) -m attn_research.main --config=$(CONFIG) --workdir=$(WORKDIR)
+	$(PY) -m attn_research.main --config=$(CONFIG) --workdir=$(WORKDIR) $(ARGS)
 
 bench:
 	$(PY) -m benchmarks.run

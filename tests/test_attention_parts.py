@@ -114,7 +114,7 @@ def test_concat_is_additive_with_split_weights():
     query, keys = normal(rng, (2, 3, 4)), normal(rng, (2, 5, 3))
     concat = scores.ConcatScore(dim=6)
     cparams = random_params(concat, query, keys, seed=6)["params"]
-    aparams = {"W2": {"kernel": cparams["W_a"][:4]}, "W1": {"kernel": cparams["W_a"][4:]}, "v": cparams["v_a"][:, 0]}
+    aparams = {"W2": {"kernel": cparams["W_a_query"]}, "W1": {"kernel": cparams["W_a_key"]}, "v": cparams["v_a"][:, 0]}
     np.testing.assert_allclose(concat.apply({"params": cparams}, query, keys),
                                scores.AdditiveScore(dim=6).apply({"params": aparams}, query, keys),
                                rtol=1e-5, atol=1e-6)
@@ -330,3 +330,26 @@ def test_additive_chunking_equals_unchunked(score, normalize):
     g_whole = jax.jit(jax.grad(loss(whole), argnums=(0, 1)))(params, query)
     for a, b in zip(jax.tree_util.tree_leaves(g_chunked), jax.tree_util.tree_leaves(g_whole)):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("score", ["multiplicative", "additive", "concat", "general"])
+def test_precomputed_keys_give_the_same_attention(score):
+    """Attention.precompute(keys) (W1 h_s once per sentence) then per-step calls == plain calls."""
+    from attn_research.attention import build_attention
+
+    rng = np.random.default_rng(11)
+    query, keys = normal(rng, (2, 3, 4)), normal(rng, (2, 5, 6))
+    mask = np.array([[1, 1, 1, 0, 0], [1, 1, 1, 1, 1]], bool)
+    attention = build_attention({"score": score, "dim": 7})
+    params = attention.init(jax.random.key(0), query, keys, keys, mask)
+    plain = attention.apply(params, query, keys, keys, mask)
+    memory = attention.apply(params, keys, method=attention.precompute)
+    if score == "general":
+        assert memory is None
+    else:
+        w1 = params["params"][f"{score.capitalize()}Score_0"]
+        kernel = w1["W_a_key"] if score == "concat" else w1["W1"]["kernel"]
+        np.testing.assert_allclose(memory, np.einsum("bki,id->bkd", keys, kernel), rtol=1e-5, atol=1e-6)
+    cached = attention.apply(params, query, keys, keys, mask, precomputed=memory)
+    np.testing.assert_allclose(cached.weights, plain.weights, rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(cached.context, plain.context, rtol=1e-6, atol=1e-7)

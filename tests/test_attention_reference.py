@@ -57,7 +57,9 @@ def np_score(name: str, params: dict, h_t: np.ndarray, h_s: np.ndarray, s: int, 
             inner = inner + f64(params["b"])
         return float(np.dot(v, np.tanh(inner)))
     if name == "concat":  # Luong eq. 8: v_a^T tanh(W_a [h_t; h_s]); the param is stored [in, out]
-        w_a, v_a = f64(params["W_a"]).T, f64(params["v_a"])[:, 0]
+        # W_a^T is stored as its query block [query_dim, d] and key block [key_dim, d]
+        w_a = np.concatenate([f64(params["W_a_query"]), f64(params["W_a_key"])], axis=0).T
+        v_a = f64(params["v_a"])[:, 0]
         return float(np.dot(v_a, np.tanh(w_a @ np.concatenate([h_t, h_s]))))
     if name == "location":  # Luong eq. 8: a_t = softmax(W_a h_t); positions >= max_len get no weight
         if s >= max_len:
@@ -271,7 +273,7 @@ def test_reference_scores_hand_worked():
     assert np_score("dot", {}, h_t, h_s, 0) == 1.0
     assert np_score("scaled_dot", {}, h_t, h_s, 0) == pytest.approx(1.0 / math.sqrt(2))
     assert np_score("general", {"W_a": np.array([[0.0, 1.0], [1.0, 0.0]])}, h_t, h_s, 0) == 1.0 * -1 + 2 * 3
-    concat = {"W_a": np.eye(4)[:, :2], "v_a": np.array([[1.0], [1.0]])}  # W_a [h_t; h_s] = h_t
+    concat = {"W_a_query": np.eye(2), "W_a_key": np.zeros((2, 2)), "v_a": np.array([[1.0], [1.0]])}  # = h_t
     assert np_score("concat", concat, h_t, h_s, 0) == pytest.approx(math.tanh(1.0) + math.tanh(2.0))
     additive = {"W1": {"kernel": np.eye(2)}, "W2": {"kernel": np.eye(2)}, "v": np.array([3.0, 4.0]),
                 "g": np.array(10.0), "b": np.array([0.0, -1.0])}  # g v / ||v|| = [6, 8]

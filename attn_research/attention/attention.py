@@ -38,6 +38,7 @@ WINDOWS = {
     "local_p": lambda a: windows.LocalPredictiveWindow(half_width=a.half_width, dim=a.dim),
 }
 NORMALIZERS = tuple(normalizers.NORMALIZERS)
+PROJECTED_KEY_SCORES = ("multiplicative", "additive", "concat")  # scores with a key-side projection W1 h_s
 
 
 class Attention(nn.Module):
@@ -54,6 +55,7 @@ class Attention(nn.Module):
              values [batch, key_len, value_dim], mask [batch, key_len] bool or None, state or None)
       -> AttentionOutput(context [batch, query_len, value_dim], weights [batch, query_len, key_len],
                          state {"position": [batch] int32}).
+    precomputed: the result of `precompute(keys)` (decoders compute it once per source sentence), or None.
     The state carries the target position t of the next query (local-m's p_t = t). Weights are float32;
     the context has the dtype of values. Raises ValueError for unknown names or mismatched shapes.
     """
@@ -74,24 +76,41 @@ class Attention(nn.Module):
         del key_len
         return initial_position_state(batch_size)
 
+    def precompute(self, keys: Array) -> Array | None:
+        """The query-independent part of the score, once per source sentence (keys [batch, key_len, key_dim]).
+
+        Returns W1 h_s [batch, key_len, dim] for the multiplicative, additive and concat scores, None for the
+        others. Passing it back as `precomputed` at every decoder step gives the same scores without
+        re-projecting the keys at each step (and its gradient is one matmul, not one per step).
+        """
+        if self.score not in PROJECTED_KEY_SCORES:
+            return None
+        return self(None, keys, keys)
+
     @nn.compact
-    def __call__(self, query: Array, keys: Array, values: Array, mask: Array | None = None,
-                 state: Any = None) -> AttentionOutput:
+    def __call__(self, query: Array | None, keys: Array, values: Array, mask: Array | None = None,
+                 state: Any = None, precomputed: Array | None = None) -> AttentionOutput:
         for kind, name, valid in (("score", self.score, SCORES), ("window", self.window, WINDOWS),
                                   ("normalizer", self.normalizer, NORMALIZERS)):
             if name not in valid:
                 raise ValueError(f"unknown attention {kind} {name!r}; valid: {sorted(valid)}")
-        if query.ndim != 3 or keys.ndim != 3 or values.ndim != 3:
+        if (query is not None and query.ndim != 3) or keys.ndim != 3 or values.ndim != 3:
             raise ValueError("query, keys and values must be [batch, length, dim] arrays, got shapes "
-                             f"{query.shape}, {keys.shape}, {values.shape}")
+                             f"{getattr(query, 'shape', None)}, {keys.shape}, {values.shape}")
         if keys.shape[:2] != values.shape[:2]:
             raise ValueError(f"keys {keys.shape} and values {values.shape} differ in [batch, key_len]")
+        score = SCORES[self.score](self)
+        if query is None:  # precompute(): the key-side projection only
+            return score(None, keys)
         batch, query_len, _ = query.shape
         key_len = keys.shape[1]
         key_mask = default_mask(mask, batch, key_len)
         positions = query_positions(state, batch, query_len)
 
-        energy = SCORES[self.score](self)(query, keys)  # [batch, query_len, key_len] float32
+        if self.score in PROJECTED_KEY_SCORES:
+            energy = score(query, keys, precomputed)  # [batch, query_len, key_len] float32
+        else:
+            energy = score(query, keys)
         window = WINDOWS[self.window](self)(query, positions, jnp.sum(key_mask, axis=-1), key_len)
         allowed = jnp.broadcast_to(key_mask[:, None, :], energy.shape)
         if window.allowed is not None:

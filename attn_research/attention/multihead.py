@@ -47,9 +47,14 @@ class MultiHeadAttention(nn.Module):
         del key_len
         return initial_position_state(batch_size)
 
+    def precompute(self, keys: Array) -> None:
+        """Nothing is cached across decoder steps yet (the key/value projections are recomputed): None."""
+        del keys
+        return None
+
     @nn.compact
     def __call__(self, query: Array, keys: Array, values: Array, mask: Array | None = None,
-                 state: Any = None) -> AttentionOutput:
+                 state: Any = None, precomputed: Any = None) -> AttentionOutput:
         if self.qk_dim % self.heads or self.v_dim % self.heads:
             raise ValueError(f"qk_dim ({self.qk_dim}) and v_dim ({self.v_dim}) must be divisible by heads "
                              f"({self.heads})")

@@ -2,6 +2,9 @@
 
 Each score module maps query [batch, query_len, query_dim] and keys [batch, key_len, key_dim] to
 scores [batch, query_len, key_len] in float32 (inputs are promoted, so bfloat16 models score in float32).
+The scores with a key-side projection (multiplicative, additive, concat) also take
+`projected_keys` [batch, key_len, d], and return it when called with query=None: a decoder computes
+W1 h_s once per source sentence instead of once per target step (forward and backward).
 Names follow Luong et al. (2015), sec. 3.1, Bahdanau et al. (2015), sec. 3.1 and Britz et al. (2017), sec. 4.5.
 """
 from __future__ import annotations
@@ -63,10 +66,19 @@ class MultiplicativeScore(nn.Module):
     dim: int
 
     @nn.compact
-    def __call__(self, query: Array, keys: Array) -> Array:
-        keys_d = nn.Dense(self.dim, use_bias=False, dtype=F32, param_dtype=F32, name="W1")(keys.astype(F32))
+    def __call__(self, query: Array | None, keys: Array, projected_keys: Array | None = None) -> Array:
+        keys_d = _project_keys(self.dim, keys, projected_keys)
+        if query is None:
+            return keys_d
         query_d = nn.Dense(self.dim, use_bias=False, dtype=F32, param_dtype=F32, name="W2")(query.astype(F32))
         return jnp.einsum("bqd,bkd->bqk", query_d, keys_d)
+
+
+def _project_keys(dim: int, keys: Array, projected_keys: Array | None) -> Array:
+    """W1 h_s: [batch, key_len, dim], or the projection a decoder computed once per sentence (precompute)."""
+    if projected_keys is not None:
+        return projected_keys
+    return nn.Dense(dim, use_bias=False, dtype=F32, param_dtype=F32, name="W1")(keys.astype(F32))
 
 
 def _symmetric_uniform(limit: float):
@@ -113,8 +125,10 @@ class AdditiveScore(nn.Module):
     query_chunk: int = 64
 
     @nn.compact
-    def __call__(self, query: Array, keys: Array) -> Array:
-        keys_d = nn.Dense(self.dim, use_bias=False, dtype=F32, param_dtype=F32, name="W1")(keys.astype(F32))
+    def __call__(self, query: Array | None, keys: Array, projected_keys: Array | None = None) -> Array:
+        keys_d = _project_keys(self.dim, keys, projected_keys)
+        if query is None:
+            return keys_d
         query_d = nn.Dense(self.dim, use_bias=False, dtype=F32, param_dtype=F32, name="W2")(query.astype(F32))
         v = self.param("v", _symmetric_uniform(1.0 / self.dim**0.5), (self.dim,), F32)
         bias = None
@@ -126,7 +140,10 @@ class AdditiveScore(nn.Module):
 
 
 class ConcatScore(nn.Module):
-    """Luong et al. (2015), eq. 8, concat: e_t(s) = v_a^T tanh(W_a [h_t; h_s]), W_a: [query_dim + key_dim, d].
+    """Luong et al. (2015), eq. 8, concat: e_t(s) = v_a^T tanh(W_a [h_t; h_s]), W_a: [d, query_dim + key_dim].
+
+    Params: W_a_query [query_dim, d] and W_a_key [key_dim, d], the two column blocks of W_a^T (stored apart so
+    the key block can be applied once per sentence); v_a [d, 1].
 
     Relation to `additive`: splitting W_a = [W2; W1] row-wise gives W_a [h_t; h_s] = W2 h_t + W1 h_s, so
     concat is Bahdanau's additive score (without weight normalization) as a function; the papers differ in
@@ -138,12 +155,16 @@ class ConcatScore(nn.Module):
     query_chunk: int = 64
 
     @nn.compact
-    def __call__(self, query: Array, keys: Array) -> Array:
-        query_dim, key_dim = query.shape[-1], keys.shape[-1]
-        w_a = self.param("W_a", nn.initializers.lecun_normal(), (query_dim + key_dim, self.dim), F32)
+    def __call__(self, query: Array | None, keys: Array, projected_keys: Array | None = None) -> Array:
+        keys_d = projected_keys
+        if keys_d is None:
+            w_key = self.param("W_a_key", nn.initializers.lecun_normal(), (keys.shape[-1], self.dim), F32)
+            keys_d = jnp.einsum("bki,id->bkd", keys.astype(F32), w_key)
+        if query is None:
+            return keys_d
+        w_query = self.param("W_a_query", nn.initializers.lecun_normal(), (query.shape[-1], self.dim), F32)
         v_a = self.param("v_a", nn.initializers.lecun_normal(), (self.dim, 1), F32)[:, 0]
-        query_d = jnp.einsum("bqi,id->bqd", query.astype(F32), w_a[:query_dim])
-        keys_d = jnp.einsum("bki,id->bkd", keys.astype(F32), w_a[query_dim:])
+        query_d = jnp.einsum("bqi,id->bqd", query.astype(F32), w_query)
         return _tanh_energy(query_d, keys_d, v_a, None, self.query_chunk)
 
 

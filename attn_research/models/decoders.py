@@ -98,8 +98,13 @@ class _AttentiveDecoder(_RecurrentDecoder):
 
     def _attend(self, query: Array, encoded: Encoded, state: Any) -> tuple[Array, Array, Any]:
         """query [batch, query_dim] -> context [batch, enc_dim], weights [batch, src_len], new state."""
-        out = self.attention(query[:, None, :], encoded.annotations, encoded.annotations, encoded.mask, state)
+        out = self.attention(query[:, None, :], encoded.annotations, encoded.annotations, encoded.mask, state,
+                             precomputed=encoded.attention_memory)
         return out.context[:, 0, :], alignment_row(out.weights), out.state
+
+    def precompute(self, annotations: Array) -> Any:
+        """The attention's query-independent key features, once per source sentence (Encoded.attention_memory)."""
+        return self.attention.precompute(annotations)
 
     def _attention_state(self, encoded: Encoded) -> Any:
         batch, src_len = encoded.mask.shape

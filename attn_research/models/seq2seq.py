@@ -146,8 +146,10 @@ class Seq2Seq(nn.Module):
         source_mask = source_mask.astype(bool)
         out = self.encoder(source, source_mask, train=train)
         initial_state = self.bridge(out.final_states, source.shape[0])
-        return Encoded(out.annotations.astype(jnp.float32), source_mask, initial_state,
-                       top_summary(self.config.cell, out.final_states).astype(jnp.float32))
+        annotations = out.annotations.astype(jnp.float32)
+        memory = self.decoder.precompute(annotations) if self.config.decoder in ATTENTIVE_DECODERS else None
+        return Encoded(annotations, source_mask, initial_state,
+                       top_summary(self.config.cell, out.final_states).astype(jnp.float32), memory)
 
     def init_carry(self, encoded: Encoded) -> dict[str, Any]:
         """The decoder carry before the first target step (decoders.py documents its keys)."""

@@ -18,6 +18,8 @@ class Encoded(NamedTuple):
                    (c, h) (LSTM).
     final_state:   [batch, enc_dim] float32, the encoder's last state [h->_{T_x}; h<-_1] (top layer), which
                    the 'none_input' decoder joins to every input.
+    attention_memory: the attention's `precompute(annotations)` (W1 h_j [batch, src_len, d] for the scores
+                   with a key projection), computed once per sentence; None otherwise.
     Every leaf has batch as its leading axis, so beam search can tile it (jnp.repeat along axis 0).
     """
 
@@ -25,6 +27,7 @@ class Encoded(NamedTuple):
     mask: Array
     initial_state: tuple[Any, ...]
     final_state: Array
+    attention_memory: Any = None
 
 
 class Seq2SeqOutput(NamedTuple):

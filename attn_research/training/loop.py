@@ -79,6 +79,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
     """
     os.makedirs(workdir, exist_ok=True)
     clock = _WallClock(workdir)
+    git_commit = provenance.git_commit()  # the code this run starts from
     data = load_dataset(config.data)
     mesh = make_mesh()
     model = Seq2Seq(config=ml_collections.FrozenConfigDict(config.model),
@@ -162,7 +163,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
         "best_step": int(final_state.step),
         "num_params": count_params(state.params),
         "seed": config.seed,
-        "git_commit": provenance.git_commit(),
+        "git_commit": git_commit,
         "wall_time_s": round(clock.total(), 1),
         "machine": provenance.machine(),
     }

@@ -1,0 +1,1 @@
+"""Speed and memory benchmarks: each prints a table and writes JSON under results/benchmarks/."""
