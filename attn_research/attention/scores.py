@@ -67,18 +67,23 @@ class MultiplicativeScore(nn.Module):
 
     @nn.compact
     def __call__(self, query: Array | None, keys: Array, projected_keys: Array | None = None) -> Array:
-        keys_d = _project_keys(self.dim, keys, projected_keys)
-        if query is None:
+        query_d, keys_d = _project(self.dim, query, keys, projected_keys)
+        if query_d is None:
             return keys_d
-        query_d = nn.Dense(self.dim, use_bias=False, dtype=F32, param_dtype=F32, name="W2")(query.astype(F32))
         return jnp.einsum("bqd,bkd->bqk", query_d, keys_d)
 
 
-def _project_keys(dim: int, keys: Array, projected_keys: Array | None) -> Array:
-    """W1 h_s: [batch, key_len, dim], or the projection a decoder computed once per sentence (precompute)."""
-    if projected_keys is not None:
-        return projected_keys
-    return nn.Dense(dim, use_bias=False, dtype=F32, param_dtype=F32, name="W1")(keys.astype(F32))
+def _project(dim: int, query: Array | None, keys: Array, projected_keys: Array | None) -> tuple[Array | None, Array]:
+    """(W2 h_t [batch, query_len, dim] or None when query is None, W1 h_s [batch, key_len, dim]).
+
+    W1 h_s is taken from projected_keys when a decoder computed it once per sentence (precompute).
+    """
+    keys_d = projected_keys
+    if keys_d is None:
+        keys_d = nn.Dense(dim, use_bias=False, dtype=F32, param_dtype=F32, name="W1")(keys.astype(F32))
+    if query is None:
+        return None, keys_d
+    return nn.Dense(dim, use_bias=False, dtype=F32, param_dtype=F32, name="W2")(query.astype(F32)), keys_d
 
 
 def _symmetric_uniform(limit: float):
@@ -126,10 +131,9 @@ class AdditiveScore(nn.Module):
 
     @nn.compact
     def __call__(self, query: Array | None, keys: Array, projected_keys: Array | None = None) -> Array:
-        keys_d = _project_keys(self.dim, keys, projected_keys)
-        if query is None:
+        query_d, keys_d = _project(self.dim, query, keys, projected_keys)
+        if query_d is None:
             return keys_d
-        query_d = nn.Dense(self.dim, use_bias=False, dtype=F32, param_dtype=F32, name="W2")(query.astype(F32))
         v = self.param("v", _symmetric_uniform(1.0 / self.dim**0.5), (self.dim,), F32)
         bias = None
         if self.normalize:
