@@ -24,6 +24,11 @@ def _fmt(value) -> str:
     return f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
+def _commit(commit: str) -> str:
+    """A short commit hash; '+dirty' when the run started with uncommitted changes."""
+    return commit[:10] + ("+dirty" if commit.endswith("-dirty") else "")
+
+
 def results_markdown(results_dir: str = os.path.join(ROOT, "results")) -> str:
     """A table of every training run's test (and validation) metrics, from the results JSON files."""
     lines = ["| experiment | run | test BLEU | test ppl | test seq acc | test token acc | val seq acc | steps (best) "
@@ -40,7 +45,7 @@ def results_markdown(results_dir: str = os.path.join(ROOT, "results")) -> str:
             f"| {result['experiment']} | [{os.path.basename(path)[:-5]}]({os.path.relpath(path, ROOT)}) "
             f"| {_fmt(test.get('bleu'))} | {_fmt(test.get('ppl'))} | {_fmt(test.get('seq_accuracy'))} "
             f"| {_fmt(test.get('token_accuracy'))} | {_fmt(val.get('seq_accuracy'))} | {result.get('best_step')} "
-            f"| {minutes:.1f} min | `{result['git_commit'][:10]}` "
+            f"| {minutes:.1f} min | `{_commit(result['git_commit'])}` "
             f"| {machine.get('cpu_count')}x {machine.get('cpu', '?')} ({machine.get('backend')}) |")
     return "\n".join(lines)
 
