@@ -50,7 +50,27 @@ def results_markdown(results_dir: str = os.path.join(ROOT, "results")) -> str:
     return "\n".join(lines)
 
 
-SECTIONS = {"catalogue": catalogue_markdown, "results": results_markdown}
+def benchmarks_markdown(results_dir: str = os.path.join(ROOT, "results", "benchmarks")) -> str:
+    """One table per benchmark JSON (results/benchmarks/<name>.json written by `make bench`)."""
+    parts = []
+    for path in sorted(glob.glob(os.path.join(results_dir, "*.json"))):
+        with open(path) as f:
+            report = json.load(f)
+        rows = report["rows"]
+        columns = [c for c in ("case", "score", "length", "median_ms", "p10_ms", "p90_ms", "compile_ms", "speedup")
+                   if any(c in row for row in rows)]
+        machine = report.get("machine", {})
+        parts.append(f"`{report['benchmark']}` ({os.path.relpath(path, ROOT)}; settings {report.get('settings')}; "
+                     f"{machine.get('cpu_count')}x {machine.get('cpu')}, {machine.get('backend')}; "
+                     f"commit `{_commit(report.get('git_commit', ''))}`)\n")
+        parts.append("| " + " | ".join(columns) + " |\n|" + " --- |" * len(columns))
+        for row in rows:
+            parts.append("| " + " | ".join(_fmt(row.get(c)) for c in columns) + " |")
+        parts.append("")
+    return "\n".join(parts).rstrip() or "(no benchmark results yet: run `make bench`)"
+
+
+SECTIONS = {"catalogue": catalogue_markdown, "results": results_markdown, "benchmarks": benchmarks_markdown}
 
 
 def render(text: str) -> str:
