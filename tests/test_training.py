@@ -133,3 +133,53 @@ def test_four_device_mesh_matches_one_device(tmp_path):
     env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=4")
     out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300, env=env, cwd=REPO)
     assert out.returncode == 0 and "MESH-OK" in out.stdout, out.stdout + out.stderr
+
+
+KILL_CONFIG = r"""
+import sys
+sys.path.insert(0, {repo!r})
+from tests.helpers import tiny_config
+
+
+def get_config():
+    config = tiny_config({tmp!r}, steps=400)
+    config.train.update(dict(checkpoint_every_steps=20, eval_every_steps=200, log_every_steps=20))
+    return config
+"""
+
+
+def test_sigkill_and_rerun_resumes_with_the_same_final_metrics(tmp_path):
+    """A real kill (SIGKILL) of `python -m attn_research.main`, then the same command again."""
+    import signal
+    import time
+
+    config_file = tmp_path / "kill_config.py"
+    config_file.write_text(KILL_CONFIG.format(repo=REPO, tmp=str(tmp_path)))
+    workdir = tmp_path / "work"
+    command = [sys.executable, "-m", "attn_research.main", f"--config={config_file}", f"--workdir={workdir}",
+               "--compilation_cache="]
+    env = dict(os.environ, WANDB_MODE="offline", JAX_PLATFORMS="cpu")
+    process = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 240
+    while time.time() < deadline and process.poll() is None:
+        names = os.listdir(workdir / "checkpoints") if (workdir / "checkpoints").exists() else []
+        steps = [int(d) for d in names if d.isdigit()]
+        if any(40 <= s < 400 for s in steps):
+            break
+        time.sleep(0.05)
+    assert process.poll() is None, "training finished (or died) before it could be killed"
+    process.send_signal(signal.SIGKILL)
+    assert process.wait(timeout=60) == -signal.SIGKILL
+    assert not (workdir / "results.json").exists()
+
+    rerun = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=400)
+    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    assert "resumed from the checkpoint of step" in rerun.stderr
+    resumed = json.load(open(workdir / "results.json"))
+
+    reference = tiny_config(tmp_path / "ref", steps=400)
+    reference.train.update(dict(checkpoint_every_steps=20, eval_every_steps=200, log_every_steps=20))
+    uninterrupted = train_and_evaluate(reference, str(tmp_path / "ref" / "work"))
+    for split in ("validation", "test"):
+        for metric, value in uninterrupted["metrics"][split].items():
+            assert resumed["metrics"][split][metric] == pytest.approx(value, rel=1e-5, abs=1e-6), (split, metric)
