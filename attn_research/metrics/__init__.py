@@ -1,6 +1,10 @@
-"""Evaluation metrics: BLEU, token and sequence accuracy, perplexity, BLEU per source-length bucket."""
+"""Evaluation metrics: BLEU, token and sequence accuracy, perplexity, BLEU per source-length bucket,
+alignment quality of attention weights."""
 from attn_research.metrics.accuracy import perplexity, sequence_accuracy, token_accuracy
+from attn_research.metrics.alignment import (alignment_accuracy, alignment_error_rate, attention_entropy,
+                                             gold_alignment, hard_alignments)
 from attn_research.metrics.bleu import corpus_bleu
 from attn_research.metrics.buckets import bleu_by_length
 
-__all__ = ["corpus_bleu", "token_accuracy", "sequence_accuracy", "perplexity", "bleu_by_length"]
+__all__ = ["corpus_bleu", "token_accuracy", "sequence_accuracy", "perplexity", "bleu_by_length",
+           "alignment_accuracy", "alignment_error_rate", "attention_entropy", "gold_alignment", "hard_alignments"]
