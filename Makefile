@@ -1,5 +1,7 @@
 # attn_research: set-up, tests, the main training job and benchmarks.
 # Works on a fresh machine with only Python 3.11 and pip (uv is installed into the venv to speed things up).
+# constraints.txt pins every package to the versions the tests last passed with (regenerate it with
+# `.venv/bin/uv pip freeze --python .venv/bin/python | grep -v attn.research > constraints.txt`).
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
@@ -16,7 +18,7 @@ export WANDB_MODE ?= offline
 install:
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip uv
-	$(VENV)/bin/uv pip install --python $(PY) -e ".[dev]" || $(PY) -m pip install -e ".[dev]"
+	$(VENV)/bin/uv pip install --python $(PY) -e ".[dev]" -c constraints.txt || $(PY) -m pip install -e ".[dev]" -c constraints.txt
 
 test:
 	$(PY) -m pytest -n 2 -m "not slow" tests
