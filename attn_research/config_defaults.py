@@ -21,6 +21,7 @@ def attention_config(score: str = "additive", window: str = "global", normalizer
 
 
 def base_config() -> ml_collections.ConfigDict:
+    """Every key an experiment reads, with defaults (data, model, train, eval, wandb; see the module docstring)."""
     config = ml_collections.ConfigDict()
     config.experiment = "default"
     config.name = "default"

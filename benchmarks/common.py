@@ -45,6 +45,7 @@ def write_report(name: str, rows: list[dict], settings: dict) -> str:
 
 
 def print_table(rows: list[dict], columns: list[str]) -> None:
+    """Prints rows as an aligned text table of the given columns (floats to 3 significant digits)."""
     widths = [max(len(c), *(len(_cell(r.get(c))) for r in rows)) for c in columns]
     print("  ".join(c.ljust(w) for c, w in zip(columns, widths)))
     for row in rows:

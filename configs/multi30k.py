@@ -16,6 +16,7 @@ MODELS = ("bahdanau", *LUONG_SCORES, "none_state", "none_input")
 
 
 def get_config(model: str = "bahdanau"):
+    """The de->en experiment for `model` (one of MODELS); raises ValueError listing them otherwise."""
     if model not in MODELS:
         raise ValueError(f"unknown Multi30k model {model!r}; valid: {', '.join(MODELS)}")
     config = base_config()

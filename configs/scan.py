@@ -25,6 +25,7 @@ MODELS = ("top", "gru_attention", "lstm_attention", "gru", "lstm", "bigru_attent
 
 
 def get_config(arg: str = "simple"):
+    """arg = "<split>[,<model>]" (module docstring); raises ValueError listing the valid choices."""
     split, _, model = arg.partition(",")
     model = model or "top"
     if split not in SPLITS:

@@ -11,6 +11,7 @@ TASKS = ("copy", "reverse", "sort")
 
 
 def get_config(task: str = "reverse"):
+    """The `task` experiment (copy, reverse or sort); raises ValueError listing them otherwise."""
     if task not in TASKS:
         raise ValueError(f"unknown synthetic task {task!r}; valid: {', '.join(TASKS)}")
     config = base_config()

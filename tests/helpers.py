@@ -1,12 +1,19 @@
 """Small configs shared by the end-to-end tests."""
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
+
+import jax
 
 from attn_research.config_defaults import attention_config, base_config
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+# Quick XLA compiles for tiny test programs: optimization does not pay for itself at these sizes.
+FAST = {"xla_backend_optimization_level": 0, "xla_llvm_disable_expensive_passes": True}
+fast_jit = functools.partial(jax.jit, compiler_options=FAST)
 
 
 def tiny_config(tmp_path, *, task: str = "reverse", steps: int = 300, decoder: str = "bahdanau",

@@ -28,11 +28,10 @@ from attn_research.decoding import (
     sample,
 )
 from attn_research.models import Seq2Seq, default_model_config
+from tests.helpers import fast_jit
 
 VOCAB = 6
 BOS, EOS = 1, 2
-FAST = {"xla_backend_optimization_level": 0, "xla_llvm_disable_expensive_passes": True}
-fast_jit = functools.partial(jax.jit, compiler_options=FAST)
 
 SOURCE = jnp.array([[3, 4, 5, 4, 3], [5, 3, 0, 0, 0], [4, 4, 3, 5, 0], [3, 0, 0, 0, 0]], jnp.int32)
 MASK = SOURCE > 0

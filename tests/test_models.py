@@ -29,12 +29,10 @@ from attn_research.models import (
     default_model_config,
     validate_model_config,
 )
+from tests.helpers import FAST, fast_jit
 
 VOCAB = 12
 BOS, EOS = 1, 2
-# Quick XLA compiles: the programs are tiny, so optimization does not pay for itself.
-FAST = {"xla_backend_optimization_level": 0, "xla_llvm_disable_expensive_passes": True}
-fast_jit = functools.partial(jax.jit, compiler_options=FAST)
 
 SOURCE = jnp.array([[3, 4, 5, 6, 7], [8, 9, 10, 0, 0], [5, 0, 0, 0, 0]], jnp.int32)  # right-padded with 0
 MASK = SOURCE > 0

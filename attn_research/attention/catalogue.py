@@ -9,6 +9,8 @@ from typing import NamedTuple
 
 
 class Entry(NamedTuple):
+    """One row of the README catalogue table."""
+
     kind: str  # score | window | normalizer | family
     name: str  # the config value
     equation: str

@@ -18,6 +18,8 @@ F32 = jnp.float32
 
 
 class Window(NamedTuple):
+    """A window's result; the shapes are in the module docstring."""
+
     allowed: Array | None
     factor: Array | None
     aligned_position: Array | None  # p_t: [batch, query_len] float32, in source positions

@@ -30,7 +30,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from attn_research.decoding.greedy import _variables
+from attn_research.decoding.greedy import start_decoding
 
 Array = jax.Array
 
@@ -116,11 +116,9 @@ def beam_search(model, params, source: Array, source_mask: Array, *, beam_size: 
         raise ValueError(f"max_len must be >= 1, got {max_len}")
     if not 1 <= n_best <= beam_size:
         raise ValueError(f"n_best must be in [1, beam_size={beam_size}], got {n_best}")
-    variables = _variables(params)
-    cls = type(model)
     source_mask = source_mask.astype(bool)
-    encoded = model.apply(variables, source, source_mask, method=cls.encode)
-    carry = model.apply(variables, encoded, method=cls.init_carry)
+    variables, encoded, carry = start_decoding(model, params, source, source_mask)
+    cls = type(model)
     batch, src_len = source.shape
     k = beam_size
 

@@ -24,6 +24,19 @@ def _variables(params: Any) -> Any:
     return {"params": params}
 
 
+def start_decoding(model, params: Any, source: Array, source_mask: Array) -> tuple[Any, Any, Any]:
+    """What every decoding algorithm starts from: (variables, Encoded, the decoder carry before step 0).
+
+    source [batch, src_len] int32; source_mask [batch, src_len] (cast to bool). params: variables dict or
+    bare params. The Encoded and carry pytrees have batch as every leaf's leading axis (models/types.py).
+    """
+    variables = _variables(params)
+    cls = type(model)
+    encoded = model.apply(variables, source, source_mask.astype(bool), method=cls.encode)
+    carry = model.apply(variables, encoded, method=cls.init_carry)
+    return variables, encoded, carry
+
+
 def greedy_decode(model, params, source: Array, source_mask: Array, *, max_len: int, bos_id: int, eos_id: int,
                   return_logits: bool = False):
     """Greedy search for a batch of sources.
@@ -41,10 +54,8 @@ def greedy_decode(model, params, source: Array, source_mask: Array, *, max_len: 
     """
     if max_len < 1:
         raise ValueError(f"max_len must be >= 1, got {max_len}")
-    variables = _variables(params)
+    variables, encoded, carry = start_decoding(model, params, source, source_mask)
     cls = type(model)
-    encoded = model.apply(variables, source, source_mask, method=cls.encode)
-    carry = model.apply(variables, encoded, method=cls.init_carry)
     batch = source.shape[0]
 
     def step(state, _):

@@ -15,7 +15,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from attn_research.decoding.greedy import _variables
+from attn_research.decoding.greedy import start_decoding
 
 Array = jax.Array
 
@@ -64,10 +64,8 @@ def sample(model, params, source: Array, source_mask: Array, rng: Array, *, max_
         raise ValueError(f"max_len must be >= 1, got {max_len}")
     if top_k < 0:
         raise ValueError(f"top_k must be >= 0, got {top_k}")
-    variables = _variables(params)
+    variables, encoded, carry = start_decoding(model, params, source, source_mask)
     cls = type(model)
-    encoded = model.apply(variables, source, source_mask, method=cls.encode)
-    carry = model.apply(variables, encoded, method=cls.init_carry)
     batch = source.shape[0]
     temperature = jnp.asarray(temperature, jnp.float32)
     greedy = temperature == 0.0

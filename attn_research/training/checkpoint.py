@@ -27,9 +27,11 @@ class Checkpoints:
                 max_to_keep=1, create=True, best_fn=lambda metrics: metrics[best_metric], best_mode=best_mode))
 
     def latest_step(self) -> int | None:
+        """The step of the newest periodic checkpoint, or None before the first save."""
         return self.latest.latest_step()
 
     def save_latest(self, step: int, state: Any) -> None:
+        """Saves `state` as step `step` (asynchronously; the oldest beyond `keep` is deleted)."""
         self.latest.save(step, args=ocp.args.StandardSave(state), force=True)
 
     def save_if_best(self, step: int, state: Any, metrics: dict[str, float]) -> None:
@@ -38,6 +40,7 @@ class Checkpoints:
                        force=True)
 
     def restore_latest(self, abstract_state: Any) -> Any:
+        """The newest periodic checkpoint, restored into the structure of `abstract_state`."""
         return self.latest.restore(self.latest.latest_step(), args=ocp.args.StandardRestore(abstract_state))
 
     def restore_best(self, abstract_state: Any) -> Any | None:
@@ -48,9 +51,11 @@ class Checkpoints:
         return self.best.restore(step, args=ocp.args.StandardRestore(abstract_state))
 
     def wait(self) -> None:
+        """Blocks until every asynchronous save has been written."""
         self.latest.wait_until_finished()
         self.best.wait_until_finished()
 
     def close(self) -> None:
+        """Waits for pending saves and releases both managers."""
         self.latest.close()
         self.best.close()
