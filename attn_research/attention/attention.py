@@ -56,6 +56,8 @@ class Attention(nn.Module):
       -> AttentionOutput(context [batch, query_len, value_dim], weights [batch, query_len, key_len],
                          state {"position": [batch] int32}).
     precomputed: the result of `precompute(keys)` (decoders compute it once per source sentence), or None.
+    train: keyword of the common interface (True while training); stochastic attentions (hard, monotonic
+    with noise) sample only then. The factored parts are deterministic and ignore it.
     The state carries the target position t of the next query (local-m's p_t = t). Weights are float32;
     the context has the dtype of values. Raises ValueError for unknown names or mismatched shapes.
     """
@@ -89,7 +91,8 @@ class Attention(nn.Module):
 
     @nn.compact
     def __call__(self, query: Array | None, keys: Array, values: Array, mask: Array | None = None,
-                 state: Any = None, precomputed: Array | None = None) -> AttentionOutput:
+                 state: Any = None, precomputed: Array | None = None, *, train: bool = False) -> AttentionOutput:
+        del train  # no factored part is stochastic; the keyword is part of the common interface
         for kind, name, valid in (("score", self.score, SCORES), ("window", self.window, WINDOWS),
                                   ("normalizer", self.normalizer, NORMALIZERS)):
             if name not in valid:

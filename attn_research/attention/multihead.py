@@ -20,9 +20,9 @@ class MultiHeadAttention(nn.Module):
     heads: h. qk_dim: h * d_k (total query/key projection size). v_dim: h * d_v. out_dim: size of W^O's
     output (None: the query's dim). causal: a query at target position t may only see keys at
     positions <= t (decoder self-attention; positions come from `state`, so incremental decoding over a
-    key cache works). dropout_rate: on the attention weights (needs the 'dropout' rng when not
-    deterministic). return_weights: when False the context comes from jax.nn.dot_product_attention
-    (fused kernels where the backend has them) and weights is None.
+    key cache works). dropout_rate: on the attention weights when `train=True` is passed or the module is
+    built with deterministic=False (needs the 'dropout' rng). return_weights: when False the context comes
+    from jax.nn.dot_product_attention (fused kernels where the backend has them) and weights is None.
 
     __call__(query [batch, query_len, query_dim], keys [batch, key_len, key_dim], values
              [batch, key_len, value_dim], mask [batch, key_len] bool or None, state or None)
@@ -54,7 +54,7 @@ class MultiHeadAttention(nn.Module):
 
     @nn.compact
     def __call__(self, query: Array, keys: Array, values: Array, mask: Array | None = None,
-                 state: Any = None, precomputed: Any = None) -> AttentionOutput:
+                 state: Any = None, precomputed: Any = None, *, train: bool = False) -> AttentionOutput:
         if self.qk_dim % self.heads or self.v_dim % self.heads:
             raise ValueError(f"qk_dim ({self.qk_dim}) and v_dim ({self.v_dim}) must be divisible by heads "
                              f"({self.heads})")
@@ -76,7 +76,7 @@ class MultiHeadAttention(nn.Module):
             allowed = allowed & (jnp.arange(key_len)[None, None, :] <= positions[:, :, None])
         has_key = jnp.any(allowed, axis=-1)  # [batch, query_len]
 
-        use_dropout = self.dropout_rate > 0.0 and not self.deterministic
+        use_dropout = self.dropout_rate > 0.0 and (train or not self.deterministic)
         # jax.nn.dot_product_attention needs d_v == d_k; otherwise the explicit path computes the context.
         if self.return_weights or use_dropout or d_k != d_v:
             logits = jnp.einsum("bqhd,bkhd->bhqk", q.astype(F32), k.astype(F32)) / jnp.sqrt(jnp.asarray(d_k, F32))

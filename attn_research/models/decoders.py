@@ -96,10 +96,10 @@ class _AttentiveDecoder(_RecurrentDecoder):
     def _setup_attention(self) -> None:
         self.attention = build_attention(self.attention_config if self.attention_config is not None else {})
 
-    def _attend(self, query: Array, encoded: Encoded, state: Any) -> tuple[Array, Array, Any]:
+    def _attend(self, query: Array, encoded: Encoded, state: Any, train: bool) -> tuple[Array, Array, Any]:
         """query [batch, query_dim] -> context [batch, enc_dim], weights [batch, src_len], new state."""
         out = self.attention(query[:, None, :], encoded.annotations, encoded.annotations, encoded.mask, state,
-                             precomputed=encoded.attention_memory)
+                             precomputed=encoded.attention_memory, train=train)
         return out.context[:, 0, :], alignment_row(out.weights), out.state
 
     def precompute(self, annotations: Array) -> Any:
@@ -135,7 +135,7 @@ class BahdanauDecoder(_AttentiveDecoder):
     def __call__(self, encoded: Encoded, carry: dict[str, Any], token: Array, *, train: bool = False):
         y = self.embed(token)  # [batch, embed_dim]
         s_prev = hidden_state(self.cell, carry["rnn"][-1])
-        context, weights, att_state = self._attend(s_prev, encoded, carry["attention"])
+        context, weights, att_state = self._attend(s_prev, encoded, carry["attention"], train)
         rnn, s = self._stack(carry["rnn"], jnp.concatenate([y, context.astype(y.dtype)], -1), train)
         features = jnp.concatenate([s, context.astype(s.dtype), y], -1)
         if self.maxout:
@@ -171,7 +171,7 @@ class LuongDecoder(_AttentiveDecoder):
         if self.input_feeding:
             x = jnp.concatenate([x, carry["feed"].astype(x.dtype)], -1)
         rnn, h = self._stack(carry["rnn"], x, train)
-        context, weights, att_state = self._attend(h, encoded, carry["attention"])
+        context, weights, att_state = self._attend(h, encoded, carry["attention"], train)
         h_tilde = jnp.tanh(self.W_c(jnp.concatenate([context.astype(h.dtype), h], -1)))
         logits = self._logits(h_tilde, train)
         new_carry = {"rnn": rnn, "attention": att_state}
