@@ -15,10 +15,13 @@ export WANDB_MODE ?= offline
 
 .PHONY: install test test-all train bench readme clean
 
+# `sweeps` (wandb's sweep engine, used by attn_research.sweeps) pins numpy<2 but works with numpy 2, so it is
+# installed without its dependencies (the others are in pyproject.toml).
 install:
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip uv
 	$(VENV)/bin/uv pip install --python $(PY) -e ".[dev]" -c constraints.txt || $(PY) -m pip install -e ".[dev]" -c constraints.txt
+	$(VENV)/bin/uv pip install --python $(PY) --no-deps sweeps -c constraints.txt || $(PY) -m pip install --no-deps sweeps -c constraints.txt
 
 test:
 	$(PY) -m pytest -n 2 -m "not slow" tests
@@ -29,8 +32,9 @@ test-all:
 train:
 	$(PY) -m attn_research.main --config=$(CONFIG) --workdir=$(WORKDIR) $(ARGS)
 
+# Benchmarks (README, "Benchmarks"); BENCH_ARGS=--quick for a smoke run, --only NAME,... to pick some.
 bench:
-	$(PY) -m benchmarks.run
+	$(PY) -m benchmarks.run $(BENCH_ARGS)
 
 readme:
 	$(PY) -m attn_research.readme

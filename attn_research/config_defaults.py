@@ -15,6 +15,11 @@ def attention_config(score: str = "additive", window: str = "global", normalizer
         "family": "factored", "score": score, "window": window, "normalizer": normalizer, "dim": dim,
         "half_width": 10, "max_len": 100, "temperature": 1.0, "normalize": False, "scale": 10.0,
         "heads": 1, "qk_dim": dim, "v_dim": dim, "causal": False, "dropout_rate": 0.0,
+        "channels": 10, "filter_width": 31, "location_source": "previous", "att_win": 5, "fertility": 0.0,
+        "forward_score": "location_aware", "transition_agent": False,
+        "mode": "parallel", "noise_std": 1.0, "energy_bias_init": -4.0, "chunk_size": 2,
+        "estimator": "reinforce", "eval_mode": "argmax", "gumbel_temperature": 1.0, "entropy_weight": 0.0,
+        "baseline_decay": 0.9,
     })
     config.update(extra)
     return config
@@ -38,6 +43,7 @@ def base_config() -> ml_collections.ConfigDict:
     })
 
     config.model = ml_collections.ConfigDict({
+        "architecture": "rnn",  # "rnn" (models/seq2seq.py) | "transformer" (models/transformer.py)
         "embed_dim": 256, "cell": "gru", "encoder_layers": 1, "encoder_hidden": 512, "bidirectional": True,
         "decoder": "bahdanau", "decoder_layers": 1, "decoder_hidden": 512, "bridge": "bahdanau",
         "input_feeding": True, "maxout": False, "dropout": 0.5, "teacher_forcing_ratio": 1.0,
@@ -46,9 +52,11 @@ def base_config() -> ml_collections.ConfigDict:
 
     config.train = ml_collections.ConfigDict({
         "batch_size": 128, "num_epochs": 10, "num_steps": 0, "optimizer": "adam", "learning_rate": 1e-3,
+        "adam_b1": 0.9, "adam_b2": 0.999, "adam_eps": 1e-8,
         "schedule": "constant", "warmup_steps": 0, "halving_start_epoch": 5, "clip_norm": 1.0,
-        "weight_decay": 0.0, "label_smoothing": 0.0, "log_every_steps": 50, "eval_every_steps": 0,
-        "checkpoint_every_steps": 0, "keep_checkpoints": 2, "best_metric": "loss", "best_mode": "min",
+        "weight_decay": 0.0, "label_smoothing": 0.0, "coverage_loss_weight": 0.0, "log_every_steps": 50,
+        "eval_every_steps": 0, "checkpoint_every_steps": 0, "keep_checkpoints": 2, "best_metric": "loss",
+        "best_mode": "min",
     })
 
     config.eval = ml_collections.ConfigDict({"batch_size": 128, "max_decode_len": 64, "num_heatmaps": 4})

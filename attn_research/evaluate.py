@@ -16,6 +16,7 @@ import gzip
 import json
 import math
 import os
+import time
 from typing import Any
 
 import jax
@@ -25,10 +26,11 @@ from absl import app, flags, logging
 
 from attn_research.data import Split, load_dataset, make_batches
 from attn_research.decoding import beam_search, greedy_decode, replace_unknown_words
+from attn_research.evaluate_results import write_decoding_result
 from attn_research.logging import plot_attention
 from attn_research.metrics import (alignment_accuracy, alignment_error_rate, attention_entropy, bleu_by_length,
-                                   corpus_bleu, gold_alignment, hard_alignments)
-from attn_research.models import Seq2Seq
+                                   corpus_bleu, gold_alignment, hard_alignments, length_bucket_edges)
+from attn_research.models import build_model
 from attn_research.training.checkpoint import Checkpoints
 from attn_research.training.evaluation import strip_after_eos
 from attn_research.training.mesh import make_mesh, replicate, shard_batch
@@ -36,7 +38,6 @@ from attn_research.training.optimizer import make_optimizer
 from attn_research.training.state import create_train_state
 from attn_research.training.steps import model_inputs
 
-LENGTH_BUCKETS = (0, 10, 20, 30, 40, 50, math.inf)  # Bahdanau et al. (2015), Fig. 2: source length in words
 FILE_SPLIT = "file"
 
 FLAGS = flags.FLAGS
@@ -56,6 +57,9 @@ def define_flags() -> None:
     flags.DEFINE_string("reference_file", None, "References, one a line (plain or .gz).")
     flags.DEFINE_integer("heatmaps", 4, "Attention heatmaps of the first N examples.")
     flags.DEFINE_boolean("unk_replace", False, "Replace <unk> by the most attended source word.")
+    flags.DEFINE_integer("bucket_width", 0, "Source-length bucket width in tokens for BLEU by length; 0 = "
+                         "from the data (10 if the median source has >= 20 tokens, else 5).")
+    flags.DEFINE_string("results_dir", None, "Where decoding results go (default: the run's config.results_dir).")
 
 
 def read_lines(path: str) -> list[str]:
@@ -114,8 +118,7 @@ def load_run(workdir: str):
     with open(path) as f:
         config = ml_collections.ConfigDict(json.load(f)["config"])
     data = load_dataset(config.data)
-    model = Seq2Seq(config=ml_collections.FrozenConfigDict(config.model),
-                    source_vocab_size=data.source_vocab.size, target_vocab_size=data.target_vocab.size)
+    model = build_model(config.model, data.source_vocab.size, data.target_vocab.size)
     batches = make_batches(data.splits["train"], config.train.batch_size, seed=config.seed, epoch=0, shuffle=True)
     train_config = ml_collections.ConfigDict(config.train)
     if not train_config.get("num_steps"):
@@ -193,15 +196,19 @@ def _plot_bleu_by_length(rows: list[dict], path: str, title: str) -> None:
 
 def evaluate_run(workdir: str, split: str = "test", beam: int = 5, length_penalty: float = 0.6,
                  source_file: str | None = None, reference_file: str | None = None, heatmaps: int = 4,
-                 unk_replace: bool = False) -> dict:
+                 unk_replace: bool = False, results_dir: str | None = None, bucket_width: int = 0) -> dict:
     """Evaluates a finished run (module docstring) and returns the metrics written to metrics.json.
 
     metrics.json keys: bleu (sacrebleu corpus BLEU, [0, 100]), seq_accuracy (exact match of the decoded
     ids, [0, 1]; on files, of the reference's ids), num_sentences, beam, length_penalty, split,
-    unk_replace, bleu_by_length (one entry per source-length bucket: bucket "[lo, hi)", lo, hi (null =
-    inf), bleu (null if empty), count). For the synthetic copy / reverse tasks also alignment_accuracy
+    unk_replace, bleu_by_length (one entry per source-length bucket of width bucket_width tokens (0: from
+    the data, see metrics.length_bucket_edges): bucket "[lo, hi)", lo, hi (null = inf), bleu (null if
+    empty), count). For the synthetic copy / reverse tasks also alignment_accuracy
     and alignment_error_rate (against gold_alignment, over target steps t < min(hyp_len, src_len), eos
     step excluded) and attention_entropy (mean per-step entropy in nats, eos step included).
+    A split of the run's dataset is also recorded with provenance in
+    <results_dir>/<experiment>/decoding/ (attn_research/evaluate_results.py; results_dir defaults to the
+    run's config.results_dir), which the README's decoding table is generated from.
     Raises FileNotFoundError / ValueError for an unfinished run, an unknown split, bad files, or only one
     of source_file / reference_file.
     """
@@ -216,9 +223,11 @@ def evaluate_run(workdir: str, split: str = "test", beam: int = 5, length_penalt
             raise ValueError(f"unknown split {split!r}; valid: {sorted(data.splits)}")
         examples = data.splits[split]
     vocab = data.target_vocab
+    start = time.perf_counter()
     hyp_ids, alignments = decode_split(
         model, state.params, examples, vocab, mesh, batch_size=config.eval.get("batch_size", config.train.batch_size),
         beam=beam, max_len=int(config.eval.max_decode_len), length_penalty=length_penalty)
+    decode_time = time.perf_counter() - start
     hyp_tokens = []
     for i, ids in enumerate(hyp_ids):
         if unk_replace:
@@ -228,7 +237,9 @@ def evaluate_run(workdir: str, split: str = "test", beam: int = 5, length_penalt
     hypotheses = [vocab.detokenize(tokens) for tokens in hyp_tokens]
     references = list(examples.references)
     n = len(examples)
-    buckets = bleu_by_length(hypotheses, references, [int(x) for x in examples.source_lengths], LENGTH_BUCKETS)
+    source_lengths = [int(x) for x in examples.source_lengths]
+    buckets = bleu_by_length(hypotheses, references, source_lengths,
+                             length_bucket_edges(source_lengths, bucket_width))
     bucket_rows = [{"bucket": f"[{lo}, {hi})", "lo": lo, "hi": None if math.isinf(hi) else hi,
                     "bleu": None if math.isnan(row["bleu"]) else row["bleu"], "count": row["count"]}
                    for row in buckets for lo, hi in [row["bucket"]]]
@@ -263,6 +274,10 @@ def evaluate_run(workdir: str, split: str = "test", beam: int = 5, length_penalt
         f.writelines(h + "\n" for h in hypotheses)
     _plot_bleu_by_length(bucket_rows, os.path.join(out_dir, "bleu_by_length.png"),
                          f"{config.get('name', '')} {split}, beam {beam}")
+    if split != FILE_SPLIT:
+        write_decoding_result(results_dir or config.get("results_dir", "results"), config.experiment,
+                              config.get("run_name") or config.name, metrics,
+                              checkpoint_step=int(jax.device_get(state.step)), decode_time_s=decode_time)
     for i in range(min(heatmaps, n)):
         target = list(hyp_tokens[i])
         if alignments[i].shape[0] > len(target):  # the eos step
@@ -284,7 +299,8 @@ def main(argv) -> None:
         metrics = evaluate_run(FLAGS.workdir, split=FLAGS.split, beam=FLAGS.beam,
                                length_penalty=FLAGS.length_penalty, source_file=FLAGS.source_file,
                                reference_file=FLAGS.reference_file, heatmaps=FLAGS.heatmaps,
-                               unk_replace=FLAGS.unk_replace)
+                               unk_replace=FLAGS.unk_replace, results_dir=FLAGS.results_dir,
+                               bucket_width=FLAGS.bucket_width)
     except (FileNotFoundError, ValueError) as e:
         raise app.UsageError(str(e)) from e
     print(json.dumps({k: v for k, v in metrics.items() if k != "bleu_by_length"}, indent=2))

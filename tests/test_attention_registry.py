@@ -28,7 +28,8 @@ def test_registered_names_are_the_catalogue():
     assert set(SCORES) == set(SCORE_NAMES)
     assert set(WINDOWS) == set(WINDOW_NAMES)
     assert set(NORMALIZERS) == set(NORMALIZER_NAMES)
-    assert set(FAMILIES) == {"factored", "multi_head"}
+    assert set(FAMILIES) == {"factored", "multi_head", "location_aware", "coverage", "forward", "multi_head_additive",
+                             "multi_head_location", "monotonic", "mocha", "hard"}
     for kind, names in (("score", SCORES), ("window", WINDOWS), ("normalizer", NORMALIZERS)):
         assert {e.name for e in CATALOGUE if e.kind == kind} == set(names)
 

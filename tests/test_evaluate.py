@@ -8,6 +8,7 @@ import math
 import numpy as np
 import pytest
 
+from attn_research import readme
 from attn_research.evaluate import evaluate_run, read_lines
 from attn_research.metrics import (alignment_accuracy, alignment_error_rate, attention_entropy, gold_alignment,
                                    hard_alignments)
@@ -87,13 +88,26 @@ def test_evaluate_trained_reverse_run(tmp_path):
     assert greedy["alignment_accuracy"] >= 0.9, greedy
     assert 0.0 <= greedy["alignment_error_rate"] <= 0.1
     assert greedy["attention_entropy"] >= 0.0
-    assert [row["bucket"] for row in greedy["bleu_by_length"]][:2] == ["[0, 10)", "[10, 20)"]
-    assert greedy["bleu_by_length"][0]["count"] == 64 and greedy["bleu_by_length"][-1]["hi"] is None
+    # sources of 3-6 tokens: width 5 from the data, the tail [5, inf) holds >= 20 of the 64 sentences
+    assert [row["bucket"] for row in greedy["bleu_by_length"]] == ["[0, 5)", "[5, inf)"]
+    assert sum(row["count"] for row in greedy["bleu_by_length"]) == 64 and greedy["bleu_by_length"][-1]["hi"] is None
 
     beam = evaluate_run(str(workdir), split="test", beam=3, heatmaps=1)
     assert (workdir / "eval_test_beam3" / "metrics.json").exists()
     assert (workdir / "eval_test_beam3" / "attention_0.png").exists()
     assert beam["beam"] == 3 and beam["bleu"] >= greedy["bleu"] - 5.0
+
+    # both decodings are recorded with provenance beside the training results, with one plot of both curves
+    decoding = tmp_path / "results" / "test" / "decoding"
+    records = {b: json.loads((decoding / f"tiny_reverse__test__beam{b}.json").read_text()) for b in (1, 3)}
+    assert records[1]["metrics"]["bleu"] == greedy["bleu"] and records[3]["metrics"]["bleu"] == beam["bleu"]
+    assert records[3]["checkpoint_step"] == records[1]["checkpoint_step"] > 0
+    assert records[1]["num_sentences"] == 64 and records[1]["sentences_per_s"] > 0
+    assert records[1]["git_commit"] and records[1]["machine"]["cpu_count"] >= 1
+    assert (decoding / "tiny_reverse__test__bleu_by_length.png").stat().st_size > 0
+    table = readme.decoding_markdown(str(tmp_path / "results")).splitlines()
+    assert len(table) == 4
+    assert "[greedy](" in table[2] and "[beam 3 (alpha 0.6)](" in table[3]
 
     # the same model on a pair of gzipped files
     sources = ["a0 a1 a2 a3", "a5 a5 a7", "a6 a2 a4 a1 a3"]
@@ -106,6 +120,8 @@ def test_evaluate_trained_reverse_run(tmp_path):
     hypotheses = (workdir / "eval_file_beam1" / "hypotheses.txt").read_text().splitlines()
     assert on_files["num_sentences"] == 3 and len(hypotheses) == 3
     assert on_files["seq_accuracy"] >= 2 / 3, hypotheses
+    assert sorted(p.name for p in decoding.glob("*.json")) == ["tiny_reverse__test__beam1.json",
+                                                               "tiny_reverse__test__beam3.json"]
     short_ref = tmp_path / "short.txt"
     short_ref.write_text("a0\n")
     with pytest.raises(ValueError, match=r"src.txt.gz.*short.txt"):

@@ -6,7 +6,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from attn_research.metrics import (bleu_by_length, corpus_bleu, perplexity, sequence_accuracy,
+from attn_research.metrics import (bleu_by_length, corpus_bleu, length_bucket_edges, perplexity, sequence_accuracy,
                                    token_accuracy)
 
 
@@ -103,3 +103,17 @@ def test_bleu_by_length_buckets_and_counts():
         bleu_by_length(hypotheses, references, [1, 2, 3, 4], [10, 10])
     with pytest.raises(ValueError):
         bleu_by_length(hypotheses, references[:3], [1, 2, 3, 4], [0, 10])
+
+
+def test_length_bucket_edges():
+    short = [3] * 30 + [7] * 30 + [12] * 25 + [17] * 5  # median 7 -> width 5
+    # >= 5: 60, >= 10: 30, >= 15: 5 < 20, so the open tail starts at 10
+    assert length_bucket_edges(short) == [0, 5, 10, math.inf]
+    assert length_bucket_edges(short, min_count=5) == [0, 5, 10, 15, math.inf]
+    long = [25] * 50 + [45] * 30  # median 25 -> width 10: >= 10, 20: 80; >= 30, 40: 30; >= 50: 0
+    assert length_bucket_edges(long) == [0, 10, 20, 30, 40, math.inf]
+    assert length_bucket_edges([1], width=3) == [0, math.inf]
+    with pytest.raises(ValueError):
+        length_bucket_edges([])
+    with pytest.raises(ValueError):
+        length_bucket_edges([1, 2], width=-1)

@@ -99,7 +99,9 @@ def _tanh_energy(query_d: Array, keys_d: Array, v: Array, bias: Array | None, qu
     """sum_d v_d tanh(keys_d[s, d] + query_d[t, d] + b_d) for every (t, s): [batch, query_len, key_len].
 
     Never builds the whole [batch, query_len, key_len, d] array: queries are processed in chunks of
-    query_chunk (the chunk's [batch, chunk, key_len, d] block is the peak).
+    query_chunk (the chunk's [batch, chunk, key_len, d] block is the peak), and each chunk's tanh is
+    recomputed in the backward pass (jax.checkpoint) instead of being stored for it, so the gradient
+    does not hold every chunk at once either.
     """
     if bias is not None:
         keys_d = keys_d + bias
@@ -112,7 +114,7 @@ def _tanh_energy(query_d: Array, keys_d: Array, v: Array, bias: Array | None, qu
         return energy(query_d)
     pad = (-query_len) % query_chunk
     blocks = jnp.pad(query_d, ((0, 0), (0, pad), (0, 0))).reshape(batch, -1, query_chunk, dim)
-    scores = jax.lax.map(energy, jnp.swapaxes(blocks, 0, 1))  # [num_chunks, batch, chunk, key_len]
+    scores = jax.lax.map(jax.checkpoint(energy), jnp.swapaxes(blocks, 0, 1))  # [num_chunks, batch, chunk, key_len]
     return jnp.swapaxes(scores, 0, 1).reshape(batch, -1, keys_d.shape[1])[:, :query_len]
 
 

@@ -4,7 +4,7 @@ from attn_research.metrics.accuracy import perplexity, sequence_accuracy, token_
 from attn_research.metrics.alignment import (alignment_accuracy, alignment_error_rate, attention_entropy,
                                              gold_alignment, hard_alignments)
 from attn_research.metrics.bleu import corpus_bleu
-from attn_research.metrics.buckets import bleu_by_length
+from attn_research.metrics.buckets import bleu_by_length, length_bucket_edges
 
-__all__ = ["corpus_bleu", "token_accuracy", "sequence_accuracy", "perplexity", "bleu_by_length",
+__all__ = ["corpus_bleu", "token_accuracy", "sequence_accuracy", "perplexity", "bleu_by_length", "length_bucket_edges",
            "alignment_accuracy", "alignment_error_rate", "attention_entropy", "gold_alignment", "hard_alignments"]

@@ -1,6 +1,7 @@
 """BLEU per source-length bucket: Bahdanau et al. (2015), Fig. 2 (BLEU against sentence length)."""
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 from attn_research.metrics.bleu import corpus_bleu
@@ -33,3 +34,25 @@ def bleu_by_length(hypotheses: Sequence[str], references: Sequence[str],
             bleu = corpus_bleu([hypotheses[i] for i in picked], [references[i] for i in picked])
         rows.append({"bucket": (lo, hi), "bleu": bleu, "count": len(picked)})
     return rows
+
+
+def length_bucket_edges(source_lengths: Sequence[int], width: int = 0, min_count: int = 20) -> list[float]:
+    """Bucket edges [0, w, 2w, ..., k w, inf] for bleu_by_length, in source tokens.
+
+    width w: bucket width in tokens; 0 picks it from the data: 10 (Bahdanau et al. 2015, Fig. 2, on WMT) when
+    the median source length is at least 20 tokens, else 5 (short-sentence corpora such as Multi30k).
+    The last, open-ended bucket [k w, inf) starts at the largest multiple of w that still leaves at least
+    min_count sentences at or above it (so the tail is not a handful of sentences); at least [0, inf).
+    Raises ValueError for an empty source_lengths or a negative width.
+    """
+    lengths = sorted(int(n) for n in source_lengths)
+    if not lengths:
+        raise ValueError("length_bucket_edges needs at least one source length")
+    if width < 0:
+        raise ValueError(f"width must be >= 0 (0 = automatic), got {width}")
+    if width == 0:
+        width = 10 if lengths[len(lengths) // 2] >= 20 else 5
+    edges: list[float] = [0]
+    while sum(n >= edges[-1] + width for n in lengths) >= min_count:
+        edges.append(edges[-1] + width)
+    return edges + [math.inf]

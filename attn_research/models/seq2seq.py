@@ -101,10 +101,12 @@ class Seq2Seq(nn.Module):
     __call__(source [batch, src_len] int32, source_mask [batch, src_len] bool, target_input
              [batch, tgt_len] int32 (y_0 = BOS, y_1, ..., the gold prefix), *, train)
         -> Seq2SeqOutput(logits [batch, tgt_len, V_t] float32, alignments [batch, tgt_len, src_len] float32,
-                         or None without attention).
+                         or None without attention; attention_aux: the hard attention's per-step
+                         {"log_prob", "entropy"} [batch, tgt_len], else None).
         Teacher forcing: the decoder step runs under nn.scan over tgt_len. With train=True and
         teacher_forcing_ratio < 1 each step t > 0 feeds, per sequence, the gold y_{t-1} with probability
-        ratio and otherwise the argmax of step t-1's logits (rng 'teacher_forcing').
+        ratio and otherwise the argmax of step t-1's logits (rng 'teacher_forcing'). Stochastic attentions
+        (hard, monotonic noise) draw from rng 'sampling' when train=True.
     encode(source, source_mask, *, train=False) -> Encoded (models/types.py).
     init_carry(encoded) -> carry: a dict pytree (decoders.py): "rnn" (one cell carry per decoder layer),
         "attention" (the attention state), "feed" (Luong's h~_{t-1}); every leaf [batch, ...].
@@ -176,12 +178,20 @@ class Seq2Seq(nn.Module):
                 use_gold = jax.random.bernoulli(decoder.make_rng("teacher_forcing"), ratio, gold.shape)
                 token = jnp.where(use_gold, gold, previous)
             carry, logits, weights = decoder(encoded, carry, token, train=train)
-            return (carry, jnp.argmax(logits, -1).astype(gold.dtype)), (logits, weights)
+            return (carry, jnp.argmax(logits, -1).astype(gold.dtype)), (logits, weights, _attention_aux(carry))
 
         scan = nn.scan(step, variable_broadcast="params",
-                       split_rngs={"params": False, "dropout": True, "teacher_forcing": True},
+                       split_rngs={"params": False, "dropout": True, "teacher_forcing": True, "sampling": True},
                        in_axes=(1, nn.broadcast), out_axes=1)
         # previous starts as y_0 (BOS), so step 0 always reads the gold first token.
-        _, (logits, alignments) = scan(self.decoder, (carry, target_input[:, 0]), target_input, encoded)
-        return Seq2SeqOutput(logits.astype(jnp.float32), alignments)
+        _, (logits, alignments, aux) = scan(self.decoder, (carry, target_input[:, 0]), target_input, encoded)
+        return Seq2SeqOutput(logits.astype(jnp.float32), alignments, aux)
+
+
+def _attention_aux(carry: dict[str, Any]) -> dict[str, Array] | None:
+    """The step's {"log_prob", "entropy"} ([batch] each) from a hard attention's state (attention/hard.py), or None."""
+    state = carry.get("attention")
+    if isinstance(state, dict) and "log_prob" in state:
+        return {"log_prob": state["log_prob"], "entropy": state["entropy"]}
+    return None
 

@@ -7,6 +7,17 @@ from typing import Any
 import orbax.checkpoint as ocp
 
 
+def _restore(manager: ocp.CheckpointManager, step: int, state: Any) -> Any:
+    """Restores step `step` into the structure of `state` (a flax struct, e.g. TrainState).
+
+    A checkpoint written before a field was added to the state (e.g. TrainState.baseline) restores the
+    fields it holds; the others keep their values in `state`.
+    """
+    saved = set(manager.item_metadata(step).keys())
+    target = {name: getattr(state, name) for name in saved}
+    return state.replace(**manager.restore(step, args=ocp.args.StandardRestore(target)))
+
+
 class Checkpoints:
     """Two orbax managers under `workdir`: `checkpoints/` (latest `keep` states) and `best/` (one state).
 
@@ -20,11 +31,13 @@ class Checkpoints:
         self.best_metric = best_metric
         self.latest = ocp.CheckpointManager(
             os.path.abspath(os.path.join(workdir, "checkpoints")),
-            options=ocp.CheckpointManagerOptions(max_to_keep=keep, create=True))
+            options=ocp.CheckpointManagerOptions(max_to_keep=keep, create=True),
+            item_handlers=ocp.StandardCheckpointHandler())
         self.best = ocp.CheckpointManager(
             os.path.abspath(os.path.join(workdir, "best")),
             options=ocp.CheckpointManagerOptions(
-                max_to_keep=1, create=True, best_fn=lambda metrics: metrics[best_metric], best_mode=best_mode))
+                max_to_keep=1, create=True, best_fn=lambda metrics: metrics[best_metric], best_mode=best_mode),
+            item_handlers=ocp.StandardCheckpointHandler())
 
     def latest_step(self) -> int | None:
         """The step of the newest periodic checkpoint, or None before the first save."""
@@ -41,14 +54,14 @@ class Checkpoints:
 
     def restore_latest(self, abstract_state: Any) -> Any:
         """The newest periodic checkpoint, restored into the structure of `abstract_state`."""
-        return self.latest.restore(self.latest.latest_step(), args=ocp.args.StandardRestore(abstract_state))
+        return _restore(self.latest, self.latest.latest_step(), abstract_state)
 
     def restore_best(self, abstract_state: Any) -> Any | None:
         """The best state, or None if no evaluation was checkpointed."""
         step = self.best.best_step()
         if step is None:
             return None
-        return self.best.restore(step, args=ocp.args.StandardRestore(abstract_state))
+        return _restore(self.best, step, abstract_state)
 
     def wait(self) -> None:
         """Blocks until every asynchronous save has been written."""

@@ -20,7 +20,7 @@ from absl import logging
 from attn_research import provenance
 from attn_research.data import load_dataset, make_batches
 from attn_research.logging import MetricWriter, plot_attention, progress_bar
-from attn_research.models import Seq2Seq
+from attn_research.models import build_model
 from attn_research.training.checkpoint import Checkpoints
 from attn_research.training.evaluation import Evaluator
 from attn_research.training.mesh import make_mesh, replicate, shard_batch
@@ -82,8 +82,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
     git_commit = provenance.git_commit()  # the code this run starts from
     data = load_dataset(config.data)
     mesh = make_mesh()
-    model = Seq2Seq(config=ml_collections.FrozenConfigDict(config.model),
-                    source_vocab_size=data.source_vocab.size, target_vocab_size=data.target_vocab.size)
+    model = build_model(config.model, data.source_vocab.size, data.target_vocab.size)
     train_split = data.splits["train"]
     batch_size = config.train.batch_size
     first_batches = make_batches(train_split, batch_size, seed=config.seed, epoch=0, shuffle=True)
@@ -124,7 +123,8 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
             batches = make_batches(train_split, batch_size, seed=config.seed, epoch=epoch, shuffle=True)
             batches_epoch = epoch
         state, metrics = train_step(state, shard_batch(model_inputs(batches[index]), mesh),
-                                    label_smoothing=float(config.train.get("label_smoothing", 0.0)))
+                                    label_smoothing=float(config.train.get("label_smoothing", 0.0)),
+                                    coverage_loss_weight=float(config.train.get("coverage_loss_weight", 0.0)))
         done = step + 1
         for key, value in metrics.items():
             sums[key] = sums.get(key, 0.0) + value  # device scalars: no sync per step
@@ -134,6 +134,8 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
             train_metrics = {"train/loss": host["loss"] / count, "train/ppl": float(np.exp(min(host["nll_sum"] / host["tokens"], 50.0))),
                              "train/grad_norm": host["grad_norm"] / count, "train/epoch": done / steps_per_epoch,
                              "train/steps_per_s": (done - last_log[0]) / max(time.time() - last_log[1], 1e-9)}
+            if "coverage_loss" in host:
+                train_metrics["train/coverage_loss"] = host["coverage_loss"] / count
             writer.write_scalars(done, train_metrics)
             bar.set_step(done, loss=f"{train_metrics['train/loss']:.3f}")
             sums, last_log = {}, (done, time.time())

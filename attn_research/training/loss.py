@@ -1,4 +1,5 @@
-"""Masked token-level cross-entropy with optional label smoothing (Szegedy et al. 2016, sec. 7)."""
+"""Masked token-level cross-entropy with optional label smoothing (Szegedy et al. 2016, sec. 7) and the
+coverage loss of See et al. (2017), eq. 12."""
 from __future__ import annotations
 
 import jax
@@ -25,3 +26,20 @@ def token_cross_entropy(logits: Array, targets: Array, mask: Array, label_smooth
     else:
         loss = nll
     return jnp.where(mask, loss, 0.0), jnp.where(mask, nll, 0.0)
+
+
+def coverage_loss(alignments: Array, target_mask: Array) -> Array:
+    """See et al. (2017), eq. 12: covloss_t = sum_i min(a_i^t, c_i^t), with coverage c^t = sum_{t'<t} a^{t'}.
+
+    alignments: [batch, tgt_len, src_len] alignment weights a^t (Seq2SeqOutput.alignments; multi-head models
+    report the mean over heads); target_mask: [batch, tgt_len] bool, True = real target step.
+    Returns [batch, tgt_len] float32, zero where target_mask is False; padded steps add nothing to c^t.
+    Raises ValueError if the shapes do not agree.
+    """
+    if alignments.ndim != 3 or target_mask.shape != alignments.shape[:2]:
+        raise ValueError(f"alignments must be [batch, tgt_len, src_len] and target_mask [batch, tgt_len], got "
+                         f"{alignments.shape} and {target_mask.shape}")
+    weights = jnp.where(target_mask[..., None], alignments.astype(jnp.float32), 0.0)
+    previous = jnp.cumsum(weights, axis=1)[:, :-1]
+    coverage = jnp.concatenate([jnp.zeros_like(weights[:, :1]), previous], axis=1)  # c^t, t' < t only
+    return jnp.where(target_mask, jnp.sum(jnp.minimum(weights, coverage), axis=-1), 0.0)

@@ -15,7 +15,8 @@ def learning_rate_schedule(config: ml_collections.ConfigDict, steps_per_epoch: i
     """The learning rate per step.
 
     constant: lr. cosine: lr decayed to 0 over num_steps after warmup_steps of linear warmup.
-    warmup_rsqrt: Vaswani et al. (2017), eq. 3 form: lr * min(step / warmup, sqrt(warmup / step)).
+    warmup_rsqrt: Vaswani et al. (2017), eq. 3 form: lr * min(step / warmup, sqrt(warmup / step)), steps
+    counted from 1; lr = d_model^-0.5 * warmup^-0.5 gives eq. 3 exactly (lr is the peak, at step = warmup).
     halving: Luong et al. (2015), sec. 4.1: lr halved every epoch after `halving_start_epoch`.
     Raises ValueError for an unknown schedule name.
     """
@@ -39,12 +40,18 @@ def learning_rate_schedule(config: ml_collections.ConfigDict, steps_per_epoch: i
 
 
 def make_optimizer(config: ml_collections.ConfigDict, steps_per_epoch: int) -> optax.GradientTransformation:
-    """Gradient clipping by global norm (`clip_norm`, 0 = off), then the optimizer with the schedule."""
+    """Gradient clipping by global norm (`clip_norm`, 0 = off), then the optimizer with the schedule.
+
+    adam / adamw read beta_1, beta_2 and epsilon from `adam_b1`, `adam_b2`, `adam_eps` (optax's defaults
+    0.9, 0.999, 1e-8 when absent; Vaswani et al. 2017, sec. 5.3, use 0.9, 0.98, 1e-9).
+    """
     schedule = learning_rate_schedule(config, steps_per_epoch)
     name = check_choice("optimizer", config.optimizer, OPTIMIZERS)
+    adam = dict(b1=float(config.get("adam_b1", 0.9)), b2=float(config.get("adam_b2", 0.999)),
+                eps=float(config.get("adam_eps", 1e-8)))
     optimizer = {
-        "adam": lambda: optax.adam(schedule),
-        "adamw": lambda: optax.adamw(schedule, weight_decay=config.get("weight_decay", 0.0)),
+        "adam": lambda: optax.adam(schedule, **adam),
+        "adamw": lambda: optax.adamw(schedule, weight_decay=config.get("weight_decay", 0.0), **adam),
         "sgd": lambda: optax.sgd(schedule),
         "adadelta": lambda: optax.adadelta(schedule),
     }[name]()

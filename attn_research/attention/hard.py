@@ -1,0 +1,188 @@
+"""Hard stochastic attention: Xu et al. (2015), "Show, attend and tell", sec. 4.1.
+
+The alignment a_t (any factored Attention whose weights are a distribution; Xu et al.: additive score,
+softmax) is the parameter of a Multinoulli over the keys. In training one position s_t ~ Multinoulli(a_t)
+is sampled and the context is that key's value (weights one_hot(s_t)). Two gradient estimators:
+
+  reinforce  the score-function estimator of eq. 12: the trainer adds the surrogate loss
+             -mean((R - b) sum_t log p(s_t)) - lambda_e mean H[s] (`reinforce_loss`), with reward
+             R = log p(y | s, a), a moving-average baseline b_k = 0.9 b_{k-1} + 0.1 R (`update_baseline`)
+             and the alignment entropy H[s] = -sum_s a_s log a_s as a bonus.
+  gumbel     Gumbel-softmax straight-through (Jang et al. 2017, sec. 2-3): forward one_hot(argmax(log a + g)),
+             backward through softmax((log a + g) / tau), g ~ Gumbel(0, 1) (`gumbel_straight_through`).
+
+At evaluation the weights are one_hot(argmax a_t) or the expectation a_t itself (`eval_mode`).
+"""
+from __future__ import annotations
+
+from typing import Any, Mapping, NamedTuple
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+
+from attn_research.attention import normalizers
+from attn_research.attention.attention import Attention
+from attn_research.attention.types import AttentionOutput, context_vector
+
+Array = jax.Array
+F32 = jnp.float32
+
+ESTIMATORS = ("reinforce", "gumbel")
+EVAL_MODES = ("argmax", "expectation")
+
+
+def safe_log(alignment: Array) -> Array:
+    """log a where a > 0, -inf where a == 0, with a zero (not NaN) gradient at a == 0."""
+    positive = alignment > 0
+    return jnp.where(positive, jnp.log(jnp.where(positive, alignment, 1.0)), -jnp.inf)
+
+
+def alignment_entropy(alignment: Array) -> Array:
+    """H = -sum_s a_s log a_s over the last axis (0 log 0 = 0), in nats: [..., key_len] -> [...].
+
+    Zero weights enter as 0 * log 1, so the gradient is finite there too (0 * log 0 would give NaN).
+    """
+    return -jnp.sum(alignment * jnp.log(jnp.where(alignment > 0, alignment, 1.0)), axis=-1)
+
+
+def position_log_prob(alignment: Array, position: Array) -> Array:
+    """log a_{s} of the chosen position s: alignment [..., key_len], position [...] int -> [...]; 0 for rows
+    with no weight at all (nothing could be chosen)."""
+    chosen = jnp.take_along_axis(safe_log(alignment), position[..., None], axis=-1)[..., 0]
+    return jnp.where(jnp.any(alignment > 0, axis=-1), chosen, 0.0)
+
+
+def sample_position(rng: Array, alignment: Array) -> Array:
+    """s ~ Multinoulli(a) along the last axis: alignment [..., key_len] -> [...] int32 (0 for all-zero rows)."""
+    return jax.random.categorical(rng, safe_log(alignment), axis=-1).astype(jnp.int32)
+
+
+def one_hot_position(position: Array, alignment: Array) -> Array:
+    """one_hot(s) [..., key_len] in the alignment's dtype, all zero on rows of the alignment with no weight."""
+    has_weight = jnp.any(alignment > 0, axis=-1, keepdims=True)
+    return jax.nn.one_hot(position, alignment.shape[-1], dtype=alignment.dtype) * has_weight
+
+
+def gumbel_straight_through(alignment: Array, gumbel_noise: Array, temperature: float) -> Array:
+    """Jang et al. (2017): one_hot(argmax(log a + g)) forward, gradient of softmax((log a + g) / tau).
+
+    alignment a, gumbel_noise g: [..., key_len]; temperature tau > 0. Keys with a = 0 are never chosen;
+    rows with no weight give all-zero weights. The forward value is exactly one-hot (the relaxation enters
+    as soft - stop_gradient(soft), which is exactly 0). Raises ValueError if tau <= 0.
+    """
+    allowed = alignment > 0
+    logits = safe_log(alignment) + gumbel_noise
+    soft = normalizers.softmax(logits, allowed, temperature)
+    hard = one_hot_position(jnp.argmax(jnp.where(allowed, logits, -jnp.inf), axis=-1), alignment)
+    return hard + (soft - jax.lax.stop_gradient(soft))
+
+
+class HardAttention(nn.Module):
+    """Xu et al. (2015), sec. 4.1: a stochastic choice of one key per query, from a base attention's alignment.
+
+    base: the Attention giving the alignment a_t (softmax, sparsemax, sigmoid or hardmax normalizer; window
+    global or local_m, so that a_t is a distribution over the allowed keys). estimator: 'reinforce' or
+    'gumbel' (module docstring). eval_mode: 'argmax' or 'expectation'. gumbel_temperature: tau of 'gumbel'.
+
+    __call__(query [batch, query_len, query_dim], keys, values, mask [batch, key_len] or None, state or None,
+             precomputed (base.precompute) or None, *, train)
+      -> AttentionOutput(context [batch, query_len, value_dim], weights [batch, query_len, key_len] float32,
+                         state {"position": [batch] int32, "log_prob": [batch] float32, "entropy": [batch]}).
+    train=True samples (rng 'sampling'): weights one_hot(s_t); train=False: eval_mode, no rng needed.
+    state["log_prob"] is log a_t(s_t) of the last query's chosen position (differentiable: the REINFORCE
+    term), state["entropy"] its alignment entropy H[a_t] in nats; both 0 for a query with nothing to attend.
+    Raises ValueError for an unknown estimator or eval_mode, a local_p base window, or tau <= 0.
+    """
+
+    base: Attention
+    estimator: str = "reinforce"
+    eval_mode: str = "argmax"
+    gumbel_temperature: float = 1.0
+
+    def init_state(self, batch_size: int, key_len: int) -> dict[str, Array]:
+        """The base attention's {"position"} plus "log_prob" and "entropy", [batch] float32 zeros."""
+        zeros = jnp.zeros((batch_size,), F32)
+        return {**self.base.init_state(batch_size, key_len), "log_prob": zeros, "entropy": zeros}
+
+    def precompute(self, keys: Array) -> Array | None:
+        """The base attention's key projection (Attention.precompute)."""
+        return self.base.precompute(keys)
+
+    @nn.compact
+    def __call__(self, query: Array, keys: Array, values: Array, mask: Array | None = None, state: Any = None,
+                 precomputed: Array | None = None, *, train: bool = False) -> AttentionOutput:
+        for kind, name, valid in (("estimator", self.estimator, ESTIMATORS), ("eval_mode", self.eval_mode, EVAL_MODES)):
+            if name not in valid:
+                raise ValueError(f"unknown hard attention {kind} {name!r}; valid: {sorted(valid)}")
+        if self.base.window == "local_p":
+            raise ValueError("hard attention samples from the alignment, which must be a distribution; the "
+                             "local_p window scales it by a Gaussian: use window 'global' or 'local_m'")
+        if self.gumbel_temperature <= 0:
+            raise ValueError(f"gumbel_temperature must be > 0, got {self.gumbel_temperature}")
+        base_state = None if state is None else {"position": state["position"]}
+        out = self.base(query, keys, values, mask, base_state, precomputed, train=train)
+        alignment = out.weights
+        if not train:
+            position = jnp.argmax(alignment, axis=-1)
+            weights = alignment if self.eval_mode == "expectation" else one_hot_position(position, alignment)
+        elif self.estimator == "reinforce":
+            position = sample_position(self.make_rng("sampling"), alignment)
+            weights = one_hot_position(position, alignment)
+        else:
+            noise = jax.random.gumbel(self.make_rng("sampling"), alignment.shape, alignment.dtype)
+            weights = gumbel_straight_through(alignment, noise, self.gumbel_temperature)
+            position = jnp.argmax(weights, axis=-1)
+        new_state = {**out.state, "log_prob": position_log_prob(alignment, position)[:, -1],
+                     "entropy": alignment_entropy(alignment)[:, -1]}
+        return AttentionOutput(context_vector(weights, values), weights, new_state)
+
+
+# ------------------------------------------------------------------------------------- the trainer's side
+class ReinforceSettings(NamedTuple):
+    """What train_step needs for the REINFORCE estimator: lambda_e and the baseline's decay (0.9 in Xu et al.)."""
+
+    entropy_weight: float
+    baseline_decay: float
+
+
+def reinforce_settings(attention_config: Mapping[str, Any] | None) -> ReinforceSettings | None:
+    """ReinforceSettings for an attention config of family 'hard' with estimator 'reinforce', else None.
+
+    Reads config.entropy_weight [0.0] and config.baseline_decay [0.9]. Raises ValueError unless
+    0 <= baseline_decay < 1 and entropy_weight >= 0.
+    """
+    if attention_config is None or attention_config.get("family") != "hard":
+        return None
+    if (attention_config.get("estimator") or "reinforce") != "reinforce":
+        return None
+    entropy_weight = float(attention_config.get("entropy_weight") or 0.0)
+    decay = attention_config.get("baseline_decay")
+    decay = 0.9 if decay is None else float(decay)
+    if not 0.0 <= decay < 1.0 or entropy_weight < 0.0:
+        raise ValueError(f"need 0 <= baseline_decay < 1 and entropy_weight >= 0, got {decay} and {entropy_weight}")
+    return ReinforceSettings(entropy_weight, decay)
+
+
+def reinforce_loss(log_prob: Array, entropy: Array, target_mask: Array, sequence_nll: Array, baseline: Array,
+                   entropy_weight: float) -> tuple[Array, Array]:
+    """The surrogate whose gradient is Xu et al.'s (2015) eq. 12 estimator (less the log-likelihood term).
+
+    log_prob, entropy: [batch, tgt_len] log p(s_t) and H[a_t] of every target step (Seq2SeqOutput.attention_aux);
+    target_mask: [batch, tgt_len] bool (padding steps count for nothing); sequence_nll: [batch] -log p(y | s, a);
+    baseline: the scalar b. Returns (loss, mean reward), loss =
+        -mean_n((R_n - b) sum_t log p(s_t)) - entropy_weight * (mean entropy over the real steps),
+    with R_n = -sequence_nll_n held constant (stop_gradient): its gradient, averaged over samples, is
+    -grad E[R] - entropy_weight * grad H.
+    """
+    mask = target_mask.astype(F32)
+    reward = -jax.lax.stop_gradient(sequence_nll.astype(F32))
+    advantage = reward - jax.lax.stop_gradient(baseline)
+    score_term = -jnp.mean(advantage * jnp.sum(log_prob * mask, axis=-1))
+    mean_entropy = jnp.sum(entropy * mask) / jnp.maximum(jnp.sum(mask), 1.0)
+    return score_term - entropy_weight * mean_entropy, jnp.mean(reward)
+
+
+def update_baseline(baseline: Array, mean_reward: Array, decay: float) -> Array:
+    """b_k = decay * b_{k-1} + (1 - decay) * mean reward (Xu et al. 2015, sec. 4.1, decay 0.9)."""
+    return decay * baseline + (1.0 - decay) * mean_reward

@@ -1,0 +1,141 @@
+"""The Transformer's encoder and decoder layers (Vaswani et al. 2017, sec. 3.1-3.3, 5.4).
+
+Every sub-layer (self-attention, cross-attention, feed-forward) sits in a residual connection with
+layer normalization, in one of two places (`norm`):
+    'post'  LayerNorm(x + Dropout(Sublayer(x)))      the paper's sec. 3.1 and 5.4
+    'pre'   x + Dropout(Sublayer(LayerNorm(x)))      (Wang et al. 2019; Xiong et al. 2020); the model adds a
+                                                      final LayerNorm after the last layer of each stack
+The attention is `attn_research.attention.MultiHeadAttention` (sec. 3.2.2) with h heads and
+d_k = d_v = d_model / h.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+
+from attn_research.attention import MultiHeadAttention
+
+Array = jax.Array
+
+NORMS = ("post", "pre")
+
+
+def sublayer_input(x: Array, norm: nn.Module, kind: str) -> Array:
+    """What a sub-layer reads: x ('post') or LayerNorm(x) ('pre'). x: [batch, length, d_model]."""
+    return x if kind == "post" else norm(x)
+
+
+def sublayer_output(x: Array, y: Array, norm: nn.Module, dropout: Callable[[Array], Array], kind: str) -> Array:
+    """The residual connection around a sub-layer output y (sec. 3.1, 5.4), both [batch, length, d_model].
+
+    'post': LayerNorm(x + Dropout(y)); 'pre': x + Dropout(y).
+    """
+    return norm(x + dropout(y)) if kind == "post" else x + dropout(y)
+
+
+class FeedForward(nn.Module):
+    """FFN(x) = max(0, x W_1 + b_1) W_2 + b_2 (Vaswani et al. 2017, sec. 3.3, eq. 2), at every position.
+
+    x: [batch, length, d_model] -> [batch, length, d_model]; ff_dim: the inner size d_ff.
+    """
+
+    ff_dim: int
+
+    @nn.compact
+    def __call__(self, x: Array) -> Array:
+        hidden = nn.relu(nn.Dense(self.ff_dim, name="inner")(x))
+        return nn.Dense(x.shape[-1], name="outer")(hidden)
+
+
+def _attention(d_model: int, heads: int, dropout: float, name: str, *, causal: bool = False,
+               return_weights: bool = False) -> MultiHeadAttention:
+    return MultiHeadAttention(heads=heads, qk_dim=d_model, v_dim=d_model, causal=causal, dropout_rate=dropout,
+                              return_weights=return_weights, name=name)
+
+
+class EncoderLayer(nn.Module):
+    """Multi-head self-attention, then the position-wise feed-forward network (sec. 3.1, "Encoder").
+
+    __call__(x [batch, src_len, d_model], mask [batch, src_len] bool (True = real token), *, train)
+        -> [batch, src_len, d_model]. No position attends to padding. Dropout (rate `dropout`) on each
+    sub-layer output and (`attention_dropout`) on the attention weights when train=True (rng 'dropout').
+    """
+
+    d_model: int
+    heads: int
+    ff_dim: int
+    dropout: float
+    attention_dropout: float
+    norm: str
+
+    @nn.compact
+    def __call__(self, x: Array, mask: Array, *, train: bool) -> Array:
+        def drop(y: Array) -> Array:
+            return nn.Dropout(self.dropout)(y, deterministic=not train)
+
+        attention = _attention(self.d_model, self.heads, self.attention_dropout, "self_attention")
+        norm = nn.LayerNorm(name="self_attention_norm")
+        h = sublayer_input(x, norm, self.norm)
+        x = sublayer_output(x, attention(h, h, h, mask, train=train).context, norm, drop, self.norm)
+
+        norm = nn.LayerNorm(name="feed_forward_norm")
+        h = sublayer_input(x, norm, self.norm)
+        return sublayer_output(x, FeedForward(self.ff_dim, name="feed_forward")(h), norm, drop, self.norm)
+
+
+class DecoderLayer(nn.Module):
+    """Masked self-attention, cross-attention over the encoder output, feed-forward (sec. 3.1, "Decoder").
+
+    __call__(x, memory [batch, src_len, d_model], memory_mask [batch, src_len] bool, cache=None,
+             position=None, *, train) -> (y, cache, weights)
+      teacher forcing (cache None): x, y [batch, tgt_len, d_model]; target position t attends to the
+          positions <= t of x (causal mask); the returned cache is None.
+      one decoder step: x, y [batch, 1, d_model] at target position `position` [batch] int32; cache
+          [batch, max_len, d_model] holds the self-attention inputs of the earlier positions (zeros
+          after them). The step writes its own input at `position` and attends to cache positions
+          <= position; the updated cache is returned. A position >= max_len is not written.
+      weights: the cross-attention weights [batch, heads, query_len, src_len] float32 when
+          return_weights, else None.
+    Both modes use the same parameters, so a step-by-step decoder reproduces the parallel one.
+    """
+
+    d_model: int
+    heads: int
+    ff_dim: int
+    dropout: float
+    attention_dropout: float
+    norm: str
+    return_weights: bool = False
+
+    @nn.compact
+    def __call__(self, x: Array, memory: Array, memory_mask: Array, cache: Array | None = None,
+                 position: Array | None = None, *, train: bool) -> tuple[Array, Array | None, Array | None]:
+        def drop(y: Array) -> Array:
+            return nn.Dropout(self.dropout)(y, deterministic=not train)
+
+        self_attention = _attention(self.d_model, self.heads, self.attention_dropout, "self_attention", causal=True)
+        norm = nn.LayerNorm(name="self_attention_norm")
+        h = sublayer_input(x, norm, self.norm)
+        if cache is None:
+            keys, state = h, None
+        else:
+            at_position = jnp.arange(cache.shape[1])[None, :, None] == position[:, None, None]
+            cache = jnp.where(at_position, h, cache)
+            keys, state = cache, {"position": position}
+        x = sublayer_output(x, self_attention(h, keys, keys, None, state, train=train).context, norm, drop,
+                            self.norm)
+
+        cross_attention = _attention(self.d_model, self.heads, self.attention_dropout, "cross_attention",
+                                     return_weights=self.return_weights)
+        norm = nn.LayerNorm(name="cross_attention_norm")
+        h = sublayer_input(x, norm, self.norm)
+        attended = cross_attention(h, memory, memory, memory_mask, train=train)
+        x = sublayer_output(x, attended.context, norm, drop, self.norm)
+
+        norm = nn.LayerNorm(name="feed_forward_norm")
+        h = sublayer_input(x, norm, self.norm)
+        x = sublayer_output(x, FeedForward(self.ff_dim, name="feed_forward")(h), norm, drop, self.norm)
+        return x, cache, attended.weights

@@ -1,0 +1,7 @@
+"""Ablation sweeps and paper tables: declare an experiment (spec), expand it into points with wandb's
+`sweeps` engine (expand), run them in subprocesses (runner), aggregate seeds (aggregate), render the
+tables (tables, plots) and export W&B sweeps (wandb_export). The CLI is attn_research/sweep.py."""
+from attn_research.sweeps.smoke import SMOKE
+from attn_research.sweeps.spec import Block, Evaluation, Experiment, Metric, Scale, Table, load_experiment
+
+__all__ = ["Block", "Evaluation", "Experiment", "Metric", "Scale", "Table", "load_experiment", "SMOKE"]

@@ -1,0 +1,227 @@
+"""The benchmark helpers: FLOP counting, timing statistics, reports, the peer's options and logs, references."""
+import json
+import os
+import sys
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from attn_research import readme
+from attn_research.attention import build_attention
+from benchmarks import common, compile_times, decoder_steps, kernels, multi30k, peer_opennmt, run
+from benchmarks.flops import matmul_flops
+
+
+def test_matmul_flops_of_a_matmul_and_a_batched_einsum():
+    assert matmul_flops(jnp.dot, jnp.ones((3, 4)), jnp.ones((4, 5))) == 2 * 3 * 4 * 5
+    einsum = jax.jit(lambda a, b: jnp.einsum("bij,bjk->bik", a, b))  # inside a jit call
+    assert matmul_flops(einsum, jnp.ones((6, 3, 4)), jnp.ones((6, 4, 5))) == 2 * 6 * 3 * 4 * 5
+
+
+def test_matmul_flops_counts_a_scan_body_length_times_and_the_backward_pass():
+    def repeated(x, w):
+        return jax.lax.scan(lambda carry, _: (carry @ w, None), x, None, length=7)[0]
+
+    x, w = jnp.ones((2, 3)), jnp.ones((3, 3))
+    forward = 7 * 2 * 2 * 3 * 3
+    assert matmul_flops(repeated, x, w) == forward
+    # Backward of y = x w: dL/dx = g w^T and dL/dw = x^T g, two matmuls of the forward's size per step.
+    assert matmul_flops(jax.grad(lambda w: repeated(x, w).sum()), w) == 3 * forward
+
+
+def test_matmul_flops_takes_the_costliest_cond_branch_and_refuses_while_loops():
+    a = jnp.ones((4, 4))
+    branchy = lambda p, a: jax.lax.cond(p, lambda a: a @ a @ a, lambda a: a @ a, a)  # noqa: E731
+    assert matmul_flops(branchy, True, a) == 2 * (2 * 4 * 4 * 4)
+    looping = lambda a: jax.lax.while_loop(lambda c: c[0, 0] < 10, lambda c: c @ c, a)  # noqa: E731
+    with pytest.raises(ValueError, match="while loop"):
+        matmul_flops(looping, a)
+
+
+def test_spread_and_time_call():
+    stats = common.spread([5.0, 1.0, 3.0, 2.0, 4.0])
+    assert stats == {"median": 3.0, "p10": 1.0, "p90": 5.0, "min": 1.0, "max": 5.0, "n": 5}
+    with pytest.raises(ValueError):
+        common.spread([])
+    timing = common.time_call(lambda: jnp.ones(3) * 2, repeats=4, warmup=1)
+    assert timing["repeats"] == 4 and 0 <= timing["p10_ms"] <= timing["median_ms"] <= timing["p90_ms"]
+    # A budget smaller than the first call leaves the minimum of three repeats.
+    assert common.time_call(lambda: jnp.ones(3), repeats=50, max_seconds=0.0)["repeats"] == 3
+
+
+def test_write_report_records_provenance_and_checks_columns(tmp_path):
+    rows = [{"case": "a", "ms": 1.5}, {"case": "b", "ms": 2.5}]
+    path = common.write_report("example", description="d", columns=["case", "ms"], rows=rows, settings={"n": 1},
+                               out_dir=str(tmp_path), summary={"best": 1.5}, notes=["a note"])
+    assert os.path.basename(path) == f"example_{jax.default_backend()}.json"
+    with open(path) as f:
+        report = json.load(f)
+    assert report["rows"] == rows and report["columns"] == ["case", "ms"] and report["summary"] == {"best": 1.5}
+    assert report["git_commit"] and report["machine"]["cpu"] and report["machine"]["versions"]["jax"] == jax.__version__
+    with pytest.raises(ValueError, match="missing"):
+        common.write_report("example", description="d", columns=["missing"], rows=rows, settings={},
+                            out_dir=str(tmp_path))
+
+
+def test_readme_renders_a_report_with_its_declared_columns_summary_and_notes():
+    report = {"benchmark": "example", "description": "what it measures", "columns": ["b", "a"],
+              "rows": [{"a": 1, "b": 0.5, "hidden": 9}], "summary": {"speed": {"median": 2.0, "min": 1.0, "max": 3.0,
+                                                                                "n": 3}},
+              "notes": ["Limited by X."], "settings": {"n": 2, "nested": {"k": 1}}, "machine": {"backend": "cpu"}}
+    lines = readme._benchmark_markdown(os.path.join(readme.ROOT, "results", "benchmarks", "example_cpu.json"), report)
+    assert "| b | a |" in lines and "| 0.5 | 1 |" in lines
+    assert "- speed: 2 (1–3, n=3)" in lines and "Limited by X." in lines
+    assert not any("hidden" in line or "nested" in line for line in lines)
+
+
+def test_quick_run_writes_a_report_the_readme_renders(tmp_path, monkeypatch):
+    monkeypatch.setattr(sys, "argv", ["decoder_steps", "--quick", "--batch", "2", "--dim", "8", "--out-dir",
+                                      str(tmp_path)])
+    decoder_steps.main()
+    with open(tmp_path / f"decoder_steps_{jax.default_backend()}.json") as f:
+        report = json.load(f)
+    assert report["settings"]["quick"] and report["machine"]["cpu_count"] and report["git_commit"]
+    assert [row["score"] for row in report["rows"]] == list(decoder_steps.SCORES)
+    assert all(row["per_step_ms"] > 0 and row["precompute_ms"] > 0 for row in report["rows"])
+    table = readme.benchmarks_markdown(str(tmp_path))
+    assert "| " + " | ".join(decoder_steps.COLUMNS) + " |" in table
+
+
+def test_naive_additive_is_bahdanaus_score_and_matches_our_chunked_attention():
+    rng = np.random.default_rng(0)
+    batch, length, dim = 2, 5, 3
+    q, k = rng.normal(size=(batch, length, dim)), rng.normal(size=(batch, length, dim))
+    mask = np.array([[True] * length, [True, True, True, False, False]])
+    w1, w2, v = rng.normal(size=(dim, dim)), rng.normal(size=(dim, dim)), rng.normal(size=dim)
+    expected = np.zeros((batch, length, dim))
+    for b in range(batch):  # Bahdanau et al. (2015), eq. 6: e_ts = v^T tanh(W1 h_s + W2 s_t), softmax over s
+        for t in range(length):
+            e = [sum(v[d] * np.tanh(sum(w1[i, d] * k[b, s, i] + w2[i, d] * q[b, t, i] for i in range(dim)))
+                     for d in range(dim)) for s in range(length)]
+            a = np.array([np.exp(e[s]) if mask[b, s] else 0.0 for s in range(length)])
+            expected[b, t] = (a / a.sum()) @ k[b]
+    params = {"W1": jnp.asarray(w1, jnp.float32), "W2": jnp.asarray(w2, jnp.float32), "v": jnp.asarray(v, jnp.float32)}
+    inputs = tuple(jnp.asarray(x, jnp.float32) for x in (q, k, k)) + (jnp.asarray(mask),)
+    np.testing.assert_allclose(kernels.naive_additive(params, *inputs), expected, rtol=1e-4, atol=1e-5)
+    attention = build_attention({"score": "additive", "dim": dim, "query_chunk": 2})  # chunks of 2 queries
+    ours = {"params": {"AdditiveScore_0": {"W1": {"kernel": params["W1"]}, "W2": {"kernel": params["W2"]},
+                                           "v": params["v"]}}}
+    np.testing.assert_allclose(attention.apply(ours, *inputs).context, expected, rtol=1e-4, atol=1e-5)
+
+
+def test_fused_and_naive_scaled_dot_agree_with_the_formula():
+    rng = np.random.default_rng(1)
+    q, k = rng.normal(size=(1, 3, 4)), rng.normal(size=(1, 3, 4))
+    mask = np.array([[True, True, False]])
+    e = q[0] @ k[0].T / 2.0  # sqrt(d_k) = 2
+    a = np.where(mask[0], np.exp(e), 0.0)
+    expected = (a / a.sum(-1, keepdims=True)) @ k[0]
+    inputs = tuple(jnp.asarray(x, jnp.float32) for x in (q, k, k)) + (jnp.asarray(mask),)
+    for fn in (kernels.naive_scaled_dot, kernels.fused_scaled_dot):
+        np.testing.assert_allclose(fn({}, *inputs)[0], expected, rtol=1e-5, atol=1e-6)
+
+
+def test_kernel_cases_skip_what_exceeds_the_memory_budget():
+    inputs = (jnp.ones((1, 8, 4)), jnp.ones((1, 8, 4)), jnp.ones((1, 8), bool))
+    ours, naive = kernels.cases("additive", 4, 8, jax.random.key(0))
+    measured = kernels.measure(naive, inputs, repeats=3, max_seconds=1.0, memory_bytes=1e12)
+    assert measured["ms"] > 0 and measured["temp_mb"] > 0
+    skipped = kernels.measure(ours, inputs, repeats=3, max_seconds=1.0, memory_bytes=0)
+    assert "budget" in skipped["skipped"] and "ms" not in skipped
+
+
+def test_peer_options_express_our_benchmark_model():
+    for quick in (False, True):
+        config = multi30k.benchmark_config(quick)
+        options = peer_opennmt.model_options(config.model)
+        value = dict(zip(options[::2], options[1::2]))
+        assert value["-encoder_type"] == "brnn" and value["-rnn_type"] == "LSTM" and value["-input_feed"] == "1"
+        assert value["-global_attention"] == "general"
+        # OpenNMT-py's brnn gives each direction hidden_size / 2 units: our encoder_hidden.
+        assert int(value["-hidden_size"]) == 2 * config.model.encoder_hidden == config.model.decoder_hidden
+        assert int(value["-word_vec_size"]) == config.model.embed_dim
+        assert int(value["-enc_layers"]) == config.model.encoder_layers
+        train = dict(zip(*[iter(peer_opennmt.training_options(config))] * 2))
+        assert train["-batch_type"] == "sents" and int(train["-batch_size"]) == config.train.batch_size
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda m: m.update(decoder="bahdanau"), "decoder 'luong'"),
+    (lambda m: m.attention.update(score="location"), "score in"),
+    (lambda m: m.update(encoder_hidden=512), "2 \\* encoder_hidden"),
+    (lambda m: m.update(teacher_forcing_ratio=0.5), "teacher_forcing_ratio"),
+])
+def test_peer_options_refuse_what_opennmt_cannot_express(change, message):
+    config = multi30k.benchmark_config()
+    change(config.model)
+    with pytest.raises(ValueError, match=message):
+        peer_opennmt.model_options(config.model)
+
+
+TRAIN_LOG = """\
+[2026-11-21 20:51:21,534 INFO] * number of parameters: 448737
+[2026-11-21 20:51:21,535 INFO] Start training loop without validation...
+[2026-11-21 20:51:28,995 INFO] Step  4/   12; acc: 0.0; ppl: 5946.6; xent: 8.7; lr: 0.00100; sents:      64; \
+bsz:  208/ 224/16; 112/120 tok/s;      7 sec;
+[2026-11-21 20:51:33,121 INFO] Step  8/   12; acc: 0.0; ppl: 5887.6; xent: 8.7; lr: 0.00100; sents:      64; \
+bsz:  232/ 268/16; 225/260 tok/s;     12 sec;
+[2026-11-21 20:51:35,121 INFO] Step 12/   12; acc: 0.0; ppl: 5887.6; xent: 8.7; lr: 0.00100; sents:      64; \
+bsz:  232/ 250/16; 225/260 tok/s;     14 sec;
+"""
+
+
+def test_parse_train_log_times_the_reports_after_the_warmup():
+    result = peer_opennmt.parse_train_log(TRAIN_LOG, warmup_steps=4)
+    tokens = 268 * 4 + 250 * 4  # mean target tokens per batch x steps, for the reports at steps 8 and 12
+    seconds = 35.121 - 28.995
+    assert result["tokens"] == tokens and result["steps"] == 8 and result["parameters"] == 448737
+    assert result["seconds"] == pytest.approx(seconds)
+    assert result["tokens_per_s"] == pytest.approx(tokens / seconds)
+    assert result["first_report_s"] == pytest.approx(28.995 - 21.535)
+    with pytest.raises(ValueError, match="no report"):
+        peer_opennmt.parse_train_log(TRAIN_LOG, warmup_steps=12)
+
+
+def test_parse_translate_log():
+    log = ("[2026-11-21 20:52:13,315 INFO] Total translation time (s): 18.7\n"
+           "[2026-11-21 20:52:13,315 INFO] Average translation time (ms): 373.7\n")
+    assert peer_opennmt.parse_translate_log(log) == {"sentences_per_s": pytest.approx(1000 / 373.7), "seconds": 18.7}
+    with pytest.raises(ValueError, match="report_time"):
+        peer_opennmt.parse_translate_log("nothing")
+
+
+def test_compile_times_synthetic_batch():
+    batch = compile_times.synthetic_batch(3, 5, 7, source_vocab=10, target_vocab=20)
+    assert batch["source"].shape == (3, 5) and batch["target_output"].shape == (3, 7)
+    assert batch["source"].min() >= 4 and batch["source"].max() < 10 and batch["target_mask"].all()
+
+
+def test_run_refuses_an_unknown_benchmark(monkeypatch):
+    monkeypatch.setattr(sys, "argv", ["run", "--only", "kernelz"])
+    with pytest.raises(ValueError, match="valid choices"):
+        run.main()
+
+
+def _tiny_data(train_source):
+    from attn_research.data import Split, TranslationData, Vocabulary
+
+    def split(name, source, target):
+        return Split(source_ids=[np.zeros(len(s), np.int32) for s in source],
+                     target_ids=[np.zeros(len(t), np.int32) for t in target], source_tokens=source,
+                     target_tokens=target, references=[" ".join(t) for t in target], name=name)
+
+    vocab = Vocabulary(["<pad>", "<s>", "</s>", "<unk>"])
+    return TranslationData(vocab, vocab, {"train": split("train", train_source, [["a", "b"]] * len(train_source)),
+                                          "test": split("test", [["x"], ["y", "z"]], [["a"], ["b"]])})
+
+
+def test_write_corpus_writes_our_tokens_one_sentence_a_line(tmp_path):
+    paths = peer_opennmt.write_corpus(_tiny_data([["ein", "hund", "."], ["zwei"]]), tmp_path, test_sentences=1)
+    assert paths["train_src"].read_text() == "ein hund .\nzwei\n"
+    assert paths["train_tgt"].read_text() == "a b\na b\n" and paths["test_src"].read_text() == "x\n"
+    config = json.loads(paths["config"].read_text())  # JSON is YAML for onmt_build_vocab / onmt_train
+    assert config["data"]["corpus_1"]["path_src"] == str(paths["train_src"]) and config["bucket_size"] == 2
+    with pytest.raises(ValueError, match="whitespace"):
+        peer_opennmt.write_corpus(_tiny_data([["new york"]]), tmp_path)

@@ -1,0 +1,82 @@
+"""The four paper experiments: their sweeps, their published numbers (checked against the transcription in
+shared/docs/published_numbers.md, never typed from our own output) and, marked slow, their smoke sweeps."""
+from __future__ import annotations
+
+import os
+import re
+
+import pytest
+
+from attn_research.sweep import write_tables
+from attn_research.sweeps import expand, load_experiment, runner
+from attn_research.sweeps.spec import check_config_keys
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PUBLISHED = os.path.join(os.path.dirname(REPO), "shared", "docs", "published_numbers.md")
+NAMES = ("luong2015_table4", "britz2017_attention", "bahdanau2015_length", "lake2018_scan")
+
+
+def path(name):
+    return os.path.join(REPO, "experiments", f"{name}.py")
+
+
+def full_rows(experiment):
+    return {experiment.table.row_label(expand.without_seed(p)) for p in expand.points(experiment, "full")}
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_experiment_loads_its_keys_exist_and_its_published_rows_are_rows_of_the_sweep(name):
+    experiment = load_experiment(path(name))
+    assert experiment.name == name
+    check_config_keys(experiment, path(name))
+    assert set(experiment.table.published) <= full_rows(experiment)
+    assert len(expand.points(experiment, "smoke")) <= 4, "a smoke sweep stays small"
+
+
+def test_the_full_sweeps_have_the_papers_shape():
+    luong = load_experiment(path("luong2015_table4"))
+    assert len(full_rows(luong)) == 12 and len(expand.points(luong, "full")) == 12
+    assert {"global (location)", "local-m (general)", "local-p (concat)"} <= full_rows(luong)
+
+    britz = load_experiment(path("britz2017_attention"))
+    assert full_rows(britz) == {f"{s}-{d}" for s in ("Add", "Mul") for d in (128, 256, 512)} | \
+        {"None-State", "None-Input"}
+    assert len(britz.scale("full").seeds) >= 3 and len(expand.points(britz, "full")) == 8 * 3
+
+    bahdanau = load_experiment(path("bahdanau2015_length"))
+    assert full_rows(bahdanau) == {"RNNencdec-30", "RNNencdec-50", "RNNsearch-30", "RNNsearch-50"}
+    assert bahdanau.scale("full").evaluation is not None and bahdanau.table.by_length
+    search = [p for p in expand.points(bahdanau, "full") if "model.decoder" not in p]
+    assert sorted(p["data.max_len"] for p in search) == [15, 25]
+
+    lake = load_experiment(path("lake2018_scan"))
+    assert len(full_rows(lake)) == 4 * 2 * 2 and len(lake.scale("full").seeds) == 5
+    assert {p["data.split"] for p in expand.points(lake, "full")} == \
+        {"simple", "length", "addprim_jump", "addprim_turn_left"}
+
+
+@pytest.mark.skipif(not os.path.isfile(PUBLISHED), reason="shared/docs/published_numbers.md is not beside the repo")
+@pytest.mark.parametrize("name", NAMES)
+def test_every_published_cell_is_in_the_transcription(name):
+    with open(PUBLISHED) as f:
+        text = f.read()
+    for label, cells in load_experiment(path(name)).table.published.items():
+        row = [line for line in text.splitlines() if line.startswith(f"| {label} |")]
+        for value in cells.values():
+            if row:  # the paper's table row: the value is one of its cells
+                assert value in [cell.strip() for cell in row[0].split("|")], (label, value)
+            else:  # Luong's concat perplexities sit in footnote 15: "6.7 (global), 7.1 (local-m), ..."
+                window = re.match(r"(\S+) \(", label).group(1)
+                assert f"{value} ({window})" in text, (label, value)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", NAMES)
+def test_smoke_sweep_runs_end_to_end(name, tmp_path):
+    experiment = load_experiment(path(name))
+    paths = runner.Paths(str(tmp_path / "results"), str(tmp_path / "workdirs"))
+    assert runner.run_sweep(experiment, path(name), "smoke", paths, parallel=2, out=lambda line: None) == []
+    written = write_tables(experiment, path(name), "smoke", paths, str(tmp_path / "tables"))
+    table = open(next(p for p in written if p.endswith(".md"))).read()
+    points = expand.points(experiment, "smoke")
+    assert table.count(" | 1/1 | ") == len(points), table

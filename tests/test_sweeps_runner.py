@@ -1,0 +1,225 @@
+"""The sweep runner: commands, resume, failures, parallel runs; one real sweep through the CLI."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+
+import pytest
+
+from attn_research.sweeps import Block, Evaluation, Experiment, Metric, Scale, Table
+from attn_research.sweeps import expand, runner
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+EXPERIMENT_PATH = os.path.join(REPO, "experiments", "toy.py")
+
+
+def toy(evaluation=None, seeds=(0, 1)):
+    return Experiment(
+        name="toy", title="toy", config="configs/synthetic.py:reverse",
+        overrides={"data.task": "copy", "train.num_steps": 5},
+        blocks=(Block({"model.attention.score": ["dot", "general"], "model.bridge": "last"}),),
+        scales={"smoke": Scale("tiny", overrides={"train.num_steps": 7, "model.embed_dim": 8}, seeds=seeds,
+                               evaluation=evaluation)},
+        table=Table(metrics=(Metric("test/bleu", "BLEU"),), row_label=str),
+        objective=Metric("validation/bleu", "BLEU"))
+
+
+class FakeRun:
+    """Stands in for the subprocess: writes a results JSON (BLEU = 10 * seed) unless told to fail."""
+
+    def __init__(self, fail=(), sleep=0.0):
+        self.fail, self.sleep, self.ran = set(fail), sleep, []
+        self.active = self.most_active = 0
+        self.lock = threading.Lock()
+
+    def __call__(self, job):
+        with self.lock:
+            self.ran.append(job.name)
+            self.active += 1
+            self.most_active = max(self.most_active, self.active)
+        time.sleep(self.sleep)
+        with self.lock:
+            self.active -= 1
+        if job.name in self.fail:
+            return runner.Failure(job.name, job.point, "fake", 1, "ValueError", "bad value", ("Traceback",), "log")
+        os.makedirs(os.path.dirname(job.results_path), exist_ok=True)
+        with open(job.results_path, "w") as f:
+            bleu = 10.0 * float(job.point["seed"])
+            json.dump({"metrics": {"test": {"bleu": bleu}, "validation": {"bleu": bleu}}}, f)
+        return None
+
+
+def sweep(tmp_path, fake, experiment=None, parallel=1):
+    paths = runner.Paths(str(tmp_path / "results"), str(tmp_path / "workdirs"))
+    failures = runner.run_sweep(experiment or toy(), EXPERIMENT_PATH, "smoke", paths, parallel=parallel,
+                                execute=fake, out=lambda line: None)
+    return paths, failures
+
+
+def test_a_job_runs_main_with_the_overrides_in_order_and_writes_where_the_layout_says(tmp_path):
+    paths = runner.Paths(str(tmp_path / "results"), str(tmp_path / "workdirs"))
+    point = {"model.attention.score": "dot", "model.bridge": "last", "seed": 1}
+    job = runner.make_job(toy(), EXPERIMENT_PATH, "smoke", point, paths, wandb_mode="online", python="py")
+    name = "score=dot,bridge=last,seed=1"
+    assert job.name == name
+    assert job.workdir == str(tmp_path / "workdirs" / "toy" / "smoke" / name)
+    assert job.results_path == str(tmp_path / "results" / "toy" / "smoke" / f"{name}.json")
+    command = list(job.train_command)
+    assert command[:5] == ["py", "-m", "attn_research.main", f"--config={REPO}/configs/synthetic.py:reverse",
+                           f"--workdir={job.workdir}"]
+    flags = dict(arg.removeprefix("--config.").split("=", 1) for arg in command[5:])
+    assert flags["data.task"] == "copy"                              # experiment override
+    assert flags["train.num_steps"] == "7"                           # the scale's wins over the experiment's
+    assert flags["model.attention.score"] == "dot" and flags["seed"] == "1"
+    assert flags["experiment"] == "toy/smoke" and flags["run_name"] == name
+    assert flags["results_dir"] == paths.results and flags["wandb.group"] == "toy-smoke"
+    assert flags["wandb.name"] == name and flags["wandb.mode"] == "online"
+    assert len(command[5:]) == len(flags), "each key once"
+    assert job.evaluate_command is None and job.pending_commands() == [job.train_command]
+
+
+def test_a_resumed_sweep_runs_only_what_has_not_finished(tmp_path):
+    first = FakeRun()
+    paths, failures = sweep(tmp_path, first)
+    assert failures == [] and len(first.ran) == 4
+    again = FakeRun()
+    sweep(tmp_path, again)
+    assert again.ran == [], "every run had finished"
+    os.remove(os.path.join(paths.results_dir("toy", "smoke"), "score=general,bridge=last,seed=1.json"))
+    third = FakeRun()
+    sweep(tmp_path, third)
+    assert third.ran == ["score=general,bridge=last,seed=1"]
+
+
+def test_a_failing_run_is_recorded_and_the_others_finish(tmp_path):
+    bad = "score=dot,bridge=last,seed=0"
+    fake = FakeRun(fail={bad})
+    paths, failures = sweep(tmp_path, fake)
+    assert [f.run for f in failures] == [bad] and len(fake.ran) == 4
+    results = sorted(os.listdir(paths.results_dir("toy", "smoke")))
+    assert results == sorted(f"{n}.json" for n in set(fake.ran) - {bad})
+    with open(os.path.join(paths.sweep_dir("toy", "smoke"), runner.FAILURES_FILE)) as f:
+        records = [json.loads(line) for line in f]
+    assert len(records) == 1
+    assert records[0]["run"] == bad and records[0]["error_type"] == "ValueError"
+    assert records[0]["error_message"] == "bad value" and records[0]["point"]["seed"] == 0
+
+
+def test_a_run_that_writes_no_results_counts_as_failed(tmp_path):
+    _, failures = sweep(tmp_path, lambda job: None)
+    assert len(failures) == 4 and all(f.error_type == "FileNotFoundError" for f in failures)
+
+
+def test_parallel_runs_that_many_at_once(tmp_path):
+    fake = FakeRun(sleep=0.3)
+    sweep(tmp_path, fake, parallel=2)
+    assert fake.most_active == 2 and len(fake.ran) == 4
+    with pytest.raises(ValueError, match="parallel"):
+        runner.run_jobs([], "failures.jsonl", parallel=0)
+
+
+def test_a_bayes_sweep_proposes_its_draws_from_the_results_and_resumes(tmp_path):
+    bayes = Experiment(
+        name="toy", title="toy", config="configs/synthetic.py:reverse", method="bayes",
+        blocks=(Block({"train.learning_rate": {"min": 0.001, "max": 0.1}, "model.attention.dim": [8, 16]}),),
+        scales={"smoke": Scale("tiny", seeds=(0, 1), count=3)},
+        table=Table(metrics=(Metric("test/bleu", "BLEU"),), row_label=str),
+        objective=Metric("validation/bleu", "BLEU"))
+    fake = FakeRun()
+    paths, failures = sweep(tmp_path, fake, bayes, parallel=2)
+    assert failures == [] and len(fake.ran) == 3 * 2
+    with open(os.path.join(paths.results_dir("toy", "smoke"), runner.PROPOSALS_FILE)) as f:
+        draws = json.load(f)[""]
+    assert len(draws) == 3 and all(0.001 <= d["train.learning_rate"] <= 0.1 for d in draws)
+    planned = runner.planned_points(bayes, "smoke", paths)
+    assert sorted(expand.run_name(p) for p in planned) == sorted(fake.ran)
+    again = FakeRun()
+    sweep(tmp_path, again, bayes)
+    assert again.ran == [], "all draws had finished"
+
+
+def test_the_evaluation_is_copied_beside_the_results_and_a_trained_run_only_evaluates(tmp_path):
+    experiment = toy(evaluation=Evaluation("test", beam=3), seeds=(0,))
+
+    def train_and_evaluate(job):
+        FakeRun()(job)
+        os.makedirs(os.path.dirname(job.eval_metrics_path), exist_ok=True)
+        with open(job.eval_metrics_path, "w") as f:
+            json.dump({"bleu": 1.0, "bleu_by_length": []}, f)
+
+    paths, failures = sweep(tmp_path, train_and_evaluate, experiment)
+    assert failures == []
+    job = runner.make_job(experiment, EXPERIMENT_PATH, "smoke", {"model.attention.score": "dot",
+                                                                  "model.bridge": "last", "seed": 0}, paths)
+    assert job.eval_metrics_path.endswith(os.path.join("eval_test_beam3", "metrics.json"))
+    assert "--beam=3" in job.evaluate_command and "--split=test" in job.evaluate_command
+    with open(job.evaluation_path) as f:
+        assert json.load(f)["bleu"] == 1.0
+    assert job.finished()
+    os.remove(job.evaluation_path)
+    assert job.trained() and not job.finished()
+    assert job.pending_commands() == [job.evaluate_command]
+
+
+def test_parse_error_finds_the_last_exception_of_chained_tracebacks():
+    log = textwrap.dedent("""\
+        I1121 loading data
+        Traceback (most recent call last):
+          File "a.py", line 1, in <module>
+        KeyError: 'x'
+
+        The above exception was the direct cause of the following exception:
+
+        Traceback (most recent call last):
+          File "b.py", line 2, in main
+            build(config)
+            ^^^^^^^^^^^^^
+        ValueError: unknown attention score 'bogus'; valid choices: additive, dot.
+        """)
+    error_type, message, tail = runner.parse_error(log, 1)
+    assert (error_type, message) == ("ValueError", "unknown attention score 'bogus'; valid choices: additive, dot.")
+    assert tail[0].startswith("Traceback") and tail[-1].startswith("ValueError")
+    assert runner.parse_error("step 10\nstep 20", -9)[:2] == ("Killed", "killed by SIGKILL")
+    assert runner.parse_error("FATAL Flags parsing error: bad flag", 1)[:2] == \
+        ("ExitStatus", "exit status 1: FATAL Flags parsing error: bad flag")
+
+
+def test_a_real_sweep_records_a_failing_run_finishes_the_other_and_resumes(tmp_path):
+    """End to end through the CLI and real subprocesses: one tiny run trains, one fails fast."""
+    experiment_file = tmp_path / "tiny.py"
+    experiment_file.write_text(textwrap.dedent(f"""\
+        from attn_research.sweeps import SMOKE, Block, Experiment, Metric, Scale, Table
+        EXPERIMENT = Experiment(
+            name="tiny", title="tiny", config={os.path.join(REPO, "configs", "synthetic.py") + ":reverse"!r},
+            blocks=(Block({{"model.attention.score": ["dot", "bogus"]}}),),
+            scales={{"smoke": Scale("tiny", overrides={{**SMOKE, "train.num_steps": 4,
+                                                          "model.encoder_hidden": 8, "model.decoder_hidden": 16}})}},
+            table=Table(metrics=(Metric("test/bleu", "BLEU"),), row_label=lambda p: p["model.attention.score"]),
+            objective=Metric("validation/bleu", "BLEU"))
+        """))
+    results, workdirs = tmp_path / "results", tmp_path / "workdirs"
+    env = {**os.environ, "XLA_FLAGS": "--xla_backend_optimization_level=0 --xla_llvm_disable_expensive_passes=true"}
+    command = [sys.executable, "-m", "attn_research.sweep", str(experiment_file), "--scale=smoke",
+               f"--results_dir={results}", f"--workdir_root={workdirs}"]
+    first = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+    assert first.returncode == 1, first.stdout + first.stderr
+    assert (results / "tiny" / "smoke" / "score=dot,seed=0.json").is_file()
+    assert not (results / "tiny" / "smoke" / "score=bogus,seed=0.json").exists()
+    records = [json.loads(line) for line in open(workdirs / "tiny" / "smoke" / runner.FAILURES_FILE)]
+    assert [r["run"] for r in records] == ["score=bogus,seed=0"]
+    assert records[0]["error_type"] == "ValueError" and "bogus" in records[0]["error_message"]
+    assert "additive" in records[0]["error_message"], "the error lists the valid scores"
+    table = (results / "tables" / "smoke" / "tiny.md").read_text()
+    assert "| dot | 1/1 |" in table and "| bogus | 0/1 | – |" in table
+
+    second = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+    assert second.returncode == 1
+    assert "1 of 2 runs already finished; running 1" in second.stdout
+    log = (workdirs / "tiny" / "smoke" / "score=dot,seed=0" / runner.LOG_FILE).read_text()
+    assert log.count("\n$ ") == 1, "the finished run was not started again"
+    assert len(open(workdirs / "tiny" / "smoke" / runner.FAILURES_FILE).readlines()) == 2
