@@ -50,7 +50,7 @@ def get_config(model: str = "bahdanau"):
                              log_every_steps=25, eval_every_steps=0))
     config.eval.update(dict(batch_size=128, max_decode_len=50, num_heatmaps=4))
     if model in TRANSFORMERS:
-        config.model.update(dict(architecture="transformer", d_model=256, heads=8, encoder_layers=3,
+        config.model.update(dict(architecture="transformer", d_model=256, heads=8, key_dim=0, encoder_layers=3,
                                  decoder_layers=3, ff_dim=512, dropout=0.1, attention_dropout=0.1, norm="post",
                                  positions="learned", tie_embeddings=False, max_len=100,
                                  teacher_forcing_ratio=1.0))  # the Transformer always trains on the gold prefix

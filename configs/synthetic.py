@@ -38,7 +38,7 @@ def get_config(arg: str = "reverse"):
     config.eval.update(dict(batch_size=128, max_decode_len=24, num_heatmaps=4))
     if architecture == "transformer":
         config.name = f"{task}_transformer"
-        config.model.update(dict(architecture="transformer", d_model=64, heads=4, encoder_layers=2,
+        config.model.update(dict(architecture="transformer", d_model=64, heads=4, key_dim=0, encoder_layers=2,
                                  decoder_layers=2, ff_dim=256, dropout=0.0, attention_dropout=0.0, norm="post",
                                  positions="sinusoidal", tie_embeddings=False, max_len=64))
         config.train.update(dict(adam_b1=0.9, adam_b2=0.98, adam_eps=1e-9, schedule="warmup_rsqrt",

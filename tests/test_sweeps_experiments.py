@@ -13,7 +13,8 @@ from attn_research.sweeps.spec import check_config_keys
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PUBLISHED = os.path.join(os.path.dirname(REPO), "shared", "docs", "published_numbers.md")
-NAMES = ("luong2015_table4", "britz2017_attention", "bahdanau2015_length", "lake2018_scan")
+PAPER_TABLES = ("luong2015_table4", "britz2017_attention", "bahdanau2015_length", "lake2018_scan")
+NAMES = (*PAPER_TABLES, "vaswani2017_heads", "attention_variants_reverse")
 
 
 def path(name):
@@ -56,7 +57,7 @@ def test_the_full_sweeps_have_the_papers_shape():
 
 
 @pytest.mark.skipif(not os.path.isfile(PUBLISHED), reason="shared/docs/published_numbers.md is not beside the repo")
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", PAPER_TABLES)
 def test_every_published_cell_is_in_the_transcription(name):
     with open(PUBLISHED) as f:
         text = f.read()
@@ -68,6 +69,22 @@ def test_every_published_cell_is_in_the_transcription(name):
             else:  # Luong's concat perplexities sit in footnote 15: "6.7 (global), 7.1 (local-m), ..."
                 window = re.match(r"(\S+) \(", label).group(1)
                 assert f"{value} ({window})" in text, (label, value)
+
+
+@pytest.mark.skipif(not os.path.isfile(PUBLISHED), reason="shared/docs/published_numbers.md is not beside the repo")
+def test_vaswani_published_pairs_are_rows_of_table_3():
+    """Each row's (perplexity, BLEU) pair is one row of the transcription's Table 3, with the heads / key size
+    of our scaled row (h for row A; d_k = 64 / n for row B)."""
+    with open(PUBLISHED) as f:
+        rows = [[c.strip() for c in line.split("|")[1:-1]] for line in f if line.startswith("| (") or
+                line.startswith("| base")]
+    for label, cells in load_experiment(path("vaswani2017_heads")).table.published.items():
+        matches = [r for r in rows if r[4:6] == [cells["validation/ppl"], cells["eval/bleu"]]]
+        assert matches, label
+        if label.startswith("(A) h="):
+            assert any(r[0] == "(A)" and r[1] == label[len("(A) h="):] for r in matches), label
+        elif label.startswith("(B) d_k=base/"):
+            assert any(r[0] == "(B)" and r[2] == str(64 // int(label.rsplit("/", 1)[1])) for r in matches), label
 
 
 @pytest.mark.slow

@@ -238,8 +238,19 @@ def test_unknown_names_raise_with_the_valid_choices(key, bad, valid):
         jax.eval_shape(lambda: model.init(jax.random.PRNGKey(0), SOURCE, MASK, TARGET_IN, train=False))
 
 
+def test_key_dim_sets_the_query_and_key_size_per_head():
+    """Vaswani et al. (2017), Table 3 row B: d_k varies, d_v = d_model / h stays."""
+    model, variables = model_and_variables(key_dim=3)  # d_model 8, 2 heads: d_k 3, d_v 4
+    attention = variables["params"]["decoder_layers_0"]["cross_attention"]
+    assert attention["query"]["kernel"].shape == (8, 2, 3) and attention["key"]["kernel"].shape == (8, 2, 3)
+    assert attention["value"]["kernel"].shape == (8, 2, 4)
+    out = apply(model, variables, SOURCE, MASK, TARGET_IN)
+    logits, _ = fast_jit(decode_gold, static_argnums=0)(model, variables, SOURCE, MASK, TARGET_IN)
+    np.testing.assert_allclose(logits, out.logits, rtol=1e-4, atol=1e-5)
+
+
 @pytest.mark.parametrize("overrides,message", [({"heads": 3}, "divisible"), ({"dropout": 1.0}, "dropout"),
-                                               ({"d_model": 7, "heads": 7}, "even")])
+                                               ({"d_model": 7, "heads": 7}, "even"), ({"key_dim": -1}, "key_dim")])
 def test_bad_sizes_raise(overrides, message):
     with pytest.raises(ValueError, match=message):
         build_model(small_config(**overrides), VOCAB, VOCAB)

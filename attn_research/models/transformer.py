@@ -3,7 +3,8 @@
 Model config keys (config.model, architecture 'transformer'; `default_transformer_config()` gives the
 defaults in brackets, the paper's base model except for max_len):
     d_model            [512]    model size; embeddings, every sub-layer output and the attention projections
-    heads              [8]      h; d_k = d_v = d_model / h (sec. 3.2.2)
+    heads              [8]      h; d_v = d_model / h (sec. 3.2.2)
+    key_dim            [0]      d_k, the query/key size per head; 0: d_model / h (Table 3 row B varies it)
     encoder_layers     [6]      N for the encoder stack
     decoder_layers     [6]      N for the decoder stack
     ff_dim             [2048]   d_ff, the inner size of the feed-forward networks (sec. 3.3)
@@ -47,7 +48,8 @@ POSITIONS = ("sinusoidal", "learned")
 def default_transformer_config() -> ml_collections.ConfigDict:
     """The Transformer's model config with the defaults listed in this module's docstring."""
     return ml_collections.ConfigDict({
-        "architecture": "transformer", "d_model": 512, "heads": 8, "encoder_layers": 6, "decoder_layers": 6,
+        "architecture": "transformer", "d_model": 512, "heads": 8, "key_dim": 0, "encoder_layers": 6,
+        "decoder_layers": 6,
         "ff_dim": 2048, "dropout": 0.1, "attention_dropout": 0.0, "norm": "post", "positions": "sinusoidal",
         "tie_embeddings": False, "max_len": 256,
     })
@@ -60,6 +62,8 @@ def validate_transformer_config(config: Any) -> None:
     for key in ("d_model", "heads", "encoder_layers", "decoder_layers", "ff_dim", "max_len"):
         if int(config[key]) < 1:
             raise ValueError(f"model config {key} must be >= 1, got {config[key]}")
+    if int(config.get("key_dim", 0)) < 0:
+        raise ValueError(f"key_dim must be >= 0 (0: d_model / heads), got {config.key_dim}")
     if int(config.d_model) % int(config.heads):
         raise ValueError(f"d_model ({config.d_model}) must be divisible by heads ({config.heads})")
     if config.positions == "sinusoidal" and int(config.d_model) % 2:
@@ -130,7 +134,7 @@ class Transformer(nn.Module):
             self.target_positions = nn.Embed(int(config.max_len), d_model, embedding_init=table_init)
         sizes = dict(d_model=d_model, heads=int(config.heads), ff_dim=int(config.ff_dim),
                      dropout=float(config.dropout), attention_dropout=float(config.attention_dropout),
-                     norm=config.norm)
+                     norm=config.norm, key_dim=int(config.get("key_dim", 0)))
         self.encoder_layers = [EncoderLayer(**sizes) for _ in range(int(config.encoder_layers))]
         last = int(config.decoder_layers) - 1
         self.decoder_layers = [DecoderLayer(**sizes, return_weights=i == last) for i in range(last + 1)]

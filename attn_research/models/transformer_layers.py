@@ -6,7 +6,7 @@ layer normalization, in one of two places (`norm`):
     'pre'   x + Dropout(Sublayer(LayerNorm(x)))      (Wang et al. 2019; Xiong et al. 2020); the model adds a
                                                       final LayerNorm after the last layer of each stack
 The attention is `attn_research.attention.MultiHeadAttention` (sec. 3.2.2) with h heads and
-d_k = d_v = d_model / h.
+d_v = d_model / h and d_k = key_dim (0: d_model / h).
 """
 from __future__ import annotations
 
@@ -50,9 +50,11 @@ class FeedForward(nn.Module):
         return nn.Dense(x.shape[-1], name="outer")(hidden)
 
 
-def _attention(d_model: int, heads: int, dropout: float, name: str, *, causal: bool = False,
-               return_weights: bool = False) -> MultiHeadAttention:
-    return MultiHeadAttention(heads=heads, qk_dim=d_model, v_dim=d_model, causal=causal, dropout_rate=dropout,
+def _attention(d_model: int, heads: int, key_dim: int, dropout: float, name: str, *,
+               causal: bool = False, return_weights: bool = False) -> MultiHeadAttention:
+    """h heads with d_k = key_dim (0: d_model / h) and d_v = d_model / h (Vaswani et al. 2017, Table 3 row B)."""
+    qk_dim = heads * key_dim if key_dim else d_model
+    return MultiHeadAttention(heads=heads, qk_dim=qk_dim, v_dim=d_model, causal=causal, dropout_rate=dropout,
                               return_weights=return_weights, name=name)
 
 
@@ -70,13 +72,14 @@ class EncoderLayer(nn.Module):
     dropout: float
     attention_dropout: float
     norm: str
+    key_dim: int = 0
 
     @nn.compact
     def __call__(self, x: Array, mask: Array, *, train: bool) -> Array:
         def drop(y: Array) -> Array:
             return nn.Dropout(self.dropout)(y, deterministic=not train)
 
-        attention = _attention(self.d_model, self.heads, self.attention_dropout, "self_attention")
+        attention = _attention(self.d_model, self.heads, self.key_dim, self.attention_dropout, "self_attention")
         norm = nn.LayerNorm(name="self_attention_norm")
         h = sublayer_input(x, norm, self.norm)
         x = sublayer_output(x, attention(h, h, h, mask, train=train).context, norm, drop, self.norm)
@@ -108,6 +111,7 @@ class DecoderLayer(nn.Module):
     dropout: float
     attention_dropout: float
     norm: str
+    key_dim: int = 0
     return_weights: bool = False
 
     @nn.compact
@@ -116,7 +120,8 @@ class DecoderLayer(nn.Module):
         def drop(y: Array) -> Array:
             return nn.Dropout(self.dropout)(y, deterministic=not train)
 
-        self_attention = _attention(self.d_model, self.heads, self.attention_dropout, "self_attention", causal=True)
+        self_attention = _attention(self.d_model, self.heads, self.key_dim, self.attention_dropout, "self_attention",
+                                    causal=True)
         norm = nn.LayerNorm(name="self_attention_norm")
         h = sublayer_input(x, norm, self.norm)
         if cache is None:
@@ -128,7 +133,7 @@ class DecoderLayer(nn.Module):
         x = sublayer_output(x, self_attention(h, keys, keys, None, state, train=train).context, norm, drop,
                             self.norm)
 
-        cross_attention = _attention(self.d_model, self.heads, self.attention_dropout, "cross_attention",
+        cross_attention = _attention(self.d_model, self.heads, self.key_dim, self.attention_dropout, "cross_attention",
                                      return_weights=self.return_weights)
         norm = nn.LayerNorm(name="cross_attention_norm")
         h = sublayer_input(x, norm, self.norm)
