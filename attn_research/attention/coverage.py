@@ -22,6 +22,7 @@ from attn_research.attention import normalizers
 from attn_research.attention.stateful import (
     F32,
     check_inputs,
+    projected_keys,
     check_positive,
     dense_param,
     scan_queries,
@@ -73,10 +74,7 @@ class CoverageAttention(nn.Module):
         del train  # deterministic
         self._check()
         check_inputs(query, keys, values)
-        keys_d = precomputed
-        if keys_d is None:
-            w_h = dense_param(self, "W_h", (keys.shape[-1], self.dim))
-            keys_d = keys.astype(F32) @ w_h + self.param("b_attn", nn.initializers.zeros, (self.dim,), F32)
+        keys_d = projected_keys(self, keys, precomputed, self.dim, "W_h", "b_attn")
         if query is None:  # precompute()
             return keys_d
         batch, _, query_dim = query.shape

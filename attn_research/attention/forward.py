@@ -29,6 +29,7 @@ from attn_research.attention.location import check_filter_width, conv_filters, c
 from attn_research.attention.stateful import (
     F32,
     check_inputs,
+    projected_keys,
     check_positive,
     dense_param,
     scan_queries,
@@ -95,10 +96,7 @@ class ForwardAttention(nn.Module):
         del train  # deterministic
         self._check()
         check_inputs(query, keys, values)
-        keys_d = precomputed
-        if keys_d is None:
-            v = dense_param(self, "V", (keys.shape[-1], self.dim))
-            keys_d = keys.astype(F32) @ v + self.param("b", nn.initializers.zeros, (self.dim,), F32)
+        keys_d = projected_keys(self, keys, precomputed, self.dim, "V", "b")
         if query is None:  # precompute()
             return keys_d
         batch, _, query_dim = query.shape

@@ -72,3 +72,17 @@ def vector_param(module: nn.Module, name: str, shape: tuple[int, ...]) -> Array:
         return jax.random.uniform(key, shape, dtype, -limit, limit)
 
     return module.param(name, init, shape, F32)
+
+
+def projected_keys(module: nn.Module, keys: Array, precomputed: Array | None, dim: int, kernel: str,
+                   bias: str) -> Array:
+    """The key side of an additive energy, V h_j + b: [batch, key_len, dim] float32 (Bahdanau et al. 2015, eq. 6).
+
+    keys: [batch, key_len, key_dim]. Returns `precomputed` when given (the module's precompute(keys));
+    otherwise creates the params `kernel` [key_dim, dim] and `bias` [dim] (zeros) on `module` (call it inside
+    the module's nn.compact __call__).
+    """
+    if precomputed is not None:
+        return precomputed
+    weight = dense_param(module, kernel, (keys.shape[-1], dim))
+    return keys.astype(jnp.float32) @ weight + module.param(bias, nn.initializers.zeros, (dim,), jnp.float32)
