@@ -13,8 +13,7 @@ Ours runs train_step (attn_research.training.steps) on the first --steps batches
 step on each of their padded shapes (compilation, reported apart). The peer runs onmt_train in a
 subprocess for --warmup + --steps steps (rounded up to whole report intervals); its reports after step
 --warmup are timed from its log. Runs alternate (ours, peer, ours, peer, ...); the summary gives the
-medians and their ratio (target: ours >= 2x). --profile DIR writes a jax.profiler trace of three of our
-steps (DIR/plugins/profile/*/*.trace.json.gz opens in ui.perfetto.dev; the .xplane.pb in xprof).
+medians and their ratio (target: ours >= 2x). Where our step spends its time: benchmarks.step_profile.
 """
 from __future__ import annotations
 
@@ -64,13 +63,6 @@ class OurTraining:
         seconds = time.perf_counter() - start
         return {"tokens_per_s": tokens / seconds, "steps": len(self.batches), "tokens": tokens, "seconds": seconds}
 
-    def profile(self, directory: str) -> None:
-        """A jax.profiler trace of three steps, written under `directory`."""
-        with jax.profiler.trace(directory):
-            for batch in self.batches[:3]:
-                self.state, metrics = train_step(self.state, shard_batch(model_inputs(batch), self.mesh))
-            jax.block_until_ready(metrics)
-
 
 def main() -> None:
     parser = benchmark_arguments(__doc__)
@@ -80,7 +72,6 @@ def main() -> None:
     parser.add_argument("--peer-venv", default=str(peer_opennmt.DEFAULT_VENV), help="OpenNMT-py's virtual env")
     parser.add_argument("--peer-workers", type=int, default=2, help="OpenNMT-py's num_workers (its default, 2)")
     parser.add_argument("--no-peer", action="store_true", help="time ours only")
-    parser.add_argument("--profile", default=None, help="write a jax.profiler trace of our steps to this folder")
     args = parser.parse_args()
     if args.quick:
         args.steps, args.warmup, args.repeats = 3, 2, 1
@@ -103,9 +94,6 @@ def main() -> None:
             rows.append({"framework": "ours", "run": repeat, **ours.run()})
             if peer is not None:
                 rows.append({"framework": "OpenNMT-py", "run": repeat, **peer.run()})
-    if args.profile:
-        ours.profile(args.profile)
-        notes.append(f"Profile of three of our steps: {args.profile}.")
     summary = _summary(rows, ours, peer)
     print_table(rows, COLUMNS)
     print(summary)
