@@ -3,18 +3,18 @@
     python -m benchmarks.step_profile [--steps 5] [--trace-dir DIR] [--quick]
 
 The model, batch and step are those of benchmarks.mfu (configs/multi30k.py:luong_general, the most common
-padded shape). --steps compiled steps run under jax.profiler.trace; every XLA operation the trace records
-(events with an `hlo_op`) gets its exclusive time (its duration less its nested operations'), summed over
-the worker threads, and is attributed through the compiled HLO:
+padded shape). --steps compiled steps run untraced, then under jax.profiler.trace (both step times are
+reported: tracing costs a little). The traced step time is attributed to the XLA operations the trace
+records (events with an `hlo_op`; `wall_times`), and each operation is classified through the compiled HLO:
   kind       matmul (a dot, or a fusion whose computation holds a dot or convolution) or other;
   part       from the operation's jax source path (HLO metadata op_name): dropout masks (threefry PRNG),
              attention, encoder, output layer, decoder cells, scan plumbing (the dynamic slices that read
              and stack each time step), loss and optimizer;
   pass       forward (jvp), backward (transpose) or update (gradient clipping and Adam).
-Thread time is core time: a step of `step_ms` on a machine of 2 cores has 2 x step_ms of it; what the
-operations do not use is idle (waiting between the many small operations of the recurrent loops). Run it on
-an otherwise quiet machine: another process's time shows up as idle. The trace itself is kept
-under --trace-dir when given (opens in ui.perfetto.dev or xprof).
+"no operation" is the step time in which no XLA operation ran. The step's matmul FLOPs (benchmarks.flops)
+over the time its matmul operations ran, against the matmul peak measured in the same run, tells how close
+to the machine's peak the matmuls themselves are. Run it on a quiet machine. The trace is kept under
+--trace-dir when given (opens in ui.perfetto.dev or xprof).
 """
 from __future__ import annotations
 
@@ -22,7 +22,6 @@ import collections
 import glob
 import gzip
 import json
-import os
 import re
 import tempfile
 import time
@@ -32,8 +31,9 @@ import jax
 from attn_research.training.steps import model_inputs, train_step
 from benchmarks import multi30k
 from benchmarks.common import benchmark_arguments, output_dir, print_table, write_report
+from benchmarks.flops import matmul_flops, matmul_peak
 
-COLUMNS = ("part", "matmul_ms", "other_ms", "core_ms", "share_of_core_time")
+COLUMNS = ("part", "matmul_ms", "other_ms", "ms", "share_of_step")
 # (part, pattern on the jax source path); the first match wins
 PARTS = (("dropout masks (threefry PRNG)", r"_dropout|threefry|random_bits"),
          ("attention", r"attention|_attend"),
@@ -89,102 +89,126 @@ def pass_of(source: str) -> str:
     return "forward" if "jvp(" in source else "update"
 
 
-def exclusive_times(trace_events: list[dict], module: str) -> tuple[dict[str, float], set]:
-    """hlo_op -> summed exclusive microseconds over all threads for the events of HLO `module`; the threads.
+def wall_times(trace_events: list[dict], module: str) -> tuple[dict[str, float], float, int]:
+    """Step time attributed to the XLA operations of HLO `module` in a trace: (hlo_op -> microseconds, the
+    microseconds in which no operation ran, the number of threads that ran operations).
 
-    Within a thread, an event nested in another (a loop body's operation inside its `while`) is subtracted
-    from its direct parent, so that every microsecond of thread time counts once.
+    Each instant between the first operation's start and the last one's end goes to the innermost operation
+    running on each thread (a loop body's operation, not its `while`), split evenly when several threads run
+    one at once; an instant in which no thread runs an operation is idle (dispatch, waiting on the host).
+    The attributed times and the idle time add up to that span.
     """
     by_thread = collections.defaultdict(list)
     for event in trace_events:
         args = event.get("args") or {}
         if event.get("ph") == "X" and args.get("hlo_module") == module and "hlo_op" in args:
             by_thread[(event["pid"], event["tid"])].append(event)
-    totals: dict[str, float] = collections.defaultdict(float)
-    for events in by_thread.values():
-        events.sort(key=lambda e: (e["ts"], -e["dur"]))
-        stack: list[list] = []  # [end time, op name]
+    boundaries = []  # (time, 0 = end before 1 = start, -duration so outer starts first, thread, op)
+    for thread, events in by_thread.items():
         for event in events:
-            while stack and stack[-1][0] <= event["ts"]:
-                stack.pop()
-            if stack:
-                totals[stack[-1][1]] -= event["dur"]
-            totals[event["args"]["hlo_op"]] += event["dur"]
-            stack.append([event["ts"] + event["dur"], event["args"]["hlo_op"]])
-    return dict(totals), set(by_thread)
+            name = event["args"]["hlo_op"]
+            boundaries.append((event["ts"], 1, -event["dur"], thread, name))
+            boundaries.append((event["ts"] + event["dur"], 0, 0, thread, name))
+    boundaries.sort(key=lambda b: b[:3])
+    stacks: dict = collections.defaultdict(list)
+    times: dict[str, float] = collections.defaultdict(float)
+    idle, previous = 0.0, None
+    for time_us, is_start, _, thread, name in boundaries:
+        if previous is not None and time_us > previous:
+            running = [stack[-1] for stack in stacks.values() if stack]
+            for op in running:
+                times[op] += (time_us - previous) / len(running)
+            if not running:
+                idle += time_us - previous
+        previous = time_us
+        if is_start:
+            stacks[thread].append(name)
+        else:
+            stacks[thread].reverse()
+            stacks[thread].remove(name)  # the innermost open event of that name
+            stacks[thread].reverse()
+    return dict(times), idle, len(by_thread)
 
 
 def main() -> None:
     parser = benchmark_arguments(__doc__)
     parser.add_argument("--steps", type=int, default=5, help="profiled training steps")
+    parser.add_argument("--peak-size", type=int, default=2048, help="n of the peak's [n, n] matmul")
     parser.add_argument("--trace-dir", default=None, help="keep the trace here (default: a temporary folder)")
     args = parser.parse_args()
     if args.quick:
-        args.steps = 2
+        args.steps, args.peak_size = 2, 256
     started = time.perf_counter()
+    peak = matmul_peak(args.peak_size, repeats=5)["flops_per_s"]
     config = multi30k.benchmark_config(args.quick)
     data = multi30k.load(config)
     batches = multi30k.train_batches(config, data, min(100, len(data.splits["train"]) // config.train.batch_size))
     shape = multi30k.most_common_shape(batches)
     batch = model_inputs(next(b for b in batches if multi30k.batch_shape(b) == shape))
     _, state = multi30k.model_and_state(config, data.source_vocab.size, data.target_vocab.size, batch)
+    flops = matmul_flops(train_step, state, batch)
     operations = hlo_operations(train_step.lower(state, batch).compile().as_text())
-    for _ in range(2):  # compile and warm up outside the trace
-        state, metrics = train_step(state, batch)
-    jax.block_until_ready(metrics)
+    state, untraced_ms = _steps(state, batch, 2)  # compilation and warm-up
+    state, untraced_ms = _steps(state, batch, args.steps)
     with tempfile.TemporaryDirectory(prefix="step-profile-") as scratch:
         trace_dir = args.trace_dir or scratch
         with jax.profiler.trace(trace_dir):
-            start = time.perf_counter()
-            for _ in range(args.steps):
-                state, metrics = train_step(state, batch)
-            jax.block_until_ready((state, metrics))
-            step_ms = (time.perf_counter() - start) * 1e3 / args.steps
+            state, traced_ms = _steps(state, batch, args.steps)
         path = sorted(glob.glob(f"{trace_dir}/plugins/profile/*/*.trace.json.gz"))[-1]
         with gzip.open(path) as f:
-            times, threads = exclusive_times(json.load(f)["traceEvents"], "jit_train_step")
-    rows, summary = _tables(times, operations, args.steps, step_ms, os.cpu_count())
-    summary["threads_with_operations"] = len(threads)
+            times, _, threads = wall_times(json.load(f)["traceEvents"], "jit_train_step")
+    rows, summary = _tables(times, operations, args.steps, traced_ms)
+    matmul_ms = sum(row["matmul_ms"] or 0.0 for row in rows)
+    summary.update({"untraced_step_ms": untraced_ms, "threads_with_operations": threads,
+                    "matmul_gflop_per_step": flops / 1e9, "peak_gflop_per_s": peak / 1e9,
+                    "matmul_efficiency_while_running": flops / (matmul_ms / 1e3) / peak})
     print_table(rows, COLUMNS)
     print(summary)
     out = write_report("step_profile", description=(
-        "Where a training step of the Multi30k Luong model (benchmarks.mfu's step) spends its time: exclusive "
-        "thread time of each XLA operation in a jax.profiler trace, by part of the model and kind, in core-ms "
-        "per step."), columns=COLUMNS, rows=rows, summary=summary,
+        "Where a training step of the Multi30k Luong model (benchmarks.mfu's step) spends its time: the step "
+        "time of a jax.profiler trace attributed to each XLA operation, by part of the model and kind, in ms per "
+        "step."), columns=COLUMNS, rows=rows, summary=summary,
         settings={"model": "configs/multi30k.py:luong_general", "batch": config.train.batch_size,
-                  "src_len": shape[0], "tgt_len": shape[1], "steps": args.steps, "quick": args.quick},
+                  "src_len": shape[0], "tgt_len": shape[1], "steps": args.steps, "peak_size": args.peak_size,
+                  "quick": args.quick},
         notes=(f"Parts by the operation's jax source path ({', '.join(name for name, _ in PARTS)}); matmul: dots "
-               "and fusions holding one. Idle: core time no operation used (cores x step time less the "
-               "operations' time).",),
+               "and fusions holding one. Operations running at once on several threads share the instant. "
+               "No operation: step time in which no XLA operation ran (dispatch, host). "
+               "matmul_efficiency_while_running: the step's matmul FLOPs (jaxpr count) over the time its "
+               "matmul operations ran, against the matmul peak measured in the same run.",),
         out_dir=output_dir(args), wall_time_s=time.perf_counter() - started)
     print(f"wrote {out}")
 
 
-def _tables(times: dict[str, float], operations: dict[str, dict], steps: int, step_ms: float,
-            cores: int) -> tuple[list[dict], dict]:
-    """Rows by part (core-ms per step) and the summary: matmul share, idle share, passes, top operations."""
+def _steps(state, batch, count: int):
+    """`count` train steps on one batch: (the new state, ms per step)."""
+    start = time.perf_counter()
+    for _ in range(count):
+        state, metrics = train_step(state, batch)
+    jax.block_until_ready((state, metrics))
+    return state, (time.perf_counter() - start) * 1e3 / count
+
+
+def _tables(times: dict[str, float], operations: dict[str, dict], steps: int,
+            step_ms: float) -> tuple[list[dict], dict]:
+    """Rows by part (ms per step and share of the step) and the summary: matmul share, passes, top operations."""
     by_part = collections.defaultdict(lambda: {"matmul_ms": 0.0, "other_ms": 0.0})
     by_pass = collections.defaultdict(float)
-    unknown = 0.0
     for name, microseconds in times.items():
         ms = microseconds / 1e3 / steps
-        operation = operations.get(name)
-        if operation is None:  # not in the compiled module's text (should not happen)
-            unknown += ms
-            continue
+        operation = operations.get(name, {"matmul": False, "source": "?"})
         by_part[part_of(operation["source"])]["matmul_ms" if operation["matmul"] else "other_ms"] += ms
         by_pass[pass_of(operation["source"])] += ms
-    busy = sum(p["matmul_ms"] + p["other_ms"] for p in by_part.values()) + unknown
-    core_ms = cores * step_ms
-    rows = [{"part": name, **by_part[name], "core_ms": sum(by_part[name].values()),
-             "share_of_core_time": sum(by_part[name].values()) / core_ms} for name, _ in PARTS if name in by_part]
-    rows.append({"part": "idle", "matmul_ms": None, "other_ms": None, "core_ms": core_ms - busy,
-                 "share_of_core_time": 1.0 - busy / core_ms})
+    rows = [{"part": name, **by_part[name], "ms": sum(by_part[name].values()),
+             "share_of_step": sum(by_part[name].values()) / step_ms} for name, _ in PARTS if name in by_part]
+    busy = sum(row["ms"] for row in rows)
+    rows.append({"part": "no operation", "matmul_ms": None, "other_ms": None, "ms": step_ms - busy,
+                 "share_of_step": 1.0 - busy / step_ms})
     matmul = sum(p["matmul_ms"] for p in by_part.values())
     top = sorted(times.items(), key=lambda item: -item[1])[:8]
-    summary = {"step_ms": step_ms, "cores": cores, "core_ms_per_step": core_ms,
-               "matmul_share_of_core_time": matmul / core_ms, "idle_share_of_core_time": 1.0 - busy / core_ms,
-               "core_ms_by_pass": {k: round(v, 1) for k, v in sorted(by_pass.items())},
+    summary = {"step_ms": step_ms, "matmul_share_of_step": matmul / step_ms,
+               "no_operation_share_of_step": 1.0 - busy / step_ms,
+               "ms_by_pass": {k: round(v, 1) for k, v in sorted(by_pass.items())},
                "top_operations_ms": {name: round(us / 1e3 / steps, 1) for name, us in top}}
     return rows, summary
 

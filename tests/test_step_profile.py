@@ -1,4 +1,4 @@
-"""benchmarks/step_profile.py: exclusive times from a trace, HLO attribution (matmul or not, part, pass)."""
+"""benchmarks/step_profile.py: step time attributed to operations from a trace, HLO attribution (matmul or not, part, pass)."""
 import jax
 import jax.numpy as jnp
 import pytest
@@ -11,15 +11,18 @@ def _event(name, ts, dur, tid=1, module="jit_f"):
             "args": {"hlo_module": module, "hlo_op": name}}
 
 
-def test_exclusive_times_subtract_nested_operations_once_per_thread():
+def test_wall_times_go_to_the_innermost_operation_split_between_threads():
     events = [_event("while.1", 0, 100), _event("dot.2", 10, 30), _event("add.3", 50, 10),
               _event("fusion.4", 20, 5),  # nested in dot.2, which is nested in while.1
-              _event("copy.5", 0, 40, tid=2),  # another thread: counts in full
-              _event("other.6", 0, 1000, module="jit_g"),  # another module: ignored
+              _event("copy.5", 30, 20, tid=2),  # another thread: shares 30..40 with dot.2, 40..50 with while.1
+              _event("mul.6", 150, 50, tid=2),  # after a gap of 50 with no operation
+              _event("other.7", 0, 1000, module="jit_g"),  # another module: ignored
               {"ph": "X", "pid": 7, "tid": 1, "ts": 0, "dur": 500, "name": "ThunkExecutor::Execute", "args": {}}]
-    times, threads = step_profile.exclusive_times(events, "jit_f")
-    assert times == {"while.1": 60, "dot.2": 25, "add.3": 10, "fusion.4": 5, "copy.5": 40}
-    assert threads == {(7, 1), (7, 2)}
+    times, idle, threads = step_profile.wall_times(events, "jit_f")
+    assert times == pytest.approx({"while.1": 10 + 5 + 40, "dot.2": 10 + 5 + 5, "fusion.4": 5, "copy.5": 5 + 5,
+                                   "add.3": 10, "mul.6": 50})
+    assert idle == 50 and threads == 2
+    assert sum(times.values()) + idle == pytest.approx(200)  # the span from the first start to the last end
 
 
 HLO = """HloModule jit_f, entry_computation_layout={(f32[4,4]{1,0})->f32[4,4]{1,0}}
