@@ -39,7 +39,7 @@ def base_config() -> ml_collections.ConfigDict:
         "tokenizer": "moses", "min_freq": 2, "vocab_size": 8000, "max_len": 0,
         "task": "reverse", "train_min_len": 3, "train_max_len": 12, "test_min_len": 3, "test_max_len": 12,
         "num_train": 10000, "num_validation": 500, "num_test": 1000, "synthetic_vocab_size": 20,
-        "manual_dir": None, "tfds_dir": None,
+        "manual_dir": None, "tfds_dir": None, "reverse_source": False,
     })
 
     config.model = ml_collections.ConfigDict({

@@ -25,6 +25,7 @@ import numpy as np
 from absl import app, flags, logging
 
 from attn_research.data import Split, load_dataset, make_batches
+from attn_research.data.dataset import reverse_sources
 from attn_research.decoding import beam_search, greedy_decode, replace_unknown_words
 from attn_research.evaluate_results import write_decoding_result
 from attn_research.logging import plot_attention
@@ -89,10 +90,13 @@ def read_lines(path: str) -> list[str]:
     return lines
 
 
-def split_from_files(source_file: str, reference_file: str, source_vocab, target_vocab) -> Split:
+def split_from_files(source_file: str, reference_file: str, source_vocab, target_vocab,
+                     reverse_source: bool = False) -> Split:
     """A Split of the sentence pairs in two parallel files, tokenized with the run's tokenizers.
 
-    Raises ValueError naming both files if their line counts differ (and see read_lines).
+    reverse_source: read each source sentence backwards, as a run with data key reverse_source was
+    trained (data.dataset.reverse_sources). Raises ValueError naming both files if their line counts
+    differ (and see read_lines).
     """
     sources, references = read_lines(source_file), read_lines(reference_file)
     if len(sources) != len(references):
@@ -100,10 +104,11 @@ def split_from_files(source_file: str, reference_file: str, source_vocab, target
                          "need one reference per source sentence")
     source_tokens = [source_vocab.tokenizer.tokenize(s) for s in sources]
     target_tokens = [target_vocab.tokenizer.tokenize(r) for r in references]
-    return Split(source_ids=[np.asarray(source_vocab.encode(t), np.int32) for t in source_tokens],
-                 target_ids=[np.asarray(target_vocab.encode(t), np.int32) for t in target_tokens],
-                 source_tokens=source_tokens, target_tokens=target_tokens,
-                 references=[r.strip() for r in references], name=FILE_SPLIT)
+    split = Split(source_ids=[np.asarray(source_vocab.encode(t), np.int32) for t in source_tokens],
+                  target_ids=[np.asarray(target_vocab.encode(t), np.int32) for t in target_tokens],
+                  source_tokens=source_tokens, target_tokens=target_tokens,
+                  references=[r.strip() for r in references], name=FILE_SPLIT)
+    return reverse_sources(split) if reverse_source else split
 
 
 def load_run(workdir: str):
@@ -216,7 +221,8 @@ def evaluate_run(workdir: str, split: str = "test", beam: int = 5, length_penalt
         raise ValueError("--source_file and --reference_file must be given together")
     config, data, model, mesh, state = load_run(workdir)
     if source_file is not None:
-        examples = split_from_files(source_file, reference_file, data.source_vocab, data.target_vocab)
+        examples = split_from_files(source_file, reference_file, data.source_vocab, data.target_vocab,
+                                    reverse_source=bool(config.data.get("reverse_source", False)))
         split = FILE_SPLIT
     else:
         if split not in data.splits:
@@ -255,7 +261,7 @@ def evaluate_run(workdir: str, split: str = "test", beam: int = 5, length_penalt
         weights, golds, predicted, sure = [], [], set(), set()
         for i, a in enumerate(alignments):
             steps = min(len(hyp_ids[i]), a.shape[1])
-            gold = gold_alignment(task, a.shape[1])[:steps]
+            gold = gold_alignment(task, a.shape[1], bool(config.data.get("reverse_source", False)))[:steps]
             weights.append(a[:steps])
             golds.append(gold)
             predicted |= {(i, t, s) for t, s in hard_alignments(a[:steps])}

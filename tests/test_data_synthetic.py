@@ -79,3 +79,14 @@ def test_synthetic_vocab_size_key_wins_over_the_shared_vocab_size():
   # The trainer's shared data config holds Multi30k's vocab_size=8000 next to this key.
   data = _load(vocab_size=8000, synthetic_vocab_size=20)
   assert data.source_vocab.size == 24
+
+
+def test_reverse_source_reads_every_source_backwards_and_keeps_the_targets():
+  plain, reversed_ = _load(task="reverse"), _load(task="reverse", reverse_source=True)
+  for name in ("train", "validation", "test"):
+    a, b = plain[name], reversed_[name]
+    assert b.source_tokens == [t[::-1] for t in a.source_tokens]
+    assert all(np.array_equal(x, y[::-1]) for x, y in zip(b.source_ids, a.source_ids))
+    assert b.target_tokens == a.target_tokens and b.references == a.references
+    assert all(np.array_equal(x, y) for x, y in zip(b.target_ids, a.target_ids))
+    assert b.target_tokens == b.source_tokens  # reverse of a reversed source: a copy

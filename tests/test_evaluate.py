@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from attn_research import readme
-from attn_research.evaluate import evaluate_run, read_lines
+from attn_research.data import SPECIAL_TOKENS, Vocabulary, WhitespaceTokenizer
+from attn_research.evaluate import evaluate_run, read_lines, split_from_files
 from attn_research.metrics import (alignment_accuracy, alignment_error_rate, attention_entropy, gold_alignment,
                                    hard_alignments)
 from attn_research.training.loop import train_and_evaluate
@@ -48,6 +49,8 @@ def test_attention_entropy():
 def test_gold_alignment():
     assert gold_alignment("copy", 4).tolist() == [0, 1, 2, 3]
     assert gold_alignment("reverse", 4).tolist() == [3, 2, 1, 0]
+    assert gold_alignment("copy", 4, reverse_source=True).tolist() == [3, 2, 1, 0]
+    assert gold_alignment("reverse", 4, reverse_source=True).tolist() == [0, 1, 2, 3]
     with pytest.raises(ValueError, match="sort"):
         gold_alignment("sort", 4)
 
@@ -63,6 +66,18 @@ def test_read_lines_errors_name_the_file(tmp_path):
     not_gz.write_text("a0\n")
     with pytest.raises(ValueError, match="plain.gz"):
         read_lines(str(not_gz))
+
+
+def test_split_from_files_reads_sources_backwards_for_a_reverse_source_run(tmp_path):
+    vocab = Vocabulary([*SPECIAL_TOKENS, "a0", "a1", "a2"], WhitespaceTokenizer())
+    (tmp_path / "src.txt").write_text("a0 a1 a2\na2 a0\n")
+    (tmp_path / "ref.txt").write_text("a2 a1 a0\na0 a2\n")
+    files = (str(tmp_path / "src.txt"), str(tmp_path / "ref.txt"), vocab, vocab)
+    plain, backwards = split_from_files(*files), split_from_files(*files, reverse_source=True)
+    assert plain.source_tokens == [["a0", "a1", "a2"], ["a2", "a0"]]
+    assert backwards.source_tokens == [["a2", "a1", "a0"], ["a0", "a2"]]
+    assert [ids.tolist() for ids in backwards.source_ids] == [[6, 5, 4], [4, 6]]
+    assert backwards.target_tokens == plain.target_tokens and backwards.references == ["a2 a1 a0", "a0 a2"]
 
 
 def test_unfinished_run_gives_a_clear_error(tmp_path):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ml_collections
 
-_COMMON = dict(manual_dir=None, tfds_dir=None, cache_dir=None, max_len=0)
+_COMMON = dict(manual_dir=None, tfds_dir=None, cache_dir=None, max_len=0, reverse_source=False)
 
 _DEFAULTS = {
     "scan": dict(split="simple"),
@@ -21,7 +21,8 @@ def default_data_config(name: str) -> ml_collections.ConfigDict:
 
   Common keys: manual_dir (None: $ATTN_RESEARCH_DATA_DIR/<name> if set, else download),
   tfds_dir (None: ~/.cache/attn_research/tfds), cache_dir (None: <tfds_dir>/vocab, for
-  sentencepiece models), max_len (drop training pairs with a side longer than this; 0 = keep all).
+  sentencepiece models), max_len (drop training pairs with a side longer than this; 0 = keep all),
+  reverse_source (read every source sentence backwards, Sutskever et al. 2014 sec. 3.3).
   Raises ValueError for an unknown name.
   """
   from attn_research.data.choices import check_choice

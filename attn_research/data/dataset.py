@@ -87,6 +87,17 @@ def encode_split(name: str, source_tokens: Sequence[Sequence[str]],
       name=name)
 
 
+def reverse_sources(split: Split) -> Split:
+  """The split with every source sentence read backwards (ids and tokens), targets unchanged.
+
+  Sutskever, Vinyals & Le (2014), sec. 3.3: reversing the source puts its first words next to the
+  target's first words. On the synthetic reverse task it makes the gold alignment monotone (the copy
+  task's diagonal), which monotone attentions (monotonic, MoChA, forward) can follow.
+  """
+  return dataclasses.replace(split, source_ids=[ids[::-1].copy() for ids in split.source_ids],
+                             source_tokens=[list(reversed(t)) for t in split.source_tokens])
+
+
 def filter_by_length(split: Split, max_len: int) -> Split:
   """Keeps the examples whose source and target both have at most `max_len` tokens (0: all)."""
   if max_len <= 0:

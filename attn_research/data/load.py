@@ -9,7 +9,7 @@ from pathlib import Path
 
 from attn_research.data import loaders, tfds_io
 from attn_research.data.choices import check_choice
-from attn_research.data.dataset import TranslationData, filter_by_length
+from attn_research.data.dataset import TranslationData, filter_by_length, reverse_sources
 
 DATASETS = tuple(loaders.LOADERS)
 DATA_DIR_ENV = "ATTN_RESEARCH_DATA_DIR"
@@ -37,7 +37,8 @@ def load_dataset(data_config) -> TranslationData:
       synthetic_vocab_size wins if present), train_min_len, train_max_len, test_min_len,
       test_max_len, num_train, num_validation, num_test, seed.
     common: manual_dir, tfds_dir, cache_dir, max_len (drop *training* pairs whose source or
-      target has more than max_len tokens; 0 keeps all).
+      target has more than max_len tokens; 0 keeps all), reverse_source (False; True reads every
+      split's source sentences backwards, Sutskever et al. 2014 sec. 3.3: `dataset.reverse_sources`).
   Returns TranslationData with splits 'train', 'validation', 'test'. SCAN has no upstream
   validation split: min(1000, 5%) unique training lines are held out as validation.
   Raises ValueError (listing the valid choices, suggesting the closest) for an unknown name,
@@ -52,6 +53,8 @@ def load_dataset(data_config) -> TranslationData:
                                tfds_dir=tfds_dir, cache_dir=cache_dir)
   data.splits["train"] = filter_by_length(data.splits["train"],
                                           int(data_config.get("max_len", 0) or 0))
+  if data_config.get("reverse_source", False):
+    data.splits = {name: reverse_sources(split) for name, split in data.splits.items()}
   logging.info("Loaded %s in %.1f s: %s; vocab %d -> %d.", data.name,
                time.perf_counter() - start,
                ", ".join(f"{k} {len(v)}" for k, v in data.splits.items()),

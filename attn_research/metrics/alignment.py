@@ -88,20 +88,20 @@ def attention_entropy(weights) -> np.ndarray:
     return -np.sum(rows * logs, axis=1)
 
 
-def gold_alignment(task: str, source_len: int) -> np.ndarray:
+def gold_alignment(task: str, source_len: int, reverse_source: bool = False) -> np.ndarray:
     """The gold source position of each target step of a synthetic task (attn_research.data.synthetic).
 
-    copy: t -> t; reverse: t -> source_len - 1 - t. Returns int64 [source_len] (target length = source
-    length for both tasks). Raises ValueError for sort (its alignment depends on the symbols, and ties
-    make it ambiguous), an unknown task or source_len < 0.
+    copy: t -> t; reverse: t -> source_len - 1 - t. reverse_source: the model reads the source backwards
+    (data key reverse_source), so position s of the input is source_len - 1 - s of the original: copy
+    and reverse swap. Returns int64 [source_len] (target length = source length for both tasks).
+    Raises ValueError for sort (its alignment depends on the symbols, and ties make it ambiguous), an
+    unknown task or source_len < 0.
     """
     if source_len < 0:
         raise ValueError(f"source_len must be >= 0, got {source_len}")
     steps = np.arange(source_len, dtype=np.int64)
-    if task == "copy":
-        return steps
-    if task == "reverse":
-        return source_len - 1 - steps
+    if task in ("copy", "reverse"):
+        return source_len - 1 - steps if (task == "reverse") != reverse_source else steps
     if task == "sort":
         raise ValueError("gold alignment is not defined for the 'sort' task")
     raise ValueError(f"unknown synthetic task {task!r}; gold alignments exist for 'copy' and 'reverse'")
