@@ -15,7 +15,7 @@ import time
 
 import jax
 
-from attn_research.training.steps import model_inputs, train_step
+from attn_research.training.steps import train_step
 from benchmarks import multi30k
 from benchmarks.common import benchmark_arguments, output_dir, print_table, time_call, write_report
 from benchmarks.flops import matmul_flops, matmul_peak, xla_flops
@@ -34,12 +34,7 @@ def main() -> None:
         args.repeats, peak_size = 3, 256
     started = time.perf_counter()
     peak = matmul_peak(peak_size, repeats=args.repeats)
-    config = multi30k.benchmark_config(args.quick)
-    data = multi30k.load(config)
-    batches = multi30k.train_batches(config, data, min(100, len(data.splits["train"]) // config.train.batch_size))
-    shape = multi30k.most_common_shape(batches)
-    batch = model_inputs(next(b for b in batches if multi30k.batch_shape(b) == shape))
-    _, state = multi30k.model_and_state(config, data.source_vocab.size, data.target_vocab.size, batch)
+    config, shape, batch, state = multi30k.typical_step(args.quick)
     flops = matmul_flops(train_step, state, batch)
     flops_xla = xla_flops(train_step, state, batch)
     current = {"state": state}

@@ -18,6 +18,7 @@ from attn_research.data import TranslationData, load_dataset, make_batches
 from attn_research.models import build_model
 from attn_research.training.optimizer import make_optimizer
 from attn_research.training.state import TrainState, create_train_state
+from attn_research.training.steps import model_inputs
 
 CONFIG_FILE = os.path.join(provenance.REPO_ROOT, "configs", "multi30k.py")
 
@@ -87,3 +88,15 @@ def model_and_state(config: ml_collections.ConfigDict, source_vocab_size: int, t
     state: TrainState = create_train_state(model, make_optimizer(config.train, steps_per_epoch=1), example_batch,
                                            config.seed)
     return model, state
+
+
+def typical_step(quick: bool = False):
+    """(config, (src_len, tgt_len), model inputs of one batch, TrainState) for timing one training step: the
+    benchmark model on a batch of the most common padded shape among the first (up to) 100 of epoch 0."""
+    config = benchmark_config(quick)
+    data = load(config)
+    batches = train_batches(config, data, min(100, len(data.splits["train"]) // config.train.batch_size))
+    shape = most_common_shape(batches)
+    batch = model_inputs(next(b for b in batches if batch_shape(b) == shape))
+    _, state = model_and_state(config, data.source_vocab.size, data.target_vocab.size, batch)
+    return config, shape, batch, state

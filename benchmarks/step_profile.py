@@ -28,7 +28,7 @@ import time
 
 import jax
 
-from attn_research.training.steps import model_inputs, train_step
+from attn_research.training.steps import train_step
 from benchmarks import multi30k
 from benchmarks.common import benchmark_arguments, output_dir, print_table, write_report
 from benchmarks.flops import matmul_flops, matmul_peak
@@ -140,12 +140,7 @@ def main() -> None:
         args.steps, args.peak_size = 2, 256
     started = time.perf_counter()
     peak = matmul_peak(args.peak_size, repeats=5)["flops_per_s"]
-    config = multi30k.benchmark_config(args.quick)
-    data = multi30k.load(config)
-    batches = multi30k.train_batches(config, data, min(100, len(data.splits["train"]) // config.train.batch_size))
-    shape = multi30k.most_common_shape(batches)
-    batch = model_inputs(next(b for b in batches if multi30k.batch_shape(b) == shape))
-    _, state = multi30k.model_and_state(config, data.source_vocab.size, data.target_vocab.size, batch)
+    config, shape, batch, state = multi30k.typical_step(args.quick)
     flops = matmul_flops(train_step, state, batch)
     operations = hlo_operations(train_step.lower(state, batch).compile().as_text())
     state, untraced_ms = _steps(state, batch, 2)  # compilation and warm-up
