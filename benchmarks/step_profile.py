@@ -124,9 +124,8 @@ def wall_times(trace_events: list[dict], module: str) -> tuple[dict[str, float],
         if is_start:
             stacks[thread].append(name)
         else:
-            stacks[thread].reverse()
-            stacks[thread].remove(name)  # the innermost open event of that name
-            stacks[thread].reverse()
+            stack = stacks[thread]  # drop the innermost open event of that name
+            del stack[len(stack) - 1 - stack[::-1].index(name)]
     return dict(times), idle, len(by_thread)
 
 
@@ -142,13 +141,14 @@ def main() -> None:
     peak = matmul_peak(args.peak_size, repeats=5)["flops_per_s"]
     config, shape, batch, state = multi30k.typical_step(args.quick)
     flops = matmul_flops(train_step, state, batch)
-    operations = hlo_operations(train_step.lower(state, batch).compile().as_text())
-    state, untraced_ms = _steps(state, batch, 2)  # compilation and warm-up
-    state, untraced_ms = _steps(state, batch, args.steps)
+    step = train_step.lower(state, batch).compile()  # one compilation: its HLO is the one that runs
+    operations = hlo_operations(step.as_text())
+    state, _ = _steps(step, state, batch, 2)  # warm-up
+    state, untraced_ms = _steps(step, state, batch, args.steps)
     with tempfile.TemporaryDirectory(prefix="step-profile-") as scratch:
         trace_dir = args.trace_dir or scratch
         with jax.profiler.trace(trace_dir):
-            state, traced_ms = _steps(state, batch, args.steps)
+            state, traced_ms = _steps(step, state, batch, args.steps)
         path = sorted(glob.glob(f"{trace_dir}/plugins/profile/*/*.trace.json.gz"))[-1]
         with gzip.open(path) as f:
             times, _, threads = wall_times(json.load(f)["traceEvents"], "jit_train_step")
@@ -175,11 +175,11 @@ def main() -> None:
     print(f"wrote {out}")
 
 
-def _steps(state, batch, count: int):
-    """`count` train steps on one batch: (the new state, ms per step)."""
+def _steps(step, state, batch, count: int):
+    """`count` calls of the compiled train step on one batch: (the new state, ms per step)."""
     start = time.perf_counter()
     for _ in range(count):
-        state, metrics = train_step(state, batch)
+        state, metrics = step(state, batch)
     jax.block_until_ready((state, metrics))
     return state, (time.perf_counter() - start) * 1e3 / count
 
