@@ -3,6 +3,7 @@
     python -m attn_research.sweep experiments/<name>.py [--scale smoke|full] [--parallel N]
     python -m attn_research.sweep experiments/<name>.py --scale full --tables_only   # tables from results so far
     python -m attn_research.sweep experiments/<name>.py --scale full --dry_run       # the runs and their state
+    python -m attn_research.sweep experiments/<name>.py --scale full --only data.split=simple,length  # a subset
     python -m attn_research.sweep experiments/<name>.py --scale full --export-wandb  # W&B sweep YAML
     python -m attn_research.sweep experiments/<name>.py --scale full --config.<key>=<value> ...   # one point
 
@@ -33,6 +34,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--parallel", type=int, default=1, help="runs at a time")
     p.add_argument("--tables_only", action="store_true", help="only render the tables from the results so far")
     p.add_argument("--dry_run", action="store_true", help="list the runs and whether they have finished")
+    p.add_argument("--only", action="append", default=[], metavar="KEY=V1,V2",
+                   help="run only the points whose swept KEY is one of the values (repeatable); the tables "
+                        "still show every point")
     p.add_argument("--export-wandb", dest="export_wandb", action="store_true",
                    help="write W&B sweep YAML to <workdir_root>/<experiment>/<scale>/wandb/ and stop")
     p.add_argument("--results_dir", default="results", help="results root")
@@ -72,6 +76,10 @@ def main(argv: list[str] | None = None) -> int:
         experiment.scale(args.scale)
         check_config_keys(experiment, args.experiment)
         point = parse_point(extra)
+        only = runner.parse_only(args.only)
+        if only and experiment.method != "bayes":
+            runner.select_points(runner.planned_points(experiment, args.scale, runner.Paths(args.results_dir,
+                                                                                             args.workdir_root)), only)
     except (ValueError, FileNotFoundError) as error:
         p.error(str(error))
     paths = runner.Paths(args.results_dir, args.workdir_root)
@@ -91,7 +99,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1 if runner.run_jobs([job], failures_path) else 0
 
     if args.dry_run:
-        for point in runner.planned_points(experiment, args.scale, paths):
+        points = runner.planned_points(experiment, args.scale, paths)
+        for point in runner.select_points(points, only) if only else points:
             job = runner.make_job(experiment, args.experiment, args.scale, point, paths, args.wandb_mode)
             state = "finished" if job.finished() else "to evaluate" if job.trained() else "to run"
             print(f"{state:12s} {job.name}\n             {shlex.join(job.train_command)}")
@@ -100,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     failures = []
     if not args.tables_only:
         failures = runner.run_sweep(experiment, args.experiment, args.scale, paths, args.parallel,
-                                    wandb_mode=args.wandb_mode)
+                                    wandb_mode=args.wandb_mode, only=only)
     for written in write_tables(experiment, args.experiment, args.scale, paths,
                                 args.tables_dir or os.path.join(args.results_dir, "tables")):
         print(f"wrote {written}")

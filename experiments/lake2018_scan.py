@@ -3,20 +3,29 @@
 The paper trains seq2seq RNNs on the SCAN splits and reports test exact-match accuracy: near perfect on the
 random (simple) split, poor on the length split and on the add-primitive "jump" split, good on "turn left".
 Here: the simple, length, addprim_jump and addprim_turn_left splits, each with GRU and LSTM, each with
-Bahdanau attention or none (configs/scan.py gru_attention / gru / lstm_attention / lstm: 2 layers x 200
-units, dropout 0.5, Adam 1e-3, teacher forcing 0.5, clip 5, batches of 64 for 6,000 steps, the
-best-validation checkpoint), 5 seeds each, as in the paper.
+Bahdanau attention or none, 5 seeds each, as in the paper.
 
-    python -m attn_research.sweep experiments/lake2018_scan.py --scale full --parallel 1
+    python -m attn_research.sweep experiments/lake2018_scan.py --scale full --parallel 2
 
-full: 16 points x 5 seeds = 80 runs of roughly 15 min on 2 CPU cores (SCAN simple takes about 12 min),
-so about 20 hours. smoke: GRU with and without attention on the synthetic reverse task; well under a
-minute.
+full: every cell at the paper's size for its jump and turn-left top performers (1 layer x 100 units,
+dropout 0.1; sec. 5), teacher forcing 0.5 and clipping at 5 as in sec. 3, the best-validation checkpoint.
+The paper makes 100,000 updates of one example at Adam 1e-3; on 2 CPU cores we make 3,000 updates of 64
+(192,000 examples) at Adam 2e-3 with 100 warmup steps and a cosine decay. That reaches 98% exact match
+on the simple split; the paper's overall-best size (2 x 200, dropout 0.5; configs/scan.py gru_attention)
+at Adam 1e-3 reached only 72-79% in 6,000 updates of 64 and takes 12 times as long per update.
+16 points x 5 seeds = 80 runs of about 3 min (two at a time on 2 cores: about 2 h); the simple and
+length splits alone (`--only data.split=simple,length`) take about 1 h. smoke: GRU with and without
+attention on the synthetic reverse task; well under a minute.
 """
 from attn_research.sweeps import SMOKE, Block, Experiment, Metric, Scale, Table
 
 SPLITS = ("simple", "length", "addprim_jump", "addprim_turn_left")
 ATTENTION = {"bahdanau": "attention", "none_state": "no attention"}
+HIDDEN = 100
+FULL = {"model.encoder_layers": 1, "model.decoder_layers": 1, "model.embed_dim": HIDDEN,
+        "model.encoder_hidden": HIDDEN, "model.decoder_hidden": HIDDEN, "model.attention.dim": HIDDEN,
+        "model.dropout": 0.1, "train.num_steps": 3000, "train.learning_rate": 2e-3, "train.schedule": "cosine",
+        "train.warmup_steps": 100}
 
 
 def label(point):
@@ -31,8 +40,8 @@ EXPERIMENT = Experiment(
     blocks=(Block({"data.split": list(SPLITS), "model.cell": ["gru", "lstm"],
                    "model.decoder": ["bahdanau", "none_state"]}),),
     scales={
-        "full": Scale("SCAN, 2 x 200 units, 6,000 steps of 64, 5 seeds; 80 runs of roughly 15 min on 2 CPU "
-                      "cores (about 20 h)", seeds=(0, 1, 2, 3, 4)),
+        "full": Scale("SCAN, 1 x 100 units, dropout 0.1, 3,000 steps of 64, 5 seeds; 80 runs of about 3 min, "
+                      "two at a time on 2 CPU cores (about 2 h)", overrides=FULL, seeds=(0, 1, 2, 3, 4)),
         "smoke": Scale("synthetic reverse task, tiny model, 20 steps; 2 runs, under a minute", overrides=SMOKE,
                        blocks=(Block({"data.split": ["simple"], "model.cell": ["gru"],
                                       "model.decoder": ["bahdanau", "none_state"]}),)),

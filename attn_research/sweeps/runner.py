@@ -244,6 +244,32 @@ def planned_points(experiment: Experiment, scale: str, paths: Paths) -> list[Poi
             for draw in proposals.get(block.name, []) for s in seeds]
 
 
+def parse_only(arguments: Sequence[str]) -> dict[str, tuple[str, ...]]:
+    """{key: values} from ["data.split=simple,length", ...] (the --only arguments); raises ValueError."""
+    only = {}
+    for argument in arguments:
+        key, equals, values = argument.partition("=")
+        if not equals or not key or not values:
+            raise ValueError(f"--only {argument!r}: expected <config key>=<value>[,<value>...]")
+        only[key] = tuple(values.split(","))
+    return only
+
+
+def select_points(points: Sequence[Point], only: Mapping[str, Sequence[str]]) -> list[Point]:
+    """The points whose value of each key in `only` is one of its values (compared as strings).
+
+    Raises ValueError naming the valid keys or values when a key is not swept or a value is never taken."""
+    for key, values in only.items():
+        taken = {str(p[key]) for p in points if key in p}
+        if not taken:
+            swept = sorted({k for p in points for k in p})
+            raise ValueError(f"--only: {key!r} is not swept here; valid keys: {', '.join(swept)}")
+        unknown = [v for v in values if v not in taken]
+        if unknown:
+            raise ValueError(f"--only: {key} never takes {', '.join(unknown)}; valid: {', '.join(sorted(taken))}")
+    return [p for p in points if all(str(p.get(k)) in values for k, values in only.items())]
+
+
 def objective_value(experiment: Experiment, jobs: Sequence[Job]) -> float | None:
     """The mean of the experiment's objective over the finished jobs (the seeds of one draw); None if none."""
     split, _, metric = experiment.objective.key.partition("/")
@@ -257,16 +283,22 @@ def objective_value(experiment: Experiment, jobs: Sequence[Job]) -> float | None
 
 def run_sweep(experiment: Experiment, experiment_path: str, scale: str, paths: Paths, parallel: int = 1,
               execute: Execute = run_subprocess, wandb_mode: str | None = None,
-              out: Callable[[str], None] = print) -> list[Failure]:
+              out: Callable[[str], None] = print, only: Mapping[str, Sequence[str]] | None = None) -> list[Failure]:
     """Runs every point of the sweep at `scale` (a bayes sweep proposes `count` draws per block, `parallel`
-    at a time, from the results so far). Returns the failures (also in <sweep dir>/failures.jsonl)."""
+    at a time, from the results so far), or of a grid or random sweep only the points `select_points(only)`
+    keeps. Returns the failures (also in <sweep dir>/failures.jsonl). Raises ValueError for `only` on a bayes
+    sweep, or with a key or value the sweep does not have."""
     failures_path = os.path.join(paths.sweep_dir(experiment.name, scale), FAILURES_FILE)
 
     def jobs_of(points):
         return [make_job(experiment, experiment_path, scale, p, paths, wandb_mode) for p in points]
 
     if experiment.method != "bayes":
-        return run_jobs(jobs_of(planned_points(experiment, scale, paths)), failures_path, parallel, execute, out)
+        points = planned_points(experiment, scale, paths)
+        return run_jobs(jobs_of(select_points(points, only) if only else points), failures_path, parallel,
+                        execute, out)
+    if only:
+        raise ValueError("--only selects among a grid or random sweep's points; a bayes sweep proposes its own")
     settings = experiment.scale(scale)
     proposals_path = os.path.join(paths.results_dir(experiment.name, scale), PROPOSALS_FILE)
     objective = {"name": "final/" + experiment.objective.key, "goal": experiment.objective.goal}
