@@ -86,7 +86,9 @@ def test_a_job_runs_main_with_the_overrides_in_order_and_writes_where_the_layout
 def test_a_resumed_sweep_runs_only_what_has_not_finished(tmp_path):
     first = FakeRun()
     paths, failures = sweep(tmp_path, first)
-    assert failures == [] and len(first.ran) == 4
+    assert failures == [] and first.ran == [
+        "score=dot,bridge=last,seed=0", "score=general,bridge=last,seed=0",
+        "score=dot,bridge=last,seed=1", "score=general,bridge=last,seed=1"], "every point once, seed by seed"
     again = FakeRun()
     sweep(tmp_path, again)
     assert again.ran == [], "every run had finished"
@@ -94,6 +96,22 @@ def test_a_resumed_sweep_runs_only_what_has_not_finished(tmp_path):
     third = FakeRun()
     sweep(tmp_path, third)
     assert third.ran == ["score=general,bridge=last,seed=1"]
+
+
+def test_only_runs_the_selected_points_and_rejects_keys_and_values_the_sweep_lacks(tmp_path):
+    fake = FakeRun()
+    paths = runner.Paths(str(tmp_path / "results"), str(tmp_path / "workdirs"))
+    only = runner.parse_only(["model.attention.score=general", "seed=1,0"])
+    assert only == {"model.attention.score": ("general",), "seed": ("1", "0")}
+    runner.run_sweep(toy(), EXPERIMENT_PATH, "smoke", paths, execute=fake, out=lambda line: None, only=only)
+    assert fake.ran == ["score=general,bridge=last,seed=0", "score=general,bridge=last,seed=1"]
+    points = runner.planned_points(toy(), "smoke", paths)
+    with pytest.raises(ValueError, match="valid keys: model.attention.score, model.bridge, seed"):
+        runner.select_points(points, {"score": ("dot",)})
+    with pytest.raises(ValueError, match="never takes concat; valid: dot, general"):
+        runner.select_points(points, {"model.attention.score": ("dot", "concat")})
+    with pytest.raises(ValueError, match="expected <config key>=<value>"):
+        runner.parse_only(["model.attention.score"])
 
 
 def test_a_failing_run_is_recorded_and_the_others_finish(tmp_path):

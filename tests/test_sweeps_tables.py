@@ -31,12 +31,14 @@ def experiment(by_length=False):
         objective=Metric("validation/bleu", "BLEU"))
 
 
-# Hand-made results: dot has three seeds, general one (two failed), concat none.
+# Hand-made results: dot has three seeds, general one (two failed), concat none. Wall times in minutes:
+# dot 10 + 12 + 14 = 36, general 24, so 60 min = 1.0 h for 4 runs.
 RECORDS = {
-    "score=dot,seed=0": {"test/bleu": 20.0, "test/ppl": 6.0, "test/seq_accuracy": 0.50},
-    "score=dot,seed=1": {"test/bleu": 22.0, "test/ppl": 5.0, "test/seq_accuracy": 0.55},
-    "score=dot,seed=2": {"test/bleu": 27.0, "test/ppl": 7.0, "test/seq_accuracy": 0.60},
-    "score=general,seed=1": {"test/bleu": 15.5, "test/ppl": 8.25, "test/seq_accuracy": 0.125},
+    "score=dot,seed=0": {"test/bleu": 20.0, "test/ppl": 6.0, "test/seq_accuracy": 0.50, "wall_time_min": 10.0},
+    "score=dot,seed=1": {"test/bleu": 22.0, "test/ppl": 5.0, "test/seq_accuracy": 0.55, "wall_time_min": 12.0},
+    "score=dot,seed=2": {"test/bleu": 27.0, "test/ppl": 7.0, "test/seq_accuracy": 0.60, "wall_time_min": 14.0},
+    "score=general,seed=1": {"test/bleu": 15.5, "test/ppl": 8.25, "test/seq_accuracy": 0.125,
+                             "wall_time_min": 24.0},
 }
 POINTS = [{"model.attention.score": s, "seed": seed} for s in ("dot", "general", "concat") for seed in (0, 1, 2)]
 
@@ -64,11 +66,13 @@ def test_summarize_skips_missing_and_non_finite_values():
 
 
 def test_run_metrics_flattens_results_and_evaluation():
-    results = {"metrics": {"test": {"bleu": 1.5, "ppl": 3.0}, "validation": {"bleu": 2.0}}, "num_params": 10}
+    results = {"metrics": {"test": {"bleu": 1.5, "ppl": 3.0}, "validation": {"bleu": 2.0}}, "num_params": 10,
+               "wall_time_s": 90.0}
     evaluation = {"bleu": 4.0, "bleu_by_length": [{"bucket": "[0, 10)", "bleu": 5.0},
                                                    {"bucket": "[10, 20)", "bleu": None}]}
     assert aggregate.run_metrics(results, evaluation) == {
-        "test/bleu": 1.5, "test/ppl": 3.0, "validation/bleu": 2.0, "num_params": 10, "eval/bleu": 4.0,
+        "test/bleu": 1.5, "test/ppl": 3.0, "validation/bleu": 2.0, "num_params": 10, "wall_time_min": 1.5,
+        "eval/bleu": 4.0,
         "eval/bleu_by_length/[0, 10)": 5.0, "eval/bleu_by_length/[10, 20)": None}
 
 
@@ -76,22 +80,24 @@ def test_markdown_puts_the_papers_numbers_beside_ours():
     text = tables.render_markdown(experiment(), "full", rows())
     lines = text.splitlines()
     assert lines[0] == "### Toy et al. (2020), Table 1: scores"
-    assert lines[2] == "| attention | runs | BLEU | BLEU (paper) | ppl | ppl (paper) | exact match (%) |"
-    assert lines[3] == "| --- | --- | --- | --- | --- | --- | --- |"
-    # dot: BLEU 23.00 ± 3.61 (27.00); ppl 6.00 ± 1.00 (5.00); accuracy 55.0 ± 5.0 (60.0)
+    assert lines[2] == ("| attention | runs | BLEU | BLEU (paper) | ppl | ppl (paper) | exact match (%) "
+                        "| min per run |")
+    assert lines[3] == "| --- | --- | --- | --- | --- | --- | --- | --- |"
+    # dot: BLEU 23.00 ± 3.61 (27.00); ppl 6.00 ± 1.00 (5.00); accuracy 55.0 ± 5.0 (60.0); 12 min per run
     assert lines[4] == ("| global (dot) | 3/3 | 23.00 ± 3.61 (27.00) | 18.6 | 6.00 ± 1.00 (5.00) | 6.1 "
-                        "| 55.0 ± 5.0 (60.0) |")
-    assert lines[5] == "| global (general) | 1/3 | 15.50 | – | 8.25 | 6.1 ‡ | 12.5 |"
-    assert lines[6] == "| global (concat) | 0/3 | – | – | – | – | – |"
+                        "| 55.0 ± 5.0 (60.0) | 12.0 |")
+    assert lines[5] == "| global (general) | 1/3 | 15.50 | – | 8.25 | 6.1 ‡ | 12.5 | 24.0 |"
+    assert lines[6] == "| global (concat) | 0/3 | – | – | – | – | – | – |"
     assert "Paper: Toy et al. (2020), Table 1." in text and "- ‡ not verified." in text
+    assert "Wall time: 1.0 h for 4 runs" in text
 
 
 def test_latex_is_a_booktabs_table_with_escaped_cells():
     text = tables.render_latex(experiment(), "smoke", rows())
-    assert r"\begin{tabular}{lrrrrrr}" in text and r"\toprule" in text and r"\bottomrule" in text
+    assert r"\begin{tabular}{lrrrrrrr}" in text and r"\toprule" in text and r"\bottomrule" in text
     assert r"global (dot) & 3/3 & 23.00 $\pm$ 3.61 (27.00) & 18.6 & 6.00 $\pm$ 1.00 (5.00) & 6.1 & " \
-           r"55.0 $\pm$ 5.0 (60.0) \\" in text
-    assert r"global (concat) & 0/3 & -- & -- & -- & -- & -- \\" in text
+           r"55.0 $\pm$ 5.0 (60.0) & 12.0 \\" in text
+    assert r"global (concat) & 0/3 & -- & -- & -- & -- & -- & -- \\" in text
     assert r"6.1 $^\ddagger$" in text and r"\label{tab:toy_table}" in text
     assert tables.latex_escape("a_b & 50% #1 {x}") == r"a\_b \& 50\% \#1 \{x\}"
 
@@ -105,6 +111,7 @@ def test_csv_keeps_the_unformatted_numbers():
     assert float(dot["test/bleu std"]) == pytest.approx(np.std([20.0, 22.0, 27.0], ddof=1))
     assert float(dot["test/ppl best"]) == 5.0 and dot["test/bleu paper"] == "18.6"
     assert parsed[1]["test/bleu std"] == "" and parsed[2]["test/bleu n"] == "0"
+    assert float(dot["wall_time_min mean"]) == pytest.approx(12.0) and parsed[2]["wall_time_min mean"] == ""
 
 
 def test_length_buckets_become_columns_in_order_of_length():
@@ -130,7 +137,7 @@ def test_tables_are_written_per_scale_with_the_length_figure(tmp_path):
     markdown = (tmp_path / "toy_table.md").read_text()
     assert f"![{tables.LENGTH_FIGURE}](toy_table.png)" in markdown
     assert "| global (dot) | 3/3 | 23.00 ± 3.61 (27.00) | 18.6 | 6.00 ± 1.00 (5.00) | 6.1 | 55.0 ± 5.0 (60.0) " \
-           "| 3.00 | 2.00 |" in markdown
+           "| 3.00 | 2.00 | 12.0 |" in markdown
     smoke = tables.write_tables(experiment(), "smoke", rows(), str(tmp_path))
     assert sorted(os.path.relpath(p, tmp_path) for p in smoke) == [
         os.path.join("smoke", f"toy_table.{s}") for s in ("csv", "md", "tex")]

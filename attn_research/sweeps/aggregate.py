@@ -17,6 +17,7 @@ from attn_research.sweeps.runner import Job
 from attn_research.sweeps.spec import Metric, Point, Table
 
 BY_LENGTH = "eval/bleu_by_length/"
+WALL_TIME = "wall_time_min"  # a run's training wall time (its results JSON's wall_time_s), minutes
 
 
 @dataclasses.dataclass(frozen=True)
@@ -52,11 +53,13 @@ def summarize(values: Sequence[float], goal: str = "maximize") -> Stat | None:
 
 
 def run_metrics(results: Mapping, evaluation: Mapping | None = None) -> dict[str, float]:
-    """The flat metrics of one run: "<split>/<metric>" and "num_params" from its results JSON; "eval/bleu"
-    and "eval/bleu_by_length/<bucket>" (e.g. "[10, 20)") from its evaluation, if any."""
+    """The flat metrics of one run: "<split>/<metric>", "num_params" and WALL_TIME (minutes) from its results
+    JSON; "eval/bleu" and "eval/bleu_by_length/<bucket>" (e.g. "[10, 20)") from its evaluation, if any."""
     flat = {f"{split}/{name}": value for split, values in results["metrics"].items()
             for name, value in values.items()}
     flat["num_params"] = results.get("num_params")
+    if results.get("wall_time_s") is not None:
+        flat[WALL_TIME] = results["wall_time_s"] / 60
     if evaluation is not None:
         flat["eval/bleu"] = evaluation["bleu"]
         for bucket in evaluation.get("bleu_by_length", []):
@@ -82,7 +85,8 @@ def read_run_metrics(jobs: Sequence[Job]) -> dict[str, dict[str, float]]:
 
 def aggregate(points: Sequence[Point], records: Mapping[str, Mapping[str, float]], metrics: Sequence[Metric],
               row_label: Callable[[Point], str]) -> list[Row]:
-    """One Row per distinct point without its seed, in order of first appearance.
+    """One Row per distinct point without its seed, in order of first appearance, with a Stat per metric
+    and one for WALL_TIME (the runs' wall time in minutes).
 
     points: the sweep's points (with seeds); records: run name -> flat metrics of the finished runs.
     """
@@ -94,6 +98,7 @@ def aggregate(points: Sequence[Point], records: Mapping[str, Mapping[str, float]
     for point, names in groups.values():
         finished = [records[name] for name in names if name in records]
         stats = {m.key: summarize([r.get(m.key) for r in finished], m.goal) for m in metrics}
+        stats[WALL_TIME] = summarize([r.get(WALL_TIME) for r in finished], "minimize")
         rows.append(Row(row_label(point), point, len(finished), len(names), stats))
     return rows
 

@@ -284,7 +284,7 @@ def objective_value(experiment: Experiment, jobs: Sequence[Job]) -> float | None
 def run_sweep(experiment: Experiment, experiment_path: str, scale: str, paths: Paths, parallel: int = 1,
               execute: Execute = run_subprocess, wandb_mode: str | None = None,
               out: Callable[[str], None] = print, only: Mapping[str, Sequence[str]] | None = None) -> list[Failure]:
-    """Runs every point of the sweep at `scale` (a bayes sweep proposes `count` draws per block, `parallel`
+    """Runs every point of the sweep at `scale`, seed by seed (a bayes sweep proposes `count` draws per block, `parallel`
     at a time, from the results so far), or of a grid or random sweep only the points `select_points(only)`
     keeps. Returns the failures (also in <sweep dir>/failures.jsonl). Raises ValueError for `only` on a bayes
     sweep, or with a key or value the sweep does not have."""
@@ -294,7 +294,8 @@ def run_sweep(experiment: Experiment, experiment_path: str, scale: str, paths: P
         return [make_job(experiment, experiment_path, scale, p, paths, wandb_mode) for p in points]
 
     if experiment.method != "bayes":
-        points = planned_points(experiment, scale, paths)
+        seeds = experiment.scale(scale).seeds  # every point once before any point's next seed
+        points = sorted(planned_points(experiment, scale, paths), key=lambda p: seeds.index(p[expand.SEED]))
         return run_jobs(jobs_of(select_points(points, only) if only else points), failures_path, parallel,
                         execute, out)
     if only:

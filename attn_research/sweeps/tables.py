@@ -13,13 +13,14 @@ import io
 import os
 from collections.abc import Sequence
 
-from attn_research.sweeps.aggregate import BY_LENGTH, Row, Stat
+from attn_research.sweeps.aggregate import BY_LENGTH, WALL_TIME, Row, Stat
 from attn_research.sweeps.plots import plot_rows
 from attn_research.sweeps.spec import Experiment, Metric
 
 MISSING = "–"
 FULL = "full"
 LENGTH_FIGURE = "BLEU by source sentence length (Bahdanau et al. 2015, Fig. 2)"
+WALL_TITLE = "min per run"
 
 
 def format_stat(stat: Stat | None, metric: Metric) -> str:
@@ -41,14 +42,14 @@ def _published_metrics(experiment: Experiment) -> set[str]:
 
 def header(experiment: Experiment) -> list[str]:
     """Column titles: the row title, runs, then each metric with "<title> (paper)" after it where the
-    paper reports it."""
+    paper reports it, then the mean wall time of a run in minutes."""
     titles = [experiment.table.row_title, "runs"]
     published = _published_metrics(experiment)
     for metric in experiment.table.metrics:
         titles.append(metric.title)
         if metric.key in published:
             titles.append(f"{metric.title} (paper)")
-    return titles
+    return titles + [WALL_TITLE]
 
 
 def cells(experiment: Experiment, row: Row) -> list[str]:
@@ -60,13 +61,24 @@ def cells(experiment: Experiment, row: Row) -> list[str]:
         values.append(format_stat(row.stats.get(metric.key), metric))
         if metric.key in published:
             values.append(paper.get(metric.key, MISSING))
-    return values
+    wall = row.stats.get(WALL_TIME)
+    return values + [MISSING if wall is None else f"{wall.mean:.1f}"]
 
 
-def caption(experiment: Experiment, scale: str) -> str:
-    """What the numbers are: ours (scale, seeds, evaluation) and the paper's source."""
+def total_wall_time(rows: Sequence[Row]) -> tuple[int, float]:
+    """(finished runs with a wall time, the sum of their wall times in hours)."""
+    stats = [row.stats.get(WALL_TIME) for row in rows]
+    return sum(s.n for s in stats if s), sum(s.mean * s.n for s in stats if s) / 60
+
+
+def caption(experiment: Experiment, scale: str, rows: Sequence[Row] = ()) -> str:
+    """What the numbers are: ours (scale, seeds, evaluation, wall time) and the paper's source."""
     text = (f"Ours: `{scale}` scale, mean ± std over seeds (best seed in parentheses), from "
             f"`results/{experiment.name}/{scale}/`.")
+    runs, hours = total_wall_time(rows)
+    if runs:
+        text += (f" Wall time: {hours:.1f} h for {runs} runs (the sum of each run's training wall time, as its "
+                 f"results JSON records it, with the machine).")
     evaluation = experiment.scale(scale).evaluation
     if evaluation is not None:
         text += f" Decoding: the {evaluation.split} split with beam {evaluation.beam} (`attn_research.evaluate`)."
@@ -80,7 +92,7 @@ def render_markdown(experiment: Experiment, scale: str, rows: Sequence[Row], fig
     titles = header(experiment)
     lines = [f"### {experiment.title}", "", "| " + " | ".join(titles) + " |", "|" + " --- |" * len(titles)]
     lines += ["| " + " | ".join(c.replace("|", "\\|") for c in cells(experiment, row)) + " |" for row in rows]
-    lines += ["", caption(experiment, scale)]
+    lines += ["", caption(experiment, scale, rows)]
     lines += [f"- {note}" for note in experiment.table.notes]
     if figure:
         lines += ["", f"![{LENGTH_FIGURE}]({figure})"]
@@ -107,18 +119,19 @@ def render_latex(experiment: Experiment, scale: str, rows: Sequence[Row]) -> str
              " & ".join(latex_escape(t) for t in titles) + r" \\", r"\midrule"]
     lines += [" & ".join(latex_escape(c) for c in cells(experiment, row)) + r" \\" for row in rows]
     lines += [r"\bottomrule", r"\end{tabular}",
-              r"\caption{" + latex_escape(f"{experiment.title}. {caption(experiment, scale)}") + "}",
+              r"\caption{" + latex_escape(f"{experiment.title}. {caption(experiment, scale, rows)}") + "}",
               r"\label{tab:" + experiment.name + "}", r"\end{table}"]
     return "\n".join(lines) + "\n"
 
 
 def render_csv(experiment: Experiment, rows: Sequence[Row]) -> str:
     """Unformatted numbers: label, the point's keys, runs, expected, then per metric its mean, std, best,
-    n and the paper's cell."""
+    n and the paper's cell, then the runs' mean wall time in minutes."""
     keys = list(dict.fromkeys(key for row in rows for key in row.point))
     columns = [experiment.table.row_title, *keys, "runs", "expected"]
     for metric in experiment.table.metrics:
         columns += [f"{metric.key} {part}" for part in ("mean", "std", "best", "n", "paper")]
+    columns.append(f"{WALL_TIME} mean")
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(columns)
@@ -130,7 +143,8 @@ def render_csv(experiment: Experiment, rows: Sequence[Row]) -> str:
             values += ["", "", "", 0] if stat is None else [stat.mean, "" if stat.std is None else stat.std,
                                                             stat.best, stat.n]
             values.append(paper.get(metric.key, ""))
-        writer.writerow(values)
+        wall = row.stats.get(WALL_TIME)
+        writer.writerow(values + ["" if wall is None else wall.mean])
     return buffer.getvalue()
 
 
