@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import runpy
 
 import pytest
 
@@ -13,8 +14,8 @@ from attn_research.sweeps.spec import check_config_keys
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PUBLISHED = os.path.join(os.path.dirname(REPO), "shared", "docs", "published_numbers.md")
-PAPER_TABLES = ("luong2015_table4", "britz2017_attention", "bahdanau2015_length", "lake2018_scan")
-NAMES = (*PAPER_TABLES, "vaswani2017_heads", "attention_variants_reverse")
+PAPER_TABLES = ("luong2015_table4", "britz2017_attention", "bahdanau2015_length")  # transcribed in PUBLISHED
+NAMES = (*PAPER_TABLES, "lake2018_scan", "vaswani2017_heads", "attention_variants_reverse")
 
 
 def path(name):
@@ -69,6 +70,23 @@ def test_every_published_cell_is_in_the_transcription(name):
             else:  # Luong's concat perplexities sit in footnote 15: "6.7 (global), 7.1 (local-m), ..."
                 window = re.match(r"(\S+) \(", label).group(1)
                 assert f"{value} ({window})" in text, (label, value)
+
+
+def test_lake_published_numbers_are_the_papers_sentences():
+    """Lake & Baroni's numbers are not in PUBLISHED (its section 5 is empty): each is in the paper's sentence
+    for its split, quoted in the experiment file, as the top performer (unmarked or †: the sentence's first
+    number) or the overall-best network (‡: its last)."""
+    module = runpy.run_path(path("lake2018_scan"))
+    quotes, experiment = module["PAPER_TEXT"], module["EXPERIMENT"]
+    assert set(quotes) == {"simple", "length", "addprim_jump", "addprim_turn_left"}
+    seen = set()
+    for label, cells in experiment.table.published.items():
+        numbers = re.findall(r"(\d+(?:\.\d+)?)%", quotes[label.split(",")[0]])
+        for part in cells["test/seq_accuracy"].split(" / "):
+            value, _, mark = part.partition(" ")
+            assert value == (numbers[-1] if mark == "‡" else numbers[0]), (label, part, numbers)
+            seen.add((label.split(",")[0], value))
+    assert len(seen) == 8, "each split's top performer and overall-best network, once each"
 
 
 @pytest.mark.skipif(not os.path.isfile(PUBLISHED), reason="shared/docs/published_numbers.md is not beside the repo")

@@ -89,7 +89,7 @@ def test_markdown_puts_the_papers_numbers_beside_ours():
     assert lines[5] == "| global (general) | 1/3 | 15.50 | – | 8.25 | 6.1 ‡ | 12.5 | 24.0 |"
     assert lines[6] == "| global (concat) | 0/3 | – | – | – | – | – | – |"
     assert "Paper: Toy et al. (2020), Table 1." in text and "- ‡ not verified." in text
-    assert "Wall time: 1.0 h for 4 runs" in text
+    assert "Wall time: 1.0 h in all for 4 runs" in text
 
 
 def test_latex_is_a_booktabs_table_with_escaped_cells():

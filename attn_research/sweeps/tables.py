@@ -77,8 +77,8 @@ def caption(experiment: Experiment, scale: str, rows: Sequence[Row] = ()) -> str
             f"`results/{experiment.name}/{scale}/`.")
     runs, hours = total_wall_time(rows)
     if runs:
-        text += (f" Wall time: {hours:.1f} h for {runs} runs (the sum of each run's training wall time, as its "
-                 f"results JSON records it, with the machine).")
+        text += (f" Wall time: {hours:.1f} h in all for {runs} runs (the sum of the runs' training times; each "
+                 f"results JSON records its machine).")
     evaluation = experiment.scale(scale).evaluation
     if evaluation is not None:
         text += f" Decoding: the {evaluation.split} split with beam {evaluation.beam} (`attn_research.evaluate`)."
@@ -101,12 +101,12 @@ def render_markdown(experiment: Experiment, scale: str, rows: Sequence[Row], fig
 
 _LATEX = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_", "{": r"\{",
           "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}", "±": r"$\pm$", "–": "--",
-          "→": r"$\rightarrow$", "‡": r"$^\ddagger$", "×": r"$\times$", "≤": r"$\leq$", "≈": r"$\approx$",
+          "→": r"$\rightarrow$", "‡": r"$^\ddagger$", "†": r"$^\dagger$", "×": r"$\times$", "≤": r"$\leq$", "≈": r"$\approx$",
           "`": ""}
 
 
 def latex_escape(text: str) -> str:
-    """text with LaTeX's special characters escaped and ±, –, →, ‡, ×, ≤, ≈ in math mode."""
+    """text with LaTeX's special characters escaped and ±, –, →, ‡, †, ×, ≤, ≈ in math mode."""
     return "".join(_LATEX.get(c, c) for c in text)
 
 
