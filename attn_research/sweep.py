@@ -102,14 +102,18 @@ def main(argv: list[str] | None = None) -> int:
         points = runner.planned_points(experiment, args.scale, paths)
         for point in runner.select_points(points, only) if only else points:
             job = runner.make_job(experiment, args.experiment, args.scale, point, paths, args.wandb_mode)
-            state = "finished" if job.finished() else "to evaluate" if job.trained() else "to run"
+            state = ("stale" if job.stale() else "finished" if job.finished() else
+                     "to evaluate" if job.trained() else "to run")
             print(f"{state:12s} {job.name}\n             {shlex.join(job.train_command)}")
         return 0
 
     failures = []
     if not args.tables_only:
-        failures = runner.run_sweep(experiment, args.experiment, args.scale, paths, args.parallel,
-                                    wandb_mode=args.wandb_mode, only=only)
+        try:
+            failures = runner.run_sweep(experiment, args.experiment, args.scale, paths, args.parallel,
+                                        wandb_mode=args.wandb_mode, only=only)
+        except ValueError as error:  # finished runs made with other settings
+            p.error(str(error))
     for written in write_tables(experiment, args.experiment, args.scale, paths,
                                 args.tables_dir or os.path.join(args.results_dir, "tables")):
         print(f"wrote {written}")

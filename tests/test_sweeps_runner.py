@@ -114,6 +114,33 @@ def test_only_runs_the_selected_points_and_rejects_keys_and_values_the_sweep_lac
         runner.parse_only(["model.attention.score"])
 
 
+def test_a_finished_run_made_with_other_settings_stops_the_sweep_with_what_to_delete(tmp_path):
+    paths, _ = sweep(tmp_path, FakeRun())
+    name = "score=dot,bridge=last,seed=0"
+    results = os.path.join(paths.results_dir("toy", "smoke"), f"{name}.json")
+    ran = {"data": {"task": "copy"}, "train": {"num_steps": 7}, "model": {
+        "embed_dim": 8, "bridge": "last", "attention": {"score": "dot"}}, "seed": 0}
+    with open(results, "w") as f:  # the settings it asks for now: not stale
+        json.dump({"metrics": {}, "config": ran}, f)
+    assert sweep(tmp_path, FakeRun())[1] == []
+    ran["train"]["num_steps"] = 5  # the scale said 5 steps when it ran; it says 7 now
+    with open(results, "w") as f:
+        json.dump({"metrics": {}, "config": ran}, f)
+    fake = FakeRun()
+    with pytest.raises(ValueError, match=r"score=dot,bridge=last,seed=0: train.num_steps: ran with 5, the sweep now "
+                                         r"sets 7\ndelete their results and workdirs"):
+        sweep(tmp_path, fake)
+    assert fake.ran == [], "nothing runs"
+
+
+def test_settings_compare_by_value_across_json_and_wandb_strings():
+    assert runner._same_setting(0.002, 2e-3) and runner._same_setting(0.002, "0.002")
+    assert runner._same_setting(["a", "b"], ("a", "b")) and runner._same_setting(3, 3.0)
+    assert not runner._same_setting(5, 7) and not runner._same_setting("dot", "general")
+    assert not runner._same_setting(None, 1) and not runner._same_setting(True, 1.0)
+    assert runner._same_setting(True, "true") and not runner._same_setting(False, True)
+
+
 def test_a_failing_run_is_recorded_and_the_others_finish(tmp_path):
     bad = "score=dot,bridge=last,seed=0"
     fake = FakeRun(fail={bad})

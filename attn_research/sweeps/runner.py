@@ -60,6 +60,7 @@ class Job:
     evaluate_command: tuple[str, ...] | None = None
     eval_metrics_path: str | None = None   # what evaluate_command writes in the workdir
     evaluation_path: str | None = None     # where the runner keeps a copy, beside the results
+    settings: Mapping[str, Any] = dataclasses.field(default_factory=dict)  # experiment + scale + point overrides
 
     @property
     def log_path(self) -> str:
@@ -71,10 +72,58 @@ class Job:
     def finished(self) -> bool:
         return self.trained() and (self.evaluation_path is None or os.path.isfile(self.evaluation_path))
 
+    def stale(self) -> list[str]:
+        """For a trained run, each setting its results JSON's config disagrees with, as "key: ran with X,
+        the sweep now sets Y" (a scale's overrides changed after it ran); [] otherwise."""
+        if not self.trained():
+            return []
+        with open(self.results_path) as f:
+            config = json.load(f).get("config")
+        if config is None:
+            return []
+        differences = []
+        for key, wanted in self.settings.items():
+            ran = config
+            for part in key.split("."):
+                ran = ran.get(part) if isinstance(ran, dict) else None
+            if not _same_setting(ran, wanted):
+                differences.append(f"{key}: ran with {ran!r}, the sweep now sets {wanted!r}")
+        return differences
+
     def pending_commands(self) -> list[tuple[str, ...]]:
         """What is left to run: training unless its results exist, then the evaluation, if any."""
         commands = [] if self.trained() else [self.train_command]
         return commands + ([self.evaluate_command] if self.evaluate_command is not None else [])
+
+
+def _same_setting(ran: Any, wanted: Any) -> bool:
+    """Whether a config value read back from JSON is the override (numbers by value, booleans only as
+    booleans; lists as tuples; a W&B agent's string "0.002" equals 0.002, "true" equals True)."""
+    if isinstance(ran, list):
+        ran = tuple(ran)
+    if isinstance(wanted, list):
+        wanted = tuple(wanted)
+    if isinstance(ran, bool) or isinstance(wanted, bool):
+        return str(ran).lower() == str(wanted).lower()
+    if ran == wanted or str(ran) == str(wanted):
+        return True
+    try:
+        return float(ran) == float(wanted)
+    except (TypeError, ValueError):
+        return False
+
+
+def check_not_stale(jobs: Sequence[Job]) -> None:
+    """Raises ValueError listing the finished runs whose settings the sweep has changed since, and what to
+    delete so that they run again."""
+    stale = [(job, job.stale()) for job in jobs]
+    stale = [(job, differences) for job, differences in stale if differences]
+    if stale:
+        lines = [f"  {job.name}: {'; '.join(differences)}" for job, differences in stale]
+        first = stale[0][0]
+        raise ValueError(f"{len(stale)} finished run(s) ran with settings the sweep no longer uses:\n" +
+                         "\n".join(lines) + f"\ndelete their results and workdirs to run them again, e.g. "
+                         f"{first.results_path} and {first.workdir}")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -124,15 +173,17 @@ def make_job(experiment: Experiment, experiment_path: str, scale: str, point: Ma
              f"--workdir={workdir}"]
     train += [f"--config.{key}={value}"
               for key, value in run_overrides(experiment, scale, point, paths, wandb_mode).items()]
+    settings = {**experiment.overrides, **experiment.scale(scale).overrides, **point}
     evaluation = experiment.scale(scale).evaluation
     if evaluation is None:
-        return Job(name, dict(point), workdir, os.path.join(results_dir, f"{name}.json"), tuple(train))
+        return Job(name, dict(point), workdir, os.path.join(results_dir, f"{name}.json"), tuple(train),
+                   settings=settings)
     evaluate = (python, "-m", "attn_research.evaluate", f"--workdir={workdir}", f"--split={evaluation.split}",
                 f"--beam={evaluation.beam}", "--heatmaps=0")
     return Job(name, dict(point), workdir, os.path.join(results_dir, f"{name}.json"), tuple(train), evaluate,
                eval_metrics_path=os.path.join(workdir, f"eval_{evaluation.split}_beam{evaluation.beam}",
                                               "metrics.json"),
-               evaluation_path=os.path.join(results_dir, "evaluation", f"{name}.json"))
+               evaluation_path=os.path.join(results_dir, "evaluation", f"{name}.json"), settings=settings)
 
 
 def parse_error(log_text: str, returncode: int) -> tuple[str, str, tuple[str, ...]]:
@@ -287,7 +338,8 @@ def run_sweep(experiment: Experiment, experiment_path: str, scale: str, paths: P
     """Runs every point of the sweep at `scale`, seed by seed (a bayes sweep proposes `count` draws per block, `parallel`
     at a time, from the results so far), or of a grid or random sweep only the points `select_points(only)`
     keeps. Returns the failures (also in <sweep dir>/failures.jsonl). Raises ValueError for `only` on a bayes
-    sweep, or with a key or value the sweep does not have."""
+    sweep, or with a key or value the sweep does not have, and for finished runs that ran with other settings
+    (check_not_stale)."""
     failures_path = os.path.join(paths.sweep_dir(experiment.name, scale), FAILURES_FILE)
 
     def jobs_of(points):
@@ -296,8 +348,9 @@ def run_sweep(experiment: Experiment, experiment_path: str, scale: str, paths: P
     if experiment.method != "bayes":
         seeds = experiment.scale(scale).seeds  # every point once before any point's next seed
         points = sorted(planned_points(experiment, scale, paths), key=lambda p: seeds.index(p[expand.SEED]))
-        return run_jobs(jobs_of(select_points(points, only) if only else points), failures_path, parallel,
-                        execute, out)
+        jobs = jobs_of(select_points(points, only) if only else points)
+        check_not_stale(jobs)
+        return run_jobs(jobs, failures_path, parallel, execute, out)
     if only:
         raise ValueError("--only selects among a grid or random sweep's points; a bayes sweep proposes its own")
     settings = experiment.scale(scale)
