@@ -4,6 +4,7 @@ from __future__ import annotations
 import glob
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -11,7 +12,7 @@ import jax
 import numpy as np
 import pytest
 
-from attn_research.training.loop import train_and_evaluate
+from attn_research.training.loop import results_path, train_and_evaluate
 from tests.helpers import tiny_config
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -73,6 +74,23 @@ def test_wandb_offline_run_holds_the_logged_metrics(tmp_path):
     logged = [json.loads(line) for line in open(tmp_path / "work" / "metrics.jsonl")]
     final_loss = [line["train/loss"] for line in logged if "train/loss" in line][-1]
     assert "train/loss" in out.stdout and f"{final_loss:.4f}"[:5] in out.stdout
+
+
+def test_a_run_of_another_config_never_overwrites_a_recorded_result(tmp_path):
+    config = tiny_config(tmp_path)
+    recorded = os.path.join(config.results_dir, config.experiment, f"{config.name}.json")
+    assert results_path(config) == recorded, "nothing recorded yet: the run's own name"
+    os.makedirs(os.path.dirname(recorded))
+    with open(recorded, "w") as f:
+        json.dump({"config": json.loads(json.dumps(config.to_dict(), default=str))}, f)
+    assert results_path(config) == recorded, "the same config writes over its own file"
+    trial = tiny_config(tmp_path)
+    trial.train.learning_rate *= 2  # a key changed on the command line
+    sibling = results_path(trial)
+    assert os.path.dirname(sibling) == os.path.dirname(recorded) and sibling != recorded
+    assert re.fullmatch(re.escape(config.name) + r"-[0-9a-f]{8}\.json", os.path.basename(sibling))
+    trial.train.learning_rate *= 2
+    assert results_path(trial) != sibling, "each config its own file"
 
 
 def test_unknown_decoder_lists_the_valid_choices(tmp_path):

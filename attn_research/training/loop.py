@@ -7,6 +7,7 @@ as an uninterrupted one.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import time
@@ -52,6 +53,25 @@ class _WallClock:
     def save(self) -> None:
         with open(self.path, "w") as f:
             json.dump({"wall_time_s": self.total()}, f)
+
+
+def results_path(config: ml_collections.ConfigDict) -> str:
+    """Where a finished run's results JSON goes: <results_dir>/<experiment>/<run_name or name>.json, unless
+    that file already holds a run of another config (a key changed on the command line, say): then
+    <name>-<8 hex digits of this config's hash>.json beside it, so that a trial never overwrites a recorded
+    result. The same config again writes over its own file."""
+    directory = os.path.join(config.get("results_dir", "results"), config.experiment)
+    path = os.path.join(directory, f"{config.get('run_name') or config.name}.json")
+    if not os.path.isfile(path):
+        return path
+    with open(path) as f:
+        recorded = json.load(f).get("config")
+    mine = json.loads(json.dumps(config.to_dict(), sort_keys=True, default=str))
+    if recorded is None or recorded == mine:
+        return path
+    digest = hashlib.sha256(json.dumps(mine, sort_keys=True).encode()).hexdigest()[:8]
+    logging.warning("%s holds a run of another config; this run's results go to its -%s sibling", path, digest)
+    return path.removesuffix(".json") + f"-{digest}.json"
 
 
 def _write_heatmaps(writer: MetricWriter, workdir: str, step: int, data, result, num: int) -> None:
@@ -169,10 +189,9 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
         "wall_time_s": round(clock.total(), 1),
         "machine": provenance.machine(),
     }
-    results_dir = os.path.join(config.get("results_dir", "results"), config.experiment)
-    os.makedirs(results_dir, exist_ok=True)
-    run_name = config.get("run_name") or config.name
-    with open(os.path.join(results_dir, f"{run_name}.json"), "w") as f:
+    path = results_path(config)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
         json.dump(results, f, indent=2, sort_keys=True, default=str)
     with open(os.path.join(workdir, "results.json"), "w") as f:
         json.dump(results, f, indent=2, sort_keys=True, default=str)
