@@ -86,7 +86,8 @@ def test_unfinished_run_gives_a_clear_error(tmp_path):
 
 
 def test_evaluate_trained_reverse_run(tmp_path):
-    config = tiny_config(tmp_path, task="reverse", steps=300)
+    # 400 steps: at 300 the tiny model sits at the 0.9 alignment threshold (0.895 on one machine, above on another)
+    config = tiny_config(tmp_path, task="reverse", steps=400)
     workdir = tmp_path / "work"
     results = train_and_evaluate(config, str(workdir))
 
