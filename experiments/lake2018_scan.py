@@ -13,8 +13,9 @@ The paper makes 100,000 updates of one example at Adam 1e-3; on 2 CPU cores we m
 (192,000 examples) at Adam 2e-3 with 100 warmup steps and a cosine decay. That reaches 98% exact match
 on the simple split; the paper's overall-best size (2 x 200, dropout 0.5; configs/scan.py gru_attention)
 at Adam 1e-3 reached only 72-79% in 6,000 updates of 64 and takes 12 times as long per update.
-16 points x 5 seeds = 80 runs of 2 to 5 min (3 on average, two at a time on 2 cores): about 2 h 30.
-The simple and length splits alone (`--only data.split=simple,length`) took 1 h 15 (2.0 h of run time).
+16 points x 5 seeds = 80 runs of 2 to 5 min (3 on average), 3.8 h of run time, about 2 h 20 elapsed two at a
+time on 2 cores: the simple and length splits (`--only data.split=simple,length`) took 1 h 15, the
+addprim_jump and addprim_turn_left splits 1 h 05 (results/tables/lake2018_scan.md).
 smoke: GRU with and without attention on the synthetic reverse task; well under a minute.
 """
 from attn_research.sweeps import SMOKE, Block, Experiment, Metric, Scale, Table
@@ -53,7 +54,7 @@ EXPERIMENT = Experiment(
                    "model.decoder": ["bahdanau", "none_state"]}),),
     scales={
         "full": Scale("SCAN, 1 x 100 units, dropout 0.1, 3,000 steps of 64, 5 seeds; 80 runs of about 3 min, "
-                      "two at a time on 2 CPU cores (about 2 h 30)", overrides=FULL, seeds=(0, 1, 2, 3, 4)),
+                      "two at a time on 2 CPU cores (about 2 h 20)", overrides=FULL, seeds=(0, 1, 2, 3, 4)),
         "smoke": Scale("synthetic reverse task, tiny model, 20 steps; 2 runs, under a minute", overrides=SMOKE,
                        blocks=(Block({"data.split": ["simple"], "model.cell": ["gru"],
                                       "model.decoder": ["bahdanau", "none_state"]}),)),
