@@ -17,10 +17,10 @@ at Adam 1e-3 reached only 72-79% in 6,000 updates of 64 and takes 12 times as lo
 time on 2 cores: the simple and length splits (`--only data.split=simple,length`) took 1 h 15, the
 addprim_jump and addprim_turn_left splits 1 h 05 (results/tables/lake2018_scan.md).
 On addprim_turn_left (40.7% exact match for GRU with attention, the paper's 90.3%) the number of updates
-matters: GRU with attention, seed 0, went from 42.8% at 3,000 updates of 64 to 55.0% at 8,000 of 64 and 65.1%
-at 12,000 of 16 at Adam 1e-3 (one run each, 2026-11-30, e.g. `python -m attn_research.main
+matters: GRU with attention, seed 0, went from 42.8% at 3,000 updates of 64 to 55.0% at 8,000 of 64 (both Adam
+2e-3) and 65.1% at 12,000 of 16 (Adam 1e-3); one run each, 2026-11-30, e.g. `python -m attn_research.main
 --config=configs/scan.py:simple,gru_attention --config.data.split=addprim_turn_left` with this file's FULL
-overrides and `--config.train.num_steps=12000 --config.train.batch_size=16 --config.train.learning_rate=1e-3`).
+overrides and `--config.train.num_steps=12000 --config.train.batch_size=16 --config.train.learning_rate=1e-3`.
 smoke: GRU with and without attention on the synthetic reverse task; well under a minute.
 """
 from attn_research.sweeps import SMOKE, Block, Experiment, Metric, Scale, Table
