@@ -69,6 +69,7 @@ class TranslationData:
   target_vocab: Vocabulary
   splits: dict[str, Split]
   name: str = ""
+  fingerprint: str | None = None  # of the upstream files the data was prepared from (load.load_dataset)
 
   def __getitem__(self, split: str) -> Split:
     return self.splits[split]

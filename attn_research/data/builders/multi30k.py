@@ -87,6 +87,14 @@ class Multi30k(tfds.core.GeneratorBasedBuilder, skip_registration=True):
       "Optional. Put {train,val,test_2016_flickr}.{en,de,fr,cs}.gz from "
       "https://github.com/multi30k/dataset/tree/master/data/task1/raw in the manual directory.")
 
+  DOWNLOAD_URL = URL_PATTERN
+
+  @classmethod
+  def manual_files(cls, config: str, root: epath.PathLike) -> list[epath.Path]:
+    """The files of the manual directory `root` that config `config` (e.g. "de_en") reads."""
+    langs = config.split("_")
+    return [_manual_file(epath.Path(root), stem, lang) for stem in SPLIT_STEMS.values() for lang in langs]
+
   def _info(self) -> tfds.core.DatasetInfo:
     return self.dataset_info_from_configs(
         features=tfds.features.FeaturesDict(

@@ -72,6 +72,14 @@ class Scan(tfds.core.GeneratorBasedBuilder, skip_registration=True):
       "Optional. Put the contents of SCAN-master/ from " + URL + " in the manual directory "
       "(simple_split/tasks_train_simple.txt, length_split/..., add_prim_split/...).")
 
+  DOWNLOAD_URL = URL
+
+  @classmethod
+  def manual_files(cls, config: str, root: epath.PathLike) -> list[epath.Path]:
+    """The files of the manual directory `root` that config `config` reads (train, then test)."""
+    folder, stem = SPLIT_FILES[config]
+    return [epath.Path(root) / folder / f"tasks_{split}_{stem}.txt" for split in ("train", "test")]
+
   def _info(self) -> tfds.core.DatasetInfo:
     return self.dataset_info_from_configs(
         features=tfds.features.FeaturesDict(
@@ -86,11 +94,8 @@ class Scan(tfds.core.GeneratorBasedBuilder, skip_registration=True):
     root = manual_dir_or_none(dl_manager)
     if root is None:
       root = epath.Path(dl_manager.download_and_extract(URL)) / ARCHIVE_ROOT
-    folder, stem = SPLIT_FILES[self.builder_config.name]
-    return {
-        split: self._generate_examples(root / folder / f"tasks_{split}_{stem}.txt")
-        for split in ("train", "test")
-    }
+    train, test = self.manual_files(self.builder_config.name, root)
+    return {"train": self._generate_examples(train), "test": self._generate_examples(test)}
 
   def _generate_examples(self, path: Path):
     for lineno, command, actions in read_scan_file(path):
