@@ -186,6 +186,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
         "num_params": count_params(state.params),
         "seed": config.seed,
         "git_commit": git_commit,
+        "data_fingerprint": data.fingerprint,  # of the upstream files (SCAN, Multi30k); None otherwise
         "wall_time_s": round(clock.total(), 1),
         "machine": provenance.machine(),
     }
