@@ -39,7 +39,7 @@ def base_config() -> ml_collections.ConfigDict:
         "tokenizer": "moses", "min_freq": 2, "vocab_size": 8000, "max_len": 0,
         "task": "reverse", "train_min_len": 3, "train_max_len": 12, "test_min_len": 3, "test_max_len": 12,
         "num_train": 10000, "num_validation": 500, "num_test": 1000, "synthetic_vocab_size": 20,
-        "manual_dir": None, "tfds_dir": None, "reverse_source": False,
+        "manual_dir": "", "tfds_dir": "", "reverse_source": False,  # "": unset (load.py)
     })
 
     config.model = ml_collections.ConfigDict({
@@ -62,6 +62,7 @@ def base_config() -> ml_collections.ConfigDict:
     config.eval = ml_collections.ConfigDict({"batch_size": 128, "max_decode_len": 64, "num_heatmaps": 4})
 
     config.wandb = ml_collections.ConfigDict({
-        "mode": "offline", "project": "attn_research", "group": "", "tags": (), "name": "", "dir": None,
+        # mode "": unset ($WANDB_MODE decides, else offline); dir "": the workdir (logging/writer.py)
+        "mode": "", "project": "attn_research", "group": "", "tags": (), "name": "", "dir": "",
     })
     return config

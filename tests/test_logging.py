@@ -163,6 +163,69 @@ def test_wandb_not_importable_or_disabled(tmp_path, monkeypatch, caplog):
     assert not (tmp_path / "b" / "wandb").exists()
 
 
+@pytest.mark.parametrize("config_mode,env_mode,expected", [
+    ("", None, "offline"),            # neither: offline
+    ("", "online", "online"),         # the environment decides when the config leaves it unset
+    ("", "disabled", "disabled"),
+    ("", "dryrun", "offline"),        # wandb's legacy name
+    ("offline", "online", "offline"),  # a mode set in the config wins over the environment
+    ("disabled", "offline", "disabled"),
+])
+def test_wandb_mode_precedence(config_mode, env_mode, expected, monkeypatch):
+    from attn_research.logging.writer import resolve_mode
+
+    if env_mode is None:
+        monkeypatch.delenv("WANDB_MODE", raising=False)
+    else:
+        monkeypatch.setenv("WANDB_MODE", env_mode)
+    assert resolve_mode(config_mode) == expected
+
+
+def test_default_config_leaves_the_mode_to_the_environment(tmp_path, monkeypatch):
+    from attn_research.config_defaults import base_config
+
+    monkeypatch.setenv("WANDB_MODE", "disabled")
+    with MetricWriter(tmp_path, None, base_config().wandb) as writer:
+        assert writer.mode == "disabled" and writer.wandb_run is None
+    assert not (tmp_path / "wandb").exists()
+
+
+def test_main_does_not_override_the_environment(tmp_path):
+    """attn_research.main once set WANDB_MODE from the config's default, so WANDB_MODE=online was ignored."""
+    code = ("import os, sys; from attn_research import main; "
+            "main.parse_flags(['main', '--config=configs/synthetic.py:reverse', '--workdir=' + sys.argv[1]]); "
+            "from attn_research.logging.writer import resolve_mode; "
+            "print(resolve_mode(main._CONFIG.value.wandb.mode))")
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = {**os.environ, "WANDB_MODE": "online"}
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path)], cwd=root, env=env, capture_output=True,
+                         text=True, timeout=120, check=True).stdout
+    assert out.split() == ["online"]
+
+
+def test_offline_close_names_the_run_folder_and_sync_command(tmp_path, caplog):
+    writer = MetricWriter(tmp_path, None, {"mode": "offline"})
+    with caplog.at_level(logging.INFO, logger="attn_research.logging.writer"):
+        writer.close()
+    run_dir = writer.wandb_run_dir
+    assert os.path.isdir(run_dir) and os.path.basename(run_dir).startswith("offline-run-")
+    assert any(f"wandb sync {run_dir}" in r.getMessage() for r in caplog.records)
+
+
+def test_wandb_init_has_a_short_timeout(tmp_path, monkeypatch):
+    import wandb
+
+    seen = {}
+
+    def fake_init(*args, settings=None, **kwargs):
+        seen["timeout"] = settings.init_timeout
+        raise TimeoutError("no network")
+
+    monkeypatch.setattr(wandb, "init", fake_init)
+    writer = MetricWriter(tmp_path, None, {"mode": "online"})
+    assert writer.wandb_run is None and seen["timeout"] <= 15
+
+
 def test_writer_rejects_bad_arguments(tmp_path):
     with pytest.raises(ValueError):
         MetricWriter(tmp_path, None, {"mode": "offline", "projekt": "typo"})

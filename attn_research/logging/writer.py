@@ -24,8 +24,25 @@ WANDB_DEFAULTS = {"mode": None, "project": "attn_research", "group": None, "tags
 _MODES = {"offline": "offline", "online": "online", "disabled": "disabled",
           "dryrun": "offline", "run": "online"}  # the last two: wandb's legacy WANDB_MODE values
 _RESERVED = ("step", "time")
+INIT_TIMEOUT_S = 10.0  # wandb.init gives up after this (W&B's default, 90 s, stalls every run with no network)
 
 log = logging.getLogger(__name__)
+
+
+def resolve_mode(config_mode: str | None) -> str:
+    """The W&B mode a run uses: the config's `wandb.mode` if set (not None or ""), else $WANDB_MODE if
+    set, else "offline"; wandb's legacy names are mapped ("dryrun" -> "offline", "run" -> "online").
+
+    Returns "offline", "online" or "disabled". Raises ValueError naming the source for any other value.
+    """
+    source, mode = "config wandb.mode", config_mode
+    if not mode:
+        source, mode = "$WANDB_MODE", os.environ.get("WANDB_MODE")
+    if not mode:
+        return "offline"
+    if mode not in _MODES:
+        raise ValueError(f"{source} must be offline, online or disabled; got {mode!r}")
+    return _MODES[mode]
 
 
 def _as_dict(config: Any) -> dict:
@@ -55,8 +72,9 @@ class MetricWriter:
     workdir: the run directory (created if missing). config: the experiment's full
     ml_collections.ConfigDict (or dict), sent to W&B as the run config. wandb_config: dict or
     ConfigDict with any of the keys of WANDB_DEFAULTS: mode ("offline" | "online" | "disabled";
-    missing or None -> $WANDB_MODE, else "offline"), project, group, tags, name, entity, notes,
-    dir (where W&B puts its `wandb/` folder; None -> workdir).
+    missing, None or "" -> $WANDB_MODE, else "offline": `resolve_mode`), project, group, tags, name,
+    entity, notes, dir (where W&B puts its `wandb/` folder; None or "" -> workdir).
+    wandb.init gives up after INIT_TIMEOUT_S seconds (no network: W&B is off, training goes on).
     If <workdir>/wandb_run_id.txt exists, that W&B run is resumed (resume="allow"), so a restarted
     job keeps one W&B run. (W&B drops points whose step is below the run's last step; metrics.jsonl
     keeps them, so after a restart from a checkpoint a step may appear twice: the later line wins.)
@@ -76,15 +94,14 @@ class MetricWriter:
                              f"known: {sorted(WANDB_DEFAULTS)}")
         # "" and () mean "not set" (ConfigDict fields cannot hold None once typed as str / tuple).
         options = {**WANDB_DEFAULTS, **{k: v for k, v in options.items() if v not in ("", ())}}
-        mode = options["mode"] or os.environ.get("WANDB_MODE") or "offline"
-        if mode not in _MODES:
-            raise ValueError(f"wandb mode must be offline, online or disabled; got {mode!r}")
-        options["mode"] = _MODES[mode]
+        options["mode"] = resolve_mode(options["mode"])
+        self.mode = options["mode"]
         self._closed = False
         self.wandb_run = None  # the live wandb Run, or None while W&B is off
         if options["mode"] != "disabled":
             self.wandb_run = self._init_wandb(options, _as_dict(config))
         self._run_id = None if self.wandb_run is None else self.wandb_run.id
+        self._run_dir = None if self.wandb_run is None else os.path.dirname(self.wandb_run.dir)
 
     # W&B plumbing -----------------------------------------------------------------------------
     def _wandb_failed(self, action: str, error: BaseException) -> None:
@@ -110,7 +127,7 @@ class MetricWriter:
                 tags=list(options["tags"]) if options["tags"] else None,
                 dir=wandb_dir, config=config, id=run_id, resume="allow" if run_id else None,
                 reinit="create_new",  # several writers may live in one process (e.g. seeds)
-                settings=wandb.Settings(silent=True))
+                settings=wandb.Settings(silent=True, init_timeout=INIT_TIMEOUT_S))
             with open(run_id_path, "w") as f:
                 f.write(run.id + "\n")
             return run
@@ -131,6 +148,12 @@ class MetricWriter:
     def run_id(self) -> str | None:
         """The id of the W&B run this writer started (kept after close), or None if none started."""
         return self._run_id
+
+    @property
+    def wandb_run_dir(self) -> str | None:
+        """The folder of the W&B run (`<dir>/wandb/offline-run-...` offline), or None if none started.
+        Kept after close; `wandb sync <folder>` uploads an offline run."""
+        return self._run_dir
 
     def write_scalars(self, step: int, scalars: Mapping[str, Any]) -> None:
         """Appends {"step": step, **scalars, "time": unix seconds} to metrics.jsonl; logs to W&B.
@@ -180,12 +203,18 @@ class MetricWriter:
         self._to_wandb("summary", lambda run: run.summary.update(update))
 
     def close(self) -> None:
-        """Finishes the W&B run (syncs nothing when offline). Safe to call more than once."""
+        """Finishes the W&B run (syncs nothing when offline) and logs where the run is, with the
+        `wandb sync <folder>` command that uploads an offline run. Safe to call more than once."""
         if self._closed:
             return
         self._closed = True
+        started = self.wandb_run is not None
         self._to_wandb("finish", lambda run: run.finish())
         self.wandb_run = None
+        if started and self.mode == "offline":
+            log.info("W&B offline run in %s; upload it with: wandb sync %s", self._run_dir, self._run_dir)
+        elif started:
+            log.info("W&B run in %s", self._run_dir)
 
     def __enter__(self) -> MetricWriter:
         return self

@@ -1,0 +1,144 @@
+"""`validate_config`: every mistake in an experiment config that can be seen before any work is done.
+
+Called by `attn_research.main` before data loading, model init or the workdir (and at the top of
+`train_and_evaluate`), so that an unknown name or an impossible value costs a one-line error, not a
+traceback after minutes of loading. Choice lists come from the modules that use them (the attention
+registry, the model factory, the data loaders, the optimizer), so this file never duplicates them.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+WANDB_MODES = ("", "offline", "online", "disabled", "dryrun", "run")  # "": $WANDB_MODE, else offline
+BEST_MODES = ("min", "max")
+
+
+class ConfigError(ValueError):
+    """An invalid experiment config; the message is one line naming the key, the value and what is valid."""
+
+
+def _one_line(message: str) -> str:
+    return " ".join(str(message).split())
+
+
+def _number(config: Any, key: str, section: str) -> float:
+    value = config.get(key)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ConfigError(f"{section}.{key} must be a number, got {value!r}")
+    if not math.isfinite(value):
+        raise ConfigError(f"{section}.{key} must be finite, got {value!r}")
+    return value
+
+
+def _at_least(config: Any, section: str, key: str, low: float) -> None:
+    if key in config and _number(config, key, section) < low:
+        raise ConfigError(f"{section}.{key} must be >= {low:g}, got {config[key]!r}")
+
+
+def _in_range(config: Any, section: str, key: str, low: float, high: float) -> None:
+    """low <= value < high."""
+    if key in config and not low <= _number(config, key, section) < high:
+        raise ConfigError(f"{section}.{key} must be in [{low:g}, {high:g}), got {config[key]!r}")
+
+
+def _choice(kind: str, value: Any, valid) -> None:
+    from attn_research.attention.registry import check_choice  # pylint: disable=import-outside-toplevel
+
+    check_choice(kind, value, valid)
+
+
+def _check_data(data: Any) -> None:
+    from attn_research.data import loaders, synthetic  # pylint: disable=import-outside-toplevel
+
+    name = data.get("name")
+    _choice("dataset (data.name)", name, loaders.LOADERS)
+    if name == "scan":
+        _choice("SCAN split (data.split)", data.get("split", "simple"), loaders.SCAN_SPLITS)
+    elif name == "synthetic":
+        _choice("synthetic task (data.task)", data.get("task", "reverse"), synthetic.TASKS)
+        for key in ("num_train", "num_validation", "num_test", "synthetic_vocab_size"):
+            _at_least(data, "data", key, 1)
+        for split in ("train", "test"):
+            low, high = f"{split}_min_len", f"{split}_max_len"
+            _at_least(data, "data", low, 1)
+            if low in data and high in data and data[low] > data[high]:
+                raise ConfigError(f"data.{low} ({data[low]}) must be <= data.{high} ({data[high]})")
+    elif name == "multi30k":
+        for key in ("source_lang", "target_lang"):
+            _choice(f"Multi30k language (data.{key})", data.get(key), loaders.MULTI30K_LANGUAGES)
+        if data.get("source_lang") == data.get("target_lang"):
+            raise ConfigError(f"data.source_lang and data.target_lang are both {data.get('source_lang')!r}")
+        _choice("Multi30k tokenizer (data.tokenizer)", data.get("tokenizer", "moses"), loaders.MULTI30K_TOKENIZERS)
+        _at_least(data, "data", "min_freq", 1)
+        _at_least(data, "data", "vocab_size", 1)
+    _at_least(data, "data", "max_len", 0)
+
+
+def _check_model(config: Any) -> None:
+    from attn_research.attention import build_attention  # pylint: disable=import-outside-toplevel
+    from attn_research.models.factory import ARCHITECTURES  # pylint: disable=import-outside-toplevel
+
+    model = config.model
+    architecture = model.get("architecture", "rnn")
+    _choice("model architecture (model.architecture)", architecture, ARCHITECTURES)
+    ARCHITECTURES[architecture][1](model)  # the model's own check: cell, decoder, bridge, sizes, rates
+    if architecture == "rnn" and model.get("attention") is not None:
+        build_attention(model.attention)  # family, score, window, normalizer, ... (no parameters made)
+    if architecture == "transformer" and "eval" in config:
+        decode, positions = config.eval.get("max_decode_len", 0), model.get("max_len", 0)
+        if decode > positions:
+            raise ConfigError(f"eval.max_decode_len ({decode}) exceeds model.max_len ({positions}), the "
+                              f"Transformer's positions: raise model.max_len or lower eval.max_decode_len")
+
+
+def _check_train(train: Any) -> None:
+    from attn_research.training.optimizer import OPTIMIZERS, SCHEDULES  # pylint: disable=import-outside-toplevel
+
+    _choice("optimizer (train.optimizer)", train.get("optimizer", "adam"), OPTIMIZERS)
+    _choice("learning-rate schedule (train.schedule)", train.get("schedule", "constant"), SCHEDULES)
+    if _number(train, "learning_rate", "train") <= 0:
+        raise ConfigError(f"train.learning_rate must be > 0, got {train.learning_rate!r}")
+    for key in ("batch_size", "log_every_steps", "keep_checkpoints"):
+        _at_least(train, "train", key, 1)
+    for key in ("num_steps", "num_epochs", "warmup_steps", "eval_every_steps", "checkpoint_every_steps",
+                "clip_norm", "weight_decay", "coverage_loss_weight"):
+        _at_least(train, "train", key, 0)
+    if not train.get("num_steps", 0) and not train.get("num_epochs", 0):
+        raise ConfigError("train.num_steps and train.num_epochs are both 0: the model would not be trained "
+                          "(set one of them)")
+    _in_range(train, "train", "label_smoothing", 0.0, 1.0)
+    if "best_mode" in train:
+        _choice("best_mode (train.best_mode)", train.best_mode, BEST_MODES)
+
+
+def _check_eval(evaluation: Any) -> None:
+    for key in ("batch_size", "max_decode_len"):
+        _at_least(evaluation, "eval", key, 1)
+    _at_least(evaluation, "eval", "num_heatmaps", 0)
+
+
+def validate_config(config: Any) -> None:
+    """Checks an experiment config (ml_collections.ConfigDict with the keys of config_defaults.base_config).
+
+    Checks: the names (data.name, its split / task / languages / tokenizer; model.architecture, cell,
+    decoder, bridge; model.attention family, score, window, normalizer and the family's own choices;
+    train.optimizer, schedule, best_mode; wandb.mode), each listing the valid choices and the closest;
+    the values: learning rate > 0, batch sizes >= 1, num_steps and num_epochs not both 0, dropout in
+    [0, 1), label smoothing in [0, 1), non-negative counts, synthetic length ranges, and that a
+    Transformer does not decode past its positions (eval.max_decode_len <= model.max_len).
+    Builds nothing with parameters and reads no data. Raises ConfigError (a ValueError) with a one-line
+    message.
+    """
+    try:
+        _check_data(config.data)
+        _check_model(config)
+        _check_train(config.train)
+        if "eval" in config:
+            _check_eval(config.eval)
+        if "wandb" in config:
+            _choice("W&B mode (wandb.mode)", config.wandb.get("mode") or "", WANDB_MODES)
+    except ConfigError:
+        raise
+    except (ValueError, TypeError, KeyError, AttributeError) as error:
+        raise ConfigError(_one_line(error)) from None

@@ -1,0 +1,90 @@
+"""Command lines: every override the README documents parses through absl + config_flags and validates;
+`attn_research.main` reports bad input as one line `error: ...` with exit status 2, before any work."""
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+from absl import flags
+from ml_collections import config_flags
+
+from attn_research.config_validation import validate_config
+from tests.test_configs import all_args, load
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+README = os.path.join(ROOT, "README.md")
+# Keys the README names as settable without giving a value (data folders, W&B).
+NAMED = {"data.manual_dir": "/tmp/data/scan", "data.tfds_dir": "/tmp/tfds", "wandb.dir": "/tmp/wandb",
+         "wandb.mode": "online"}
+
+
+def documented_overrides():
+    """(key, value) of every --config.<key>=<value> in the README, and the keys it names without a value."""
+    with open(README) as f:
+        text = f.read()
+    found = dict(re.findall(r"--config\.([A-Za-z_][\w.]*)=([\w./-]+)", text))
+    for key in re.findall(r"--config\.([A-Za-z_][\w.]*)(?![\w.=])", text):
+        found.setdefault(key, NAMED.get(key) or "/tmp/somewhere")
+    for key, value in NAMED.items():
+        if value is not None:
+            found.setdefault(key, value)
+    return sorted(found.items())
+
+
+def parse(argv):
+    """The config that `python -m attn_research.main <argv>` would get (absl parsing, config_flags)."""
+    values = flags.FlagValues()
+    config_flags.DEFINE_config_file("config", None, "config", flag_values=values, lock_config=True, sys_argv=argv)
+    values(argv)
+    return values.config
+
+
+def test_readme_documents_the_data_and_wandb_overrides():
+    keys = dict(documented_overrides())
+    assert "data.manual_dir" in keys and "model.attention.score" in keys and "train.batch_size" in keys
+
+
+@pytest.mark.parametrize("key,value", documented_overrides())
+def test_documented_override_parses_and_validates(key, value):
+    config = parse(["main", "--config=configs/multi30k.py:bahdanau", f"--config.{key}={value}"])
+    got = config
+    for part in key.split("."):
+        got = got[part]
+    assert str(got) == value
+    validate_config(config)
+
+
+@pytest.mark.parametrize("name,arg", list(all_args()))
+def test_no_config_key_is_none(name, arg):
+    """config_flags cannot override a key whose default is None ("NoneType ... not supported")."""
+    def nones(config, prefix=""):
+        for key, value in config.items():
+            if value is None:
+                yield prefix + key
+            elif hasattr(value, "items"):
+                yield from nones(value, f"{prefix}{key}.")
+    assert list(nones(load(name).get_config(arg))) == []
+
+
+def run_main(*args, cwd=ROOT):
+    return subprocess.run([sys.executable, "-m", "attn_research.main", *args], cwd=cwd, capture_output=True,
+                          text=True, timeout=120)
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--config=configs/nope.py"], "config file 'configs/nope.py' not found"),
+    (["--config=configs/synthetic.py:revers"], "unknown synthetic task 'revers'"),
+    (["--config=configs/synthetic.py", "--config.train.nope=3"], "unknown config key 'train.nope'"),
+    (["--config=configs/synthetic.py", "--config.train.batch_size=abc"], "--config.train.batch_size=abc"),
+    (["--config=configs/synthetic.py", "--config.model.attention.score=multiplicatve"],
+     "Did you mean 'multiplicative'"),
+    (["--config=configs/synthetic.py", "--config.train.learning_rate=-1"], "train.learning_rate must be > 0"),
+])
+def test_main_reports_bad_input_in_one_line(tmp_path, args, message):
+    workdir = tmp_path / "run"
+    result = run_main(*args, f"--workdir={workdir}")
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], result.stderr
+    assert not workdir.exists()  # nothing started

@@ -1,0 +1,78 @@
+"""attn_research.config_validation: every config in configs/ passes; each mistake is one line naming the key."""
+import pytest
+
+from attn_research.config_validation import ConfigError, validate_config
+from tests.test_configs import all_args, load
+
+
+@pytest.mark.parametrize("name,arg", list(all_args()) + [("synthetic", "reverse,transformer")])
+def test_every_shipped_config_is_valid(name, arg):
+    validate_config(load(name).get_config(arg))
+
+
+def _set(config, key, value):
+    *parents, last = key.split(".")
+    for part in parents:
+        config = config[part]
+    config[last] = value
+
+
+BAD = [  # (key, value, what the message must say)
+    ("model.attention.family", "multihead", "valid choices: .*multi_head.*Did you mean 'multi_head'"),
+    ("model.attention.score", "multiplicatve", "Did you mean 'multiplicative'"),
+    ("model.attention.window", "local", "attention window 'local'"),
+    ("model.attention.normalizer", "softmx", "Did you mean 'softmax'"),
+    ("data.name", "scna", "Did you mean 'scan'"),
+    ("data.task", "revers", "Did you mean 'reverse'"),
+    ("model.decoder", "luongg", "Did you mean 'luong'"),
+    ("model.cell", "gru2", "cell"),
+    ("model.architecture", "transfomer", "Did you mean 'transformer'"),
+    ("train.optimizer", "adamm", "Did you mean 'adam'"),
+    ("train.learning_rate", -0.1, "train.learning_rate must be > 0"),
+    ("train.learning_rate", 0.0, "train.learning_rate must be > 0"),
+    ("train.learning_rate", float("nan"), "train.learning_rate must be finite"),
+    ("train.batch_size", 0, "train.batch_size must be >= 1"),
+    ("eval.batch_size", 0, "eval.batch_size must be >= 1"),
+    ("eval.max_decode_len", 0, "eval.max_decode_len must be >= 1"),
+    ("model.dropout", 1.0, "dropout must be in"),
+    ("train.label_smoothing", -0.1, "train.label_smoothing must be in"),
+    ("data.train_min_len", 20, "data.train_min_len .* must be <= data.train_max_len"),
+    ("wandb.mode", "onlin", "Did you mean 'online'"),
+]
+
+
+@pytest.mark.parametrize("key,value,match", BAD)
+def test_mistake_is_one_line_naming_it(key, value, match):
+    config = load("synthetic").get_config("reverse")
+    _set(config, key, value)
+    with pytest.raises(ConfigError, match=match) as error:
+        validate_config(config)
+    assert "\n" not in str(error.value)
+
+
+def test_untrained_model_is_refused():
+    config = load("synthetic").get_config("reverse")
+    config.train.num_steps, config.train.num_epochs = 0, 0
+    with pytest.raises(ConfigError, match="num_steps and train.num_epochs are both 0"):
+        validate_config(config)
+    config.train.num_epochs = 1  # either one is enough
+    validate_config(config)
+
+
+def test_transformer_decoding_past_its_positions_names_both_keys():
+    config = load("synthetic").get_config("reverse,transformer")
+    config.eval.max_decode_len = config.model.max_len + 1
+    with pytest.raises(ConfigError, match=r"eval\.max_decode_len \(\d+\) exceeds model\.max_len \(\d+\)"):
+        validate_config(config)
+    config.eval.max_decode_len = config.model.max_len
+    validate_config(config)
+
+
+def test_multi30k_languages_and_tokenizer():
+    config = load("multi30k").get_config("bahdanau")
+    config.data.target_lang = "de"
+    with pytest.raises(ConfigError, match="both 'de'"):
+        validate_config(config)
+    config.data.target_lang, config.data.tokenizer = "en", "spm"
+    with pytest.raises(ConfigError, match="tokenizer"):
+        validate_config(config)
