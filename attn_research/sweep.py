@@ -4,7 +4,7 @@
     python -m attn_research.sweep experiments/<name>.py --scale full --tables_only   # tables from results so far
     python -m attn_research.sweep experiments/<name>.py --scale full --dry_run       # the runs and their state
     python -m attn_research.sweep experiments/<name>.py --scale full --only data.split=simple,length  # a subset
-    python -m attn_research.sweep experiments/<name>.py --scale full --export-wandb  # W&B sweep YAML
+    python -m attn_research.sweep experiments/<name>.py --scale full --export_wandb  # W&B sweep YAML
     python -m attn_research.sweep experiments/<name>.py --scale full --config.<key>=<value> ...   # one point
 
 Also installed as `attn-sweep`. A sweep runs every point not finished yet (attn_research/sweeps/runner.py
@@ -28,22 +28,25 @@ CONFIG_FLAG = "--config."
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="attn-sweep", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="attn-sweep", description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("experiment", help="experiment file, e.g. experiments/luong2015_table4.py")
-    p.add_argument("--scale", default="smoke", help="smoke (a quick check) or full (the paper's setup)")
+    p.add_argument("--scale", default="smoke", help="one of the experiment's scales: smoke (a quick check) or full "
+                                                    "(the paper's setup)")
     p.add_argument("--parallel", type=int, default=1, help="runs at a time")
     p.add_argument("--tables_only", action="store_true", help="only render the tables from the results so far")
     p.add_argument("--dry_run", action="store_true", help="list the runs and whether they have finished")
     p.add_argument("--only", action="append", default=[], metavar="KEY=V1,V2",
                    help="run only the points whose swept KEY is one of the values (repeatable); the tables "
                         "still show every point")
-    p.add_argument("--export-wandb", dest="export_wandb", action="store_true",
+    p.add_argument("--export_wandb", action="store_true",
                    help="write W&B sweep YAML to <workdir_root>/<experiment>/<scale>/wandb/ and stop")
+    p.add_argument("--export-wandb", dest="export_wandb", action="store_true", help=argparse.SUPPRESS)  # old spelling
     p.add_argument("--results_dir", default="results", help="results root")
     p.add_argument("--workdir_root", default=os.path.join("workdirs", "sweeps"), help="workdir root")
     p.add_argument("--tables_dir", default=None, help="tables root (default <results_dir>/tables)")
     p.add_argument("--wandb_mode", choices=("offline", "online", "disabled"), default=None,
-                   help="W&B mode of the runs (default: the config's, offline)")
+                   help="W&B mode of the runs (None: the config's wandb.mode, else $WANDB_MODE, else offline)")
     return p
 
 

@@ -1,9 +1,9 @@
 """`make bench`: runs every benchmark in this folder, one process each, and prints their summaries.
 
-    python -m benchmarks.run [--quick] [--out-dir DIR] [--peer-venv DIR] [--only NAME,...]
+    python -m benchmarks.run [--quick] [--out_dir DIR] [--peer_venv DIR] [--only NAME,...]
 
 Each benchmark prints its table and writes its JSON report (benchmarks/common.py). The peer benchmarks
-install OpenNMT-py into --peer-venv on first use (benchmarks/peer_opennmt.py).
+install OpenNMT-py into --peer_venv on first use (benchmarks/peer_opennmt.py).
 """
 from __future__ import annotations
 
@@ -21,13 +21,26 @@ BENCHMARKS = ("kernels", "decoder_steps", "mfu", "step_profile", "compile_times"
 PEER_BENCHMARKS = ("training_throughput", "decoding")
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+class _HelpFormatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
+    """The module docstring as written, and each flag's default in --help."""
+
+
+def parser() -> argparse.ArgumentParser:
+    """The command line of `python -m benchmarks.run` (module docstring)."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=_HelpFormatter)
     parser.add_argument("--quick", action="store_true", help="smoke runs (tiny sizes, few repeats)")
-    parser.add_argument("--out-dir", default=None, help=f"reports folder (default {RESULTS_DIR}; --quick: {QUICK_DIR})")
-    parser.add_argument("--peer-venv", default=None, help="OpenNMT-py's virtual environment")
-    parser.add_argument("--only", default=",".join(BENCHMARKS), help="comma separated benchmark names")
-    args = parser.parse_args()
+    parser.add_argument("--out_dir", default=None, help=f"reports folder (None: {RESULTS_DIR}; --quick: {QUICK_DIR})")
+    parser.add_argument("--peer_venv", default=None, help="OpenNMT-py's virtual environment (None: the peer "
+                                                          "benchmarks' own default)")
+    parser.add_argument("--only", default=",".join(BENCHMARKS),
+                        help=f"comma separated benchmark names, from: {', '.join(BENCHMARKS)}")
+    for old in ("--out-dir", "--peer-venv"):  # the old spellings, still accepted
+        parser.add_argument(old, dest=old[2:].replace("-", "_"), help=argparse.SUPPRESS)
+    return parser
+
+
+def main() -> int:
+    args = parser().parse_args()
     names = args.only.split(",")
     unknown = sorted(set(names) - set(BENCHMARKS))
     if unknown:

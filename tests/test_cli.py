@@ -88,3 +88,32 @@ def test_main_reports_bad_input_in_one_line(tmp_path, args, message):
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], result.stderr
     assert not workdir.exists()  # nothing started
+
+
+# --- one flag spelling: absl-style underscores (issue 16, item 17) ---------------------------------------
+
+def _help_flags(text):
+    return set(re.findall(r"(?<![\w-])--[A-Za-z][\w-]*", text))
+
+
+def test_sweep_and_bench_flags_use_underscores_and_show_defaults():
+    from attn_research import sweep
+    from benchmarks import run
+
+    for parser in (sweep.parser(), run.parser()):
+        text = parser.format_help()
+        assert _help_flags(text) and not [f for f in _help_flags(text) if "-" in f[2:]], text
+        assert "(default:" in text
+    assert "--export_wandb" in sweep.parser().format_help()
+    assert "(default: smoke)" in " ".join(sweep.parser().format_help().split())
+
+
+def test_old_hyphen_spellings_still_work():
+    from attn_research import sweep
+    from benchmarks import run
+
+    assert sweep.parser().parse_args(["x.py", "--export-wandb"]).export_wandb
+    assert sweep.parser().parse_args(["x.py", "--export_wandb"]).export_wandb
+    args = run.parser().parse_args(["--out-dir", "a", "--peer-venv", "b"])
+    assert (args.out_dir, args.peer_venv) == ("a", "b")
+    assert run.parser().parse_args(["--out_dir", "a"]).out_dir == "a"

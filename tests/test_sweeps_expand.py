@@ -123,3 +123,52 @@ def test_config_keys_are_checked_against_the_base_config():
         check_config_keys(experiment(blocks=(Block({"model.atention.score": ["dot"]}),)), path)
     with pytest.raises(ValueError, match="unknown config key 'seed.x'"):
         check_config_keys(experiment(overrides={"seed.x": 1}), path)
+
+
+# --- without wandb's `sweeps` package (issue 16, item 13) -------------------------------------------------
+
+_BLOCK = Block({"model.attention.score": ["dot", "general", "dot"], "model.attention.window": ["global", "local_p"],
+                "train.learning_rate": [0.1, 0.01], "model.bridge": "last"})
+
+
+def test_grid_and_random_without_sweeps_match_the_sweeps_engine():
+    """Our grid and list draws against `sweeps.next_runs` itself (the reference), when it is installed."""
+    sweeps = pytest.importorskip("sweeps")
+    config = expand.sweep_config("grid", _BLOCK, [0, 1])
+    reference = [expand._point(run) for run in sweeps.next_runs(config, [], validate=True, n=100) if run]
+    ours = expand.grid_points(_BLOCK, [0, 1])
+    assert ours == reference and [list(p) for p in ours] == [list(p) for p in reference]
+    assert len(ours) == 2 * 2 * 2 * 2
+
+    config = expand.sweep_config("random", _BLOCK, None)
+    state = random.getstate()
+    reference = []
+    for i in range(20):
+        random.seed(f"7/{i}")
+        reference.append(expand._point(sweeps.next_runs(config, [], validate=True, n=1)[0]))
+    random.setstate(state)
+    assert expand.random_points(_BLOCK, 20, [0], seed=7) == [{**p, "seed": 0} for p in reference]
+
+
+@pytest.mark.parametrize("code", [
+    # grid and random sweeps, the CLI's --help and a dry run work with `sweeps` blocked
+    "from attn_research.sweeps import expand; from tests.test_sweeps_expand import _BLOCK; "
+    "assert len(expand.grid_points(_BLOCK, [0])) == 8; assert len(expand.random_points(_BLOCK, 3, [0, 1])) == 6",
+    "from attn_research import sweep; sweep.main(['--help'])",
+    "from attn_research import sweep; raise SystemExit(sweep.main(['experiments/luong2015_table4.py', '--dry_run', "
+    "'--workdir_root=' + __import__('tempfile').mkdtemp(), '--results_dir=' + __import__('tempfile').mkdtemp()]))",
+])
+def test_works_without_the_sweeps_package(code):
+    import subprocess
+    import sys
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    blocked = "import sys; sys.modules['sweeps'] = None\n" + code
+    result = subprocess.run([sys.executable, "-c", blocked], cwd=root, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+
+
+def test_bayes_without_sweeps_names_the_install_command(monkeypatch):
+    import sys
+    monkeypatch.setitem(sys.modules, "sweeps", None)
+    with pytest.raises(ImportError, match="pip install --no-deps sweeps"):
+        expand.bayes_draws(_BLOCK, {"name": "final/validation/bleu", "goal": "maximize"}, [], n=1)

@@ -11,8 +11,9 @@ from wandb.sdk.launch.sweeps.utils import create_sweep_command_args
 
 from attn_research import sweep as cli
 from attn_research.sweeps import expand, load_experiment
-from attn_research.sweeps.expand import sweeps  # wandb's sweep engine (imported there without its warnings)
 from attn_research.sweeps.wandb_export import write_wandb_sweeps
+
+sweeps = expand._sweeps()  # wandb's sweep engine (imported there without its warnings)
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 EXPERIMENTS = sorted(glob.glob(os.path.join(REPO, "experiments", "*.py")))
@@ -62,3 +63,9 @@ def test_parse_point_accepts_only_config_flags():
         cli.parse_point(["--model.attention.dim=128"])
     with pytest.raises(ValueError, match="only --config"):
         cli.parse_point(["--config.seed"])
+
+
+def test_export_flag_uses_underscores(tmp_path):
+    path = os.path.join(REPO, "experiments", "luong2015_table4.py")
+    assert cli.main([path, "--scale=full", "--export_wandb", f"--workdir_root={tmp_path}"]) == 0
+    assert glob.glob(str(tmp_path / "luong2015_table4" / "full" / "wandb" / "*.yaml"))

@@ -1,36 +1,48 @@
-"""An experiment's points: grid, random and bayes proposals from wandb's own sweep engine (`sweeps`).
+"""An experiment's points: grid, random and bayes proposals as wandb's own sweep engine (`sweeps`) makes them.
 
-We write no search algorithm: each block becomes a W&B sweep config (parameters named `config.<key>`)
-and `sweeps.next_runs` proposes its points, exactly as the W&B sweep controller would.
-    grid    every combination of the block's lists and the seeds (a grid over `config.seed` too).
+Each block becomes a W&B sweep config (parameters named `config.<key>`).
+    grid    every combination of the block's lists and the seeds (a grid over `config.seed` too), in the
+            order of `sweeps`' grid search (keys sorted; each list in its order; repeated values once).
     random  `count` draws per block (Python's `random`, seeded by the draw's index, so a resumed sweep
-            draws the same points), each run once per seed.
-    bayes   one draw at a time from a Gaussian-process model of the finished points' objective (their
-            mean over seeds), each run once per seed.
+            draws the same points), each run once per seed. Lists and constants are drawn here exactly
+            as `sweeps` draws them (one random.uniform per sorted key); W&B distributions by `sweeps`.
+    bayes   one draw at a time by `sweeps` from a Gaussian-process model of the finished points'
+            objective (their mean over seeds), each run once per seed.
+The `sweeps` package (not a dependency: it pins numpy<2; `pip install --no-deps sweeps`) is imported only
+where it is needed: bayes proposals, random draws from distributions, and the schema check of W&B exports.
 A point is a dict config key -> value with the seed under "seed"; its run name (run_name) names its
 workdir and results file.
 """
 from __future__ import annotations
 
+import itertools
+import math
 import random
 import re
 import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import jsonschema
 import numpy as np
-from sklearn.exceptions import ConvergenceWarning
-
-with warnings.catch_warnings():  # sweeps 0.3 still declares its pydantic model the v1 way
-    warnings.simplefilter("ignore")
-    import sweeps
 
 from attn_research.sweeps.spec import Block, Experiment, Point, is_distribution
 
 PREFIX = "config."
 SEED = "seed"
 _UNSAFE = re.compile(r"[^A-Za-z0-9._+-]")
+SWEEPS_HINT = "pip install --no-deps sweeps"  # it pins numpy<2 but works with numpy 2 (Makefile: make install)
+
+
+def _sweeps():
+    """wandb's `sweeps` package, imported on first use; ImportError with the install command if missing."""
+    try:
+        with warnings.catch_warnings():  # sweeps 0.3 still declares its pydantic model the v1 way
+            warnings.simplefilter("ignore")
+            import sweeps  # pylint: disable=import-outside-toplevel
+    except ImportError:
+        raise ImportError(f"bayes sweeps, random draws from distributions and W&B sweep exports need wandb's "
+                          f"`sweeps` package: {SWEEPS_HINT}") from None
+    return sweeps
 
 
 def wandb_parameters(block: Block, seeds: Sequence[int] | None) -> dict[str, dict]:
@@ -61,7 +73,10 @@ def sweep_config(method: str, block: Block, seeds: Sequence[int] | None, metric:
 
 def check_wandb_config(config: Mapping) -> None:
     """Raises ValueError (listing every violation) unless `config` passes the W&B sweep config schema of
-    wandb's `sweeps` package (the schema `wandb sweep` is held to)."""
+    wandb's `sweeps` package (the schema `wandb sweep` is held to); ImportError if `sweeps` is missing."""
+    sweeps = _sweeps()
+    import jsonschema  # pylint: disable=import-outside-toplevel
+
     try:
         sweeps.SweepConfig(dict(config))
     except (jsonschema.ValidationError, ValueError) as error:
@@ -69,43 +84,76 @@ def check_wandb_config(config: Mapping) -> None:
         raise ValueError(f"invalid W&B sweep config: {message}") from None
 
 
-def _point(run: sweeps.SweepRun) -> Point:
+def _point(run) -> Point:
     """The point of a proposed run, with NumPy scalars (random draws) as plain Python values."""
     return {key.removeprefix(PREFIX): item["value"].item() if isinstance(item["value"], np.generic) else item["value"]
             for key, item in run.config.items()}
 
 
+def _distinct(values: Sequence[Any]) -> list[Any]:
+    """The values without repeats (first occurrence kept; 1 and 1.0 are one value, as in `sweeps`)."""
+    kept = []
+    for value in values:
+        if not any(value == k and isinstance(value, bool) == isinstance(k, bool) for k in kept):
+            kept.append(value)
+    return kept
+
+
 def grid_points(block: Block, seeds: Sequence[int]) -> list[Point]:
-    """Every combination of the block's values and the seeds, in the `sweeps` grid order."""
-    size = len(seeds)
-    for value in block.parameters.values():
-        size *= len(value) if isinstance(value, (list, tuple)) else 1
-    config = sweep_config("grid", block, seeds)
-    runs = sweeps.next_runs(config, [], validate=True, n=size)
-    return [_point(run) for run in runs if run is not None]
+    """Every combination of the block's values and the seeds, in the `sweeps` grid order: the swept keys
+    (lists, and the seed) sorted by name, the last varying fastest, each list in its given order."""
+    parameters = {key: list(value) if isinstance(value, (list, tuple)) else value
+                  for key, value in block.parameters.items()}
+    parameters[SEED] = list(seeds)
+    swept = sorted((PREFIX + key, key) for key, value in parameters.items() if isinstance(value, list))
+    constants = {key: value for key, value in parameters.items() if not isinstance(value, list)}
+    combinations = itertools.product(*(_distinct(parameters[key]) for _, key in swept))
+    order = sorted(parameters, key=lambda key: PREFIX + key)  # the key order of a `sweeps` run config
+    points = []
+    for combination in combinations:
+        point = {**constants, **dict(zip((key for _, key in swept), combination))}
+        points.append({key: point[key] for key in order})
+    return points
 
 
 def random_points(block: Block, count: int, seeds: Sequence[int], seed: int = 0) -> list[Point]:
     """`count` random draws from the block (draw i seeded with the string f"{seed}/{i}"), each once per seed.
 
-    The global `random` state that `sweeps` samples from is restored afterwards.
+    As `sweeps` draws them: one random.uniform(0, 1) per key in sorted order, u -> values[ceil(u n) - 1]
+    for a list of n values, a constant as is. A block with a W&B distribution is drawn by `sweeps` itself
+    (ImportError with the install command if it is missing). The global `random` state is restored.
     """
-    config = sweep_config("random", block, None)
+    use_sweeps = any(is_distribution(value) for value in block.parameters.values())
+    config = sweep_config("random", block, None) if use_sweeps else None
     state = random.getstate()
     try:
         draws = []
         for i in range(count):
             random.seed(f"{seed}/{i}")
-            draws.append(_point(sweeps.next_runs(config, [], validate=True, n=1)[0]))
+            if use_sweeps:
+                draws.append(_point(_sweeps().next_runs(config, [], validate=True, n=1)[0]))
+            else:
+                draws.append({key: _draw(block.parameters[key], random.uniform(0.0, 1.0))
+                              for key in sorted(block.parameters, key=lambda k: PREFIX + k)})
     finally:
         random.setstate(state)
     return [{**draw, SEED: s} for draw in draws for s in seeds]
+
+
+def _draw(value: Any, u: float) -> Any:
+    """A list's value at quantile u in [0, 1] (scipy's randint.ppf, as `sweeps` uses), or the constant."""
+    if not isinstance(value, (list, tuple)):
+        return value
+    return value[math.ceil(u * len(value)) - 1]
 
 
 def bayes_draws(block: Block, objective: Mapping, history: Sequence[tuple[Point, float | None]],
                 n: int) -> list[Point]:
     """`n` new draws (no seed) for a bayes sweep. objective: {"name": ..., "goal": "maximize" |
     "minimize"}. history: (draw, objective value, None if its runs failed or are unfinished)."""
+    sweeps = _sweeps()
+    from sklearn.exceptions import ConvergenceWarning  # pylint: disable=import-outside-toplevel
+
     config = sweep_config("bayes", block, None, metric=objective)
     runs = []
     for draw, value in history:
