@@ -29,6 +29,7 @@ test:
 test-all:
 	$(PY) -m pytest -n 2 tests
 
+# Results go to $(WORKDIR)/results.json only; ARGS=--config.results_dir=results records them under results/.
 train:
 	$(PY) -m attn_research.main --config=$(CONFIG) --workdir=$(WORKDIR) $(ARGS)
 

@@ -32,7 +32,7 @@ def base_config() -> ml_collections.ConfigDict:
     config.name = "default"
     config.run_name = ""  # results/<experiment>/<run_name or name>.json
     config.seed = 0
-    config.results_dir = "results"
+    config.results_dir = ""  # "": results only in <workdir>/results.json; "results": also recorded there
 
     config.data = ml_collections.ConfigDict({
         "name": "synthetic", "split": "simple", "source_lang": "de", "target_lang": "en",

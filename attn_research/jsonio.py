@@ -28,12 +28,21 @@ def write_json(path: str | os.PathLike, obj: Any, *, indent: int | None = 2, sor
         text = json.dumps(obj, indent=indent, sort_keys=sort_keys, default=default, allow_nan=False)
     except ValueError as e:
         raise ValueError(f"{path}: refusing to write a non-finite number ({e})") from None
+    write_text(path, text + "\n")
+
+
+def write_text(path: str | os.PathLike, text: str) -> None:
+    """Writes `text` to `path` atomically: a temporary file in the same folder, fsync, os.replace.
+
+    A reader (or a crash) sees the old content or the new, never half. The folder is created if missing.
+    """
+    path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
     os.makedirs(directory, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory)
     try:
         with os.fdopen(fd, "w") as f:
-            f.write(text + "\n")
+            f.write(text)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)

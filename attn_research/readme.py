@@ -10,11 +10,11 @@ Sections sit between `<!-- BEGIN name -->` and `<!-- END name -->` markers:
 from __future__ import annotations
 
 import glob
-import json
 import os
 import re
 
 from attn_research.attention.catalogue import catalogue_markdown
+from attn_research.jsonio import read_json, write_text
 from attn_research.evaluate_results import plot_path, read_decoding_results
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -38,8 +38,7 @@ def results_markdown(results_dir: str = os.path.join(ROOT, "results")) -> str:
     lines = ["| experiment | run | test BLEU | test ppl | test seq acc | test token acc | val seq acc | steps (best) "
              "| wall time | commit | machine |", "| --- " * 11 + "|"]
     for path in sorted(glob.glob(os.path.join(results_dir, "*", "*.json"))):
-        with open(path) as f:
-            result = json.load(f)
+        result = read_json(path)  # a torn file: CorruptJSONError naming it
         if "metrics" not in result or "test" not in result.get("metrics", {}):
             continue
         test, val = result["metrics"]["test"], result["metrics"].get("validation", {})
@@ -119,8 +118,7 @@ def benchmarks_markdown(results_dir: str = os.path.join(ROOT, "results", "benchm
     """
     parts = []
     for path in sorted(glob.glob(os.path.join(results_dir, "*.json"))):
-        with open(path) as f:
-            parts += _benchmark_markdown(path, json.load(f))
+        parts += _benchmark_markdown(path, read_json(path))
     return "\n".join(parts).rstrip() or "(no benchmark results yet: run `make bench`)"
 
 
@@ -154,8 +152,7 @@ def render(text: str) -> str:
 def main() -> None:
     with open(README) as f:
         text = render(f.read())  # fails before touching the file
-    with open(README, "w") as f:
-        f.write(text)
+    write_text(README, text)
 
 
 if __name__ == "__main__":

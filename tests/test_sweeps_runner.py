@@ -268,3 +268,51 @@ def test_a_real_sweep_records_a_failing_run_finishes_the_other_and_resumes(tmp_p
     log = (workdirs / "tiny" / "smoke" / "score=dot,seed=0" / runner.LOG_FILE).read_text()
     assert log.count("\n$ ") == 1, "the finished run was not started again"
     assert len(open(workdirs / "tiny" / "smoke" / runner.FAILURES_FILE).readlines()) == 2
+
+
+def test_a_torn_results_json_counts_as_unfinished_and_its_run_runs_again(tmp_path, caplog):
+    paths, _ = sweep(tmp_path, FakeRun())
+    torn = os.path.join(paths.results_dir("toy", "smoke"), "score=dot,bridge=last,seed=1.json")
+    with open(torn, "r+") as f:
+        f.truncate(os.path.getsize(torn) // 2)  # as a crash in the middle of the write leaves it
+    again = FakeRun()
+    with caplog.at_level("WARNING"):
+        _, failures = sweep(tmp_path, again)  # before: json.JSONDecodeError, naming no file, stopped the sweep
+    assert failures == [] and again.ran == ["score=dot,bridge=last,seed=1"]
+    assert any(torn in record.getMessage() for record in caplog.records), "the warning names the file"
+    with open(torn) as f:
+        assert json.load(f)["metrics"]["test"]["bleu"] == 10.0
+
+
+RUNNER_WITH_A_SLOW_CHILD = textwrap.dedent("""\
+    import sys
+    sys.path.insert(0, {repo!r})
+    from attn_research.sweeps import runner
+    child = [sys.executable, "-c", "import os, time; open({pid_file!r}, 'w').write(str(os.getpid())); time.sleep(120)"]
+    job = runner.Job("slow", {{}}, {workdir!r}, {results!r}, tuple(child))
+    runner.run_jobs([job, job], {failures!r})
+    """)
+
+
+def test_a_signalled_sweep_runner_stops_its_running_child_and_exits(tmp_path):
+    import signal
+
+    pid_file = tmp_path / "child.pid"
+    script = RUNNER_WITH_A_SLOW_CHILD.format(repo=REPO, pid_file=str(pid_file), workdir=str(tmp_path / "work"),
+                                            results=str(tmp_path / "r.json"), failures=str(tmp_path / "f.jsonl"))
+    sweep_runner = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                    text=True)
+    deadline = time.time() + 60
+    while not (pid_file.exists() and pid_file.read_text()) and time.time() < deadline:
+        time.sleep(0.05)
+    child = int(pid_file.read_text())
+    sweep_runner.send_signal(signal.SIGTERM)
+    _, stderr = sweep_runner.communicate(timeout=30)
+    assert sweep_runner.returncode == 128 + signal.SIGTERM, stderr
+    assert "SIGTERM received" in stderr
+    for _ in range(50):  # the child got the signal too (before: it ran on, orphaned)
+        if not os.path.exists(f"/proc/{child}"):
+            break
+        time.sleep(0.1)
+    assert not os.path.exists(f"/proc/{child}"), "the child outlived the sweep runner"
+    assert pid_file.read_text() == str(child), "the second job never started"

@@ -65,12 +65,22 @@ class ProgressBar:
         self.close()
 
 
+def metrics_line(step: int, total_steps: int, metrics: dict[str, Any]) -> str:
+    """One log line for when the bar is off: 'step 50/300 (17%): loss 1.234, ppl 3.435, ...'.
+
+    metrics: name -> scalar; a "train/" prefix is dropped from names. Values are shown with 4 significant digits.
+    """
+    values = ", ".join(f"{name.removeprefix('train/')} {_short(value)}" for name, value in metrics.items())
+    return f"step {step}/{total_steps} ({100 * step / max(total_steps, 1):.0f}%): {values}"
+
+
 def progress_bar(total_steps: int, initial_step: int = 0, desc: str | None = None,
                  disable: bool | None = None) -> ProgressBar:
     """A bar over training steps [initial_step, total_steps], with steps/s and ETA from the steps run
     in this process (a resumed run does not count restored steps as fast ones).
 
     disable: None (default) hides it when stderr is not a TTY (batch jobs, CI); True / False force it.
+    When it is hidden (`.disabled`), the caller logs metrics_line() at each log point instead.
     Raises ValueError unless 0 <= initial_step <= total_steps.
     """
     return ProgressBar(total_steps, initial_step, desc, disable)

@@ -7,11 +7,11 @@ single run) and the best run (max, or min for a metric whose goal is "minimize",
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 
+from attn_research import jsonio
 from attn_research.sweeps import expand
 from attn_research.sweeps.runner import Job
 from attn_research.sweeps.spec import Metric, Point, Table
@@ -68,17 +68,13 @@ def run_metrics(results: Mapping, evaluation: Mapping | None = None) -> dict[str
 
 
 def read_run_metrics(jobs: Sequence[Job]) -> dict[str, dict[str, float]]:
-    """run name -> run_metrics of every finished job."""
+    """run name -> run_metrics of every finished job (a torn results JSON: not finished)."""
     records = {}
     for job in jobs:
-        if not job.finished():
+        if not job.finished():  # missing, or torn (a warning names the file)
             continue
-        with open(job.results_path) as f:
-            results = json.load(f)
-        evaluation = None
-        if job.evaluation_path is not None:
-            with open(job.evaluation_path) as f:
-                evaluation = json.load(f)
+        results = jsonio.read_json(job.results_path)
+        evaluation = None if job.evaluation_path is None else jsonio.read_json(job.evaluation_path)
         records[job.name] = run_metrics(results, evaluation)
     return records
 

@@ -6,8 +6,10 @@ Layout (scale = smoke | full, run = expand.run_name(point)):
     <results>/<experiment>/<scale>/<run>.json       the training results (attn_research.training.loop)
     <results>/<experiment>/<scale>/evaluation/<run>.json   the Evaluation's metrics, where the scale has one
     <results>/<experiment>/<scale>/proposals.json   a bayes sweep's draws so far, per block
-A run is finished when its results JSON (and evaluation JSON) exist, so rerunning a stopped sweep runs only
-what is missing, and a run killed half-way resumes from its own checkpoints.
+A run is finished when its results JSON (and evaluation JSON) exist and read as JSON, so rerunning a stopped
+sweep runs only what is missing (a torn file, with a warning naming it, counts as missing), and a run killed
+half-way resumes from its own checkpoints. A SIGTERM or SIGINT to the runner is passed on to the runs it has
+started; it waits for them to end, then exits (128 + the signal's number).
 Each run is `python -m attn_research.main --config=<file>:<arg> --workdir=<run> --config.<key>=<value> ...`
 (then `python -m attn_research.evaluate`), so a crash cannot take the sweep down; all runs of a sweep log
 to one W&B group, "<experiment>-<scale>".
@@ -17,16 +19,18 @@ from __future__ import annotations
 import concurrent.futures
 import dataclasses
 import json
+import logging
 import os
 import shlex
-import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from attn_research import jsonio
 from attn_research.sweeps import expand
 from attn_research.sweeps.spec import Experiment, Point, config_file
 
@@ -34,6 +38,21 @@ FAILURES_FILE = "failures.jsonl"
 PROPOSALS_FILE = "proposals.json"
 LOG_FILE = "sweep.log"
 TRACEBACK_LINES = 20
+STOP_TIMEOUT_S = 60  # after forwarding a signal, how long to wait for a run before killing it
+
+log = logging.getLogger(__name__)
+
+
+def read_record(path: str) -> Any | None:
+    """The JSON content of `path`; None when it is missing or torn (CorruptJSONError, logged as a warning
+    naming the file: the run that wrote it counts as unfinished and runs again)."""
+    if not os.path.isfile(path):
+        return None
+    try:
+        return jsonio.read_json(path)
+    except jsonio.CorruptJSONError as error:
+        log.warning("%s; treating its run as unfinished", error)
+        return None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -67,18 +86,18 @@ class Job:
         return os.path.join(self.workdir, LOG_FILE)
 
     def trained(self) -> bool:
-        return os.path.isfile(self.results_path)
+        """Whether its results JSON exists and is not torn."""
+        return read_record(self.results_path) is not None
 
     def finished(self) -> bool:
-        return self.trained() and (self.evaluation_path is None or os.path.isfile(self.evaluation_path))
+        """Whether it is trained and its evaluation JSON (if it has one) exists and is not torn."""
+        return self.trained() and (self.evaluation_path is None or read_record(self.evaluation_path) is not None)
 
     def stale(self) -> list[str]:
         """For a trained run, each setting its results JSON's config disagrees with, as "key: ran with X,
         the sweep now sets Y" (a scale's overrides changed after it ran); [] otherwise."""
-        if not self.trained():
-            return []
-        with open(self.results_path) as f:
-            config = json.load(f).get("config")
+        results = read_record(self.results_path)
+        config = results.get("config") if isinstance(results, dict) else None
         if config is None:
             return []
         differences = []
@@ -205,6 +224,72 @@ def parse_error(log_text: str, returncode: int) -> tuple[str, str, tuple[str, ..
     return "ExitStatus", f"exit status {returncode}: {lines[-1].strip() if lines else '(no output)'}", tail
 
 
+class _Children:
+    """The runs' live subprocesses, so that a signal to the runner reaches them (see stop_on_signals)."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.live: set[subprocess.Popen] = set()
+        self.stopping = threading.Event()  # set by a signal: start nothing more
+
+    def run(self, command: Sequence[str], log) -> int:
+        """Runs `command` (output to the open file `log`) to its end; its exit status. Returns -1 without
+        starting it once the runner is stopping."""
+        with self.lock:
+            if self.stopping.is_set():
+                return -1
+            process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+            self.live.add(process)
+        try:
+            return process.wait()
+        finally:
+            with self.lock:
+                self.live.discard(process)
+
+    def stop(self, signum: int, timeout: float = STOP_TIMEOUT_S) -> None:
+        """Sends `signum` to every live run, waits up to `timeout` s for them (SIGKILL after), starts no more."""
+        with self.lock:
+            self.stopping.set()
+            live = list(self.live)
+        for process in live:
+            process.send_signal(signum)
+        deadline = time.time() + timeout
+        for process in live:
+            try:
+                process.wait(max(deadline - time.time(), 0.1))
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+CHILDREN = _Children()
+
+
+class stop_on_signals:
+    """Context manager for the runner's main thread: on SIGTERM or SIGINT, pass the signal on to the live
+    runs (CHILDREN.stop), then exit with status 128 + signum. Does nothing outside the main thread."""
+
+    SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+    def __enter__(self):
+        self.previous = {}
+        if threading.current_thread() is threading.main_thread():
+            self.previous = {s: signal.signal(s, self._handle) for s in self.SIGNALS}
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        for signum, handler in self.previous.items():
+            signal.signal(signum, handler)
+
+    @staticmethod
+    def _handle(signum, frame) -> None:
+        name = signal.Signals(signum).name
+        print(f"sweep: {name} received; stopping the runs in progress (rerun the same command to resume)",
+              file=sys.stderr, flush=True)
+        CHILDREN.stop(signum)
+        raise SystemExit(128 + signum)
+
+
 def run_subprocess(job: Job) -> Failure | None:
     """Runs the job's pending commands one after the other, output appended to <workdir>/sweep.log.
     Returns a Failure for the first command that fails, else None."""
@@ -214,8 +299,7 @@ def run_subprocess(job: Job) -> Failure | None:
             log.write(f"\n$ {shlex.join(command)}\n")
             log.flush()
             start = log.tell()
-            returncode = subprocess.run(command, stdout=log, stderr=subprocess.STDOUT,
-                                        stdin=subprocess.DEVNULL).returncode
+            returncode = CHILDREN.run(command, log)
         if returncode != 0:
             with open(job.log_path) as log:
                 log.seek(start)
@@ -238,11 +322,11 @@ def _finish(job: Job, execute: Execute) -> Failure | None:
         failure = Failure(job.name, job.point, shlex.join(job.train_command), 0, "FileNotFoundError",
                           f"the run exited without writing {job.results_path}", (), job.log_path)
     if failure is None and job.evaluation_path is not None:
-        if not os.path.isfile(job.eval_metrics_path):
+        evaluation = read_record(job.eval_metrics_path)
+        if evaluation is None:
             return Failure(job.name, job.point, shlex.join(job.evaluate_command), 0, "FileNotFoundError",
                            f"the evaluation exited without writing {job.eval_metrics_path}", (), job.log_path)
-        os.makedirs(os.path.dirname(job.evaluation_path), exist_ok=True)
-        shutil.copyfile(job.eval_metrics_path, job.evaluation_path)
+        jsonio.write_json(job.evaluation_path, evaluation)
     return failure
 
 
@@ -256,7 +340,7 @@ def run_jobs(jobs: Sequence[Job], failures_path: str, parallel: int = 1, execute
     out(f"{len(jobs) - len(pending)} of {len(jobs)} runs already finished; running {len(pending)}, "
         f"{parallel} at a time")
     failures = []
-    with concurrent.futures.ThreadPoolExecutor(max_workers=parallel) as pool:
+    with stop_on_signals(), concurrent.futures.ThreadPoolExecutor(max_workers=parallel) as pool:
         started = {pool.submit(_timed, job, execute): job for job in pending}
         for done, future in enumerate(concurrent.futures.as_completed(started), start=1):
             job = started[future]
@@ -278,11 +362,11 @@ def run_jobs(jobs: Sequence[Job], failures_path: str, parallel: int = 1, execute
 
 
 def read_proposals(path: str) -> dict[str, list[Point]]:
-    """A bayes sweep's draws so far: block name -> draws (no seed); {} if none yet."""
+    """A bayes sweep's draws so far: block name -> draws (no seed); {} if none yet. Raises
+    jsonio.CorruptJSONError naming the file when it is torn."""
     if not os.path.isfile(path):
         return {}
-    with open(path) as f:
-        return json.load(f)
+    return jsonio.read_json(path)  # a torn file: CorruptJSONError naming it (the draws cannot be guessed)
 
 
 def planned_points(experiment: Experiment, scale: str, paths: Paths) -> list[Point]:
@@ -327,8 +411,7 @@ def objective_value(experiment: Experiment, jobs: Sequence[Job]) -> float | None
     values = []
     for job in jobs:
         if job.finished():
-            with open(job.results_path) as f:
-                values.append(json.load(f)["metrics"][split][metric])
+            values.append(jsonio.read_json(job.results_path)["metrics"][split][metric])
     return sum(values) / len(values) if values else None
 
 
@@ -370,7 +453,5 @@ def run_sweep(experiment: Experiment, experiment_path: str, scale: str, paths: P
             history = [(draw, objective_value(experiment, jobs)) for draw, jobs in zip(draws, per_draw)]
             new = expand.bayes_draws(block, objective, history, min(parallel, settings.count - len(draws)))
             proposals[block.name] = draws + new
-            os.makedirs(os.path.dirname(proposals_path), exist_ok=True)
-            with open(proposals_path, "w") as f:
-                json.dump(proposals, f, indent=2)
+            jsonio.write_json(proposals_path, proposals)
     return failures

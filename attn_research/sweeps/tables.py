@@ -13,6 +13,7 @@ import io
 import os
 from collections.abc import Sequence
 
+from attn_research.jsonio import write_text
 from attn_research.sweeps.aggregate import BY_LENGTH, WALL_TIME, Row, Stat
 from attn_research.sweeps.plots import plot_rows
 from attn_research.sweeps.spec import Experiment, Metric
@@ -167,7 +168,6 @@ def write_tables(experiment: Experiment, scale: str, rows: Sequence[Row], tables
         figure = os.path.basename(base + ".png")
     for suffix, text in ((".md", render_markdown(experiment, scale, rows, figure)),
                          (".tex", render_latex(experiment, scale, rows)), (".csv", render_csv(experiment, rows))):
-        with open(base + suffix, "w") as f:
-            f.write(text)
+        write_text(base + suffix, text)  # atomic: a reader never sees half a table
         paths.append(base + suffix)
     return paths

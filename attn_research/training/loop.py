@@ -4,11 +4,17 @@ train_and_evaluate(config, workdir) turns a config into a trained, logged, check
 the same command after a crash or kill resumes from the latest checkpoint: the batch order is a function
 of (seed, epoch) and every step's randomness of (seed, step), so a resumed run ends with the same metrics
 as an uninterrupted one.
+
+A workdir trains one config (training/run_config.py), one process at a time (training/workdir_lock.py). An
+ordinary run writes its results to <workdir>/results.json only; a run with config.results_dir set (sweeps,
+--config.results_dir=results) also records them under <results_dir>/<experiment>/ (results_path). A
+non-finite training loss stops the run (NonFiniteLossError) before anything of it is recorded.
 """
 from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import time
 from typing import Callable
@@ -18,16 +24,27 @@ import ml_collections
 import numpy as np
 from absl import logging
 
-from attn_research import provenance
+from attn_research import jsonio, provenance
 from attn_research.data import load_dataset, make_batches
+from attn_research.data.preprocessing import save_preprocessing
 from attn_research.logging import MetricWriter, plot_attention, progress_bar
+from attn_research.logging.progress import metrics_line
 from attn_research.models import build_model
+from attn_research.training import run_config
 from attn_research.training.checkpoint import Checkpoints
 from attn_research.training.evaluation import Evaluator
 from attn_research.training.mesh import make_mesh, replicate, shard_batch
+from attn_research.training.model_summary import SUMMARY_FILE, model_summary
 from attn_research.training.optimizer import make_optimizer
 from attn_research.training.state import count_params, create_train_state
 from attn_research.training.steps import model_inputs, train_step
+from attn_research.training.workdir_lock import WorkdirLock
+
+RESULTS_FILE = "results.json"
+
+
+class NonFiniteLossError(FloatingPointError):
+    """The training loss (or gradient norm) became NaN or infinite."""
 
 
 def _num_steps(config: ml_collections.ConfigDict, steps_per_epoch: int) -> int:
@@ -37,35 +54,44 @@ def _num_steps(config: ml_collections.ConfigDict, steps_per_epoch: int) -> int:
 
 
 class _WallClock:
-    """Training wall time summed over resumed runs (kept in <workdir>/wall_time.json)."""
+    """Training wall time summed over resumed runs (kept in <workdir>/wall_time.json, written atomically).
+    A torn or unreadable file counts as 0 s, with a warning, rather than stopping the restart."""
 
     def __init__(self, workdir: str):
         self.path = os.path.join(workdir, "wall_time.json")
         self.previous = 0.0
         if os.path.exists(self.path):
-            with open(self.path) as f:
-                self.previous = float(json.load(f)["wall_time_s"])
+            try:
+                self.previous = float(jsonio.read_json(self.path)["wall_time_s"])
+            except (ValueError, KeyError, TypeError) as error:  # CorruptJSONError is a ValueError
+                logging.warning("%s unreadable (%s); the earlier runs' wall time counts as 0", self.path, error)
         self.start = time.time()
 
     def total(self) -> float:
         return self.previous + time.time() - self.start
 
     def save(self) -> None:
-        with open(self.path, "w") as f:
-            json.dump({"wall_time_s": self.total()}, f)
+        jsonio.write_json(self.path, {"wall_time_s": self.total()})
 
 
-def results_path(config: ml_collections.ConfigDict) -> str:
-    """Where a finished run's results JSON goes: <results_dir>/<experiment>/<run_name or name>.json, unless
+def results_path(config: ml_collections.ConfigDict) -> str | None:
+    """Where a finished run records its results JSON: None when config.results_dir is "" (the default: the
+    results stay in <workdir>/results.json); else <results_dir>/<experiment>/<run_name or name>.json, unless
     that file already holds a run of another config (a key changed on the command line, say): then
     <name>-<8 hex digits of this config's hash>.json beside it, so that a trial never overwrites a recorded
-    result. The same config again writes over its own file."""
-    directory = os.path.join(config.get("results_dir", "results"), config.experiment)
+    result. The same config again writes over its own file, and so does any run over a torn file (with a
+    warning; it holds nothing to keep)."""
+    if not config.get("results_dir"):
+        return None
+    directory = os.path.join(config.results_dir, config.experiment)
     path = os.path.join(directory, f"{config.get('run_name') or config.name}.json")
     if not os.path.isfile(path):
         return path
-    with open(path) as f:
-        recorded = json.load(f).get("config")
+    try:
+        recorded = jsonio.read_json(path).get("config")
+    except jsonio.CorruptJSONError as error:
+        logging.warning("%s; this run's results replace it", error)
+        return path
     mine = json.loads(json.dumps(config.to_dict(), sort_keys=True, default=str))
     if recorded is None or recorded == mine:
         return path
@@ -89,18 +115,43 @@ def _write_heatmaps(writer: MetricWriter, workdir: str, step: int, data, result,
     writer.write_images(step, paths)
 
 
+def _check_finite(sums: dict, first: int, done: int) -> None:
+    """Raises NonFiniteLossError naming the steps when the summed loss or gradient norm of steps
+    first..done is NaN or infinite (one device-to-host fetch of two scalars)."""
+    for key in ("loss", "grad_norm"):
+        if key in sums:
+            value = float(jax.device_get(sums[key]))
+            if not math.isfinite(value):
+                raise NonFiniteLossError(
+                    f"training {key} is {value} by step {done} (steps {first}-{done}); nothing recorded: lower "
+                    "train.learning_rate (or check the data) and train in a new --workdir")
+
+
 def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
                        step_callback: Callable[[int], None] | None = None) -> dict:
-    """Trains config.model on config.data, evaluates, and writes results/<experiment>/<run>.json.
+    """Trains config.model on config.data, evaluates, and writes <workdir>/results.json (and, when
+    config.results_dir is set, the recorded copy at results_path(config)).
 
-    workdir receives metrics.jsonl, checkpoints/, best/, attention/*.png and the W&B offline run.
-    step_callback(step) is called after every optimizer step (tests use it to simulate a crash).
-    Returns the results dictionary written to the JSON file.
+    workdir receives config.json, model_summary.txt, metrics.jsonl, checkpoints/, best/, attention/*.png and
+    the W&B offline run. step_callback(step) is called after every optimizer step (tests use it to simulate
+    a crash). Returns the results dictionary written to the JSON file.
+    Raises (one-line messages) WorkdirLockedError when another process trains in `workdir`,
+    run_config.ConfigMismatchError when `workdir` was trained with a config that differs in a key that
+    changes the model, checkpoint.CheckpointError when no checkpoint loads or one holds another model's
+    shapes, and NonFiniteLossError when the training loss becomes NaN or infinite (no results written).
     """
     os.makedirs(workdir, exist_ok=True)
+    with WorkdirLock(workdir):
+        run_config.check_and_save(config, workdir)
+        return _train(config, workdir, step_callback)
+
+
+def _train(config: ml_collections.ConfigDict, workdir: str, step_callback: Callable[[int], None] | None) -> dict:
+    """train_and_evaluate's work, in a locked workdir whose config.json agrees with `config`."""
     clock = _WallClock(workdir)
     git_commit = provenance.git_commit()  # the code this run starts from
     data = load_dataset(config.data)
+    save_preprocessing(workdir, data, config.data)  # the run folder translates on its own (evaluate)
     mesh = make_mesh()
     model = build_model(config.model, data.source_vocab.size, data.target_vocab.size)
     train_split = data.splits["train"]
@@ -113,8 +164,10 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
         train_config.num_steps = num_steps
     tx = make_optimizer(train_config, steps_per_epoch)
     state = create_train_state(model, tx, first_batches[0], config.seed)
-    logging.info("model has %d parameters; %d steps of batch %d (%d per epoch)", count_params(state.params),
+    num_params = count_params(state.params)
+    logging.info("model has %d parameters; %d steps of batch %d (%d per epoch)", num_params,
                  num_steps, batch_size, steps_per_epoch)
+    jsonio.write_text(os.path.join(workdir, SUMMARY_FILE), model_summary(state.params))
 
     checkpoints = Checkpoints(workdir, keep=config.train.get("keep_checkpoints", 2),
                               best_metric=config.train.get("best_metric", "loss"),
@@ -126,6 +179,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
     start_step = int(state.step)
 
     writer = MetricWriter(workdir, config, config.wandb)
+    writer.write_summary({"num_params": num_params})
     evaluator = Evaluator(model, data, mesh, batch_size=config.eval.get("batch_size", batch_size),
                           max_decode_len=config.eval.max_decode_len)
     eval_every = config.train.get("eval_every_steps") or steps_per_epoch
@@ -149,8 +203,9 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
         for key, value in metrics.items():
             sums[key] = sums.get(key, 0.0) + value  # device scalars: no sync per step
         if done % log_every == 0 or done == num_steps:
-            host = {k: float(v) for k, v in jax.device_get(sums).items()}
             count = log_every if done % log_every == 0 else done % log_every
+            _check_finite(sums, done - count + 1, done)
+            host = {k: float(v) for k, v in jax.device_get(sums).items()}
             train_metrics = {"train/loss": host["loss"] / count, "train/ppl": float(np.exp(min(host["nll_sum"] / host["tokens"], 50.0))),
                              "train/grad_norm": host["grad_norm"] / count, "train/epoch": done / steps_per_epoch,
                              "train/steps_per_s": (done - last_log[0]) / max(time.time() - last_log[1], 1e-9)}
@@ -158,6 +213,8 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
                 train_metrics["train/coverage_loss"] = host["coverage_loss"] / count
             writer.write_scalars(done, train_metrics)
             bar.set_step(done, loss=f"{train_metrics['train/loss']:.3f}")
+            if bar.disabled:  # no terminal (SLURM, nohup, | tee): a log line instead of the bar
+                logging.info("%s", metrics_line(done, num_steps, train_metrics))
             sums, last_log = {}, (done, time.time())
         if done % eval_every == 0 or done == num_steps:
             result = evaluator.evaluate(state, "validation", keep_alignments=num_heatmaps)
@@ -165,6 +222,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
             _write_heatmaps(writer, workdir, done, data, result, num_heatmaps)
             checkpoints.save_if_best(done, state, result.metrics)
         if done % checkpoint_every == 0 or done == num_steps:
+            _check_finite(sums, last_log[0] + 1, done)  # never checkpoint a state that went NaN since the log
             checkpoints.save_latest(done, state)
             clock.save()
         if step_callback is not None:
@@ -183,7 +241,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
         "config": config.to_dict(),
         "metrics": final,
         "best_step": int(final_state.step),
-        "num_params": count_params(state.params),
+        "num_params": num_params,
         "seed": config.seed,
         "git_commit": git_commit,
         "data_fingerprint": data.fingerprint,  # of the upstream files (SCAN, Multi30k); None otherwise
@@ -191,11 +249,10 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
         "machine": provenance.machine(),
     }
     path = results_path(config)
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "w") as f:
-        json.dump(results, f, indent=2, sort_keys=True, default=str)
-    with open(os.path.join(workdir, "results.json"), "w") as f:
-        json.dump(results, f, indent=2, sort_keys=True, default=str)
+    if path is not None:
+        jsonio.write_json(path, results, sort_keys=True, default=str)
+        logging.info("results recorded in %s", path)
+    jsonio.write_json(os.path.join(workdir, RESULTS_FILE), results, sort_keys=True, default=str)
     writer.close()
     checkpoints.close()
     return results
