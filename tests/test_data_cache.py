@@ -77,3 +77,13 @@ def test_download_without_network_fails_at_once_with_offline_hint(tmp_path, monk
   message = str(error.value)
   assert "\n" not in message
   assert "ATTN_RESEARCH_DATA_DIR" in message and "--config.data.manual_dir" in message
+
+
+def test_empty_manual_dir_means_unset(tmp_path, monkeypatch):
+  """The config's "" (unset) must not become Path("") = the current folder."""
+  def no_network(*args, **kwargs):
+    raise socket.gaierror(-2, "Name or service not known")
+
+  monkeypatch.setattr(socket, "create_connection", no_network)
+  with pytest.raises(tfds_io.DataUnavailableError):
+    tfds_io.read_text_pairs(Scan, "simple", tfds_dir=tmp_path / "tfds", manual_dir="")

@@ -134,8 +134,8 @@ def read_text_pairs(builder_cls, config: str, *, tfds_dir: str | os.PathLike | N
     # Constructed inside the lock: it reads the dataset info another process may just have written.
     builder = builder_cls(config=config, data_dir=str(tfds_dir), file_format="array_record")
     fingerprint = None
+    manual_dir = Path(manual_dir).expanduser() if manual_dir else None  # "" is unset, as in the config
     if manual_dir is not None:
-      manual_dir = Path(manual_dir).expanduser()
       if not manual_dir.is_dir() or not any(manual_dir.iterdir()):
         if not builder.is_prepared():
           raise FileNotFoundError(
