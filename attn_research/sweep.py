@@ -71,6 +71,12 @@ def write_tables(experiment: Experiment, path: str, scale: str, paths: runner.Pa
     return tables.write_tables(dataclasses.replace(experiment, table=table), scale, rows, tables_dir)
 
 
+def _error(error: BaseException) -> int:
+    """Prints `attn-sweep: error: <message>` (no usage text) and returns the exit status for bad input, 2."""
+    print(f"attn-sweep: error: {error}", file=sys.stderr)
+    return 2
+
+
 def main(argv: list[str] | None = None) -> int:
     p = parser()
     args, extra = p.parse_known_args(argv)
@@ -84,14 +90,18 @@ def main(argv: list[str] | None = None) -> int:
             runner.select_points(runner.planned_points(experiment, args.scale, runner.Paths(args.results_dir,
                                                                                              args.workdir_root)), only)
     except (ValueError, FileNotFoundError) as error:
-        p.error(str(error))
+        return _error(error)
     paths = runner.Paths(args.results_dir, args.workdir_root)
     sweep_dir = paths.sweep_dir(experiment.name, args.scale)
 
     if args.export_wandb:
         project = base_config(experiment, args.experiment).wandb.project
-        for yaml_path in wandb_export.write_wandb_sweeps(experiment, os.path.relpath(args.experiment), args.scale,
-                                                         os.path.join(sweep_dir, "wandb"), project):
+        try:
+            written = wandb_export.write_wandb_sweeps(experiment, os.path.relpath(args.experiment), args.scale,
+                                                      os.path.join(sweep_dir, "wandb"), project)
+        except ImportError as error:  # wandb's `sweeps` package checks the YAML
+            return _error(error)
+        for yaml_path in written:
             print(f"wrote {yaml_path}; start it with: wandb sweep {yaml_path}")
         print("then, from the repository root on each machine: wandb agent <entity>/<project>/<sweep id>")
         return 0
@@ -115,8 +125,8 @@ def main(argv: list[str] | None = None) -> int:
         try:
             failures = runner.run_sweep(experiment, args.experiment, args.scale, paths, args.parallel,
                                         wandb_mode=args.wandb_mode, only=only)
-        except ValueError as error:  # finished runs made with other settings
-            p.error(str(error))
+        except (ValueError, ImportError) as error:  # finished runs made with other settings; no `sweeps`
+            return _error(error)
     for written in write_tables(experiment, args.experiment, args.scale, paths,
                                 args.tables_dir or os.path.join(args.results_dir, "tables")):
         print(f"wrote {written}")

@@ -117,3 +117,21 @@ def test_old_hyphen_spellings_still_work():
     args = run.parser().parse_args(["--out-dir", "a", "--peer-venv", "b"])
     assert (args.out_dir, args.peer_venv) == ("a", "b")
     assert run.parser().parse_args(["--out_dir", "a"]).out_dir == "a"
+
+
+def test_sweep_reports_bad_input_in_one_line(tmp_path, capsys):
+    from attn_research import sweep
+
+    assert sweep.main([str(tmp_path / "nope.py")]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("attn-sweep: error: ") and "nope.py" in lines[0]
+
+
+def test_sweep_export_without_the_sweeps_package_names_the_install_command(tmp_path):
+    code = ("import sys; sys.modules['sweeps'] = None; from attn_research import sweep; "
+            f"raise SystemExit(sweep.main(['experiments/luong2015_table4.py', '--export_wandb', "
+            f"'--workdir_root={tmp_path}']))")
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1].endswith("pip install --no-deps sweeps")
+    assert len(result.stderr.strip().splitlines()) == 1
