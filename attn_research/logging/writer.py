@@ -107,7 +107,7 @@ class MetricWriter:
     def _wandb_failed(self, action: str, error: BaseException) -> None:
         # Called once at most: W&B is off afterwards, so later calls never reach it.
         log.warning("W&B %s failed (%s: %s); W&B is off for the rest of this run, metrics "
-                    "still go to %s", action, type(error).__name__, error, self.metrics_path)
+                    "still go to %s", action, type(error).__name__, " ".join(str(error).split()), self.metrics_path)
         self.wandb_run = None
 
     def _init_wandb(self, options: dict, config: dict):
