@@ -47,6 +47,7 @@ def base_config() -> ml_collections.ConfigDict:
         "embed_dim": 256, "cell": "gru", "encoder_layers": 1, "encoder_hidden": 512, "bidirectional": True,
         "decoder": "bahdanau", "decoder_layers": 1, "decoder_hidden": 512, "bridge": "bahdanau",
         "input_feeding": True, "maxout": False, "dropout": 0.5, "teacher_forcing_ratio": 1.0,
+        "compute_dtype": "float32",  # "bfloat16": mixed precision (models/precision.py)
         "attention": attention_config(),
     })
 

@@ -2,8 +2,9 @@
 
     python -m attn_research.main --config=configs/multi30k.py:bahdanau --workdir=workdirs/m30k_bahdanau
 
-arg: bahdanau | luong_dot | luong_general | luong_concat | luong_location | none_state | none_input |
-transformer | transformer_nb6.
+arg: <model>[,bfloat16], model one of bahdanau | luong_dot | luong_general | luong_concat | luong_location |
+none_state | none_input | transformer | transformer_nb6; ',bfloat16' trains it in mixed precision
+(config.model.compute_dtype, attn_research/models/precision.py), e.g. `--config=configs/multi30k.py:luong_general,bfloat16`.
 `bahdanau` is the common bi-GRU baseline (bentrevett/pytorch-seq2seq notebook 4): embeddings 256, hidden
 512, dropout 0.5, Adam 1e-3, clip 1, batch 128, 10 epochs, teacher forcing 0.5, best-validation
 checkpoint for test (published: test BLEU 28.1, ppl 23.2). The Luong models keep the same sizes with a
@@ -27,10 +28,14 @@ TRANSFORMERS = ("transformer", "transformer_nb6")
 MODELS = ("bahdanau", *LUONG_SCORES, "none_state", "none_input", *TRANSFORMERS)
 
 
-def get_config(model: str = "bahdanau"):
-    """The de->en experiment for `model` (one of MODELS); raises ValueError listing them otherwise."""
+def get_config(arg: str = "bahdanau"):
+    """The de->en experiment for arg = '<model>[,bfloat16]' (model one of MODELS); raises ValueError listing the
+    valid models or precisions otherwise."""
+    model, _, precision = arg.partition(",")
     if model not in MODELS:
         raise ValueError(f"unknown Multi30k model {model!r}; valid: {', '.join(MODELS)}")
+    if precision not in ("", "bfloat16"):
+        raise ValueError(f"unknown Multi30k precision {precision!r}; valid: bfloat16 (or none: float32)")
     config = base_config()
     config.experiment = "multi30k"
     config.name = f"de_en_{model}"
@@ -58,5 +63,8 @@ def get_config(model: str = "bahdanau"):
     if model == "transformer":
         config.train.update(dict(adam_b1=0.9, adam_b2=0.98, adam_eps=1e-9, schedule="warmup_rsqrt",
                                  warmup_steps=800, learning_rate=1e-3, label_smoothing=0.1, num_epochs=10))
+    if precision:
+        config.name = f"{config.name}_{precision}"
+        config.model.compute_dtype = precision
     config.wandb.group = "multi30k"
     return config

@@ -21,11 +21,13 @@ def softmax(scores: Array, allowed: Array, temperature: float = 1.0) -> Array:
     """a_s = exp(e_s / T) / sum_{s' allowed} exp(e_s' / T) (Bahdanau et al. 2015, eq. 6; Luong et al. 2015, eq. 7).
 
     temperature T > 0 (T < 1 sharpens, T > 1 smooths). Raises ValueError if T <= 0.
+    Computed in at least float32 (mixed precision: bfloat16 scores still give float32 weights that sum to 1
+    and are exactly 0 where not allowed; float64 scores stay float64).
     """
     _check(scores, allowed)
     if temperature <= 0:
         raise ValueError(f"temperature must be > 0, got {temperature}")
-    scaled = jnp.where(allowed, scores / temperature, -jnp.inf)
+    scaled = jnp.where(allowed, scores.astype(jnp.promote_types(scores.dtype, jnp.float32)) / temperature, -jnp.inf)
     row_max = jax.lax.stop_gradient(jnp.max(scaled, axis=-1, keepdims=True))
     row_max = jnp.where(jnp.isfinite(row_max), row_max, 0.0)
     exps = jnp.where(allowed, jnp.exp(scaled - row_max), 0.0)

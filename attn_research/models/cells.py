@@ -25,12 +25,16 @@ def check_cell(name: str) -> str:
     return check_choice("cell", name, CELLS)
 
 
-def make_cell(name: str, features: int, *, cell_name: str | None = None) -> nn.RNNCellBase:
-    """nn.GRUCell or nn.OptimizedLSTMCell with `features` units. Raises ValueError for an unknown name."""
+def make_cell(name: str, features: int, *, cell_name: str | None = None, dtype=None) -> nn.RNNCellBase:
+    """nn.GRUCell or nn.OptimizedLSTMCell with `features` units. Raises ValueError for an unknown name.
+
+    dtype: the dtype of the gate matmuls (None: inferred from inputs and parameters). A float32 carry stays
+    float32 under a bfloat16 dtype: the state update (1 - z) n + z h, f c + i g mixes in the float32 carry.
+    """
     check_cell(name)
     if name == "gru":
-        return nn.GRUCell(features=features, name=cell_name)
-    return nn.OptimizedLSTMCell(features=features, name=cell_name)
+        return nn.GRUCell(features=features, dtype=dtype, name=cell_name)
+    return nn.OptimizedLSTMCell(features=features, dtype=dtype, name=cell_name)
 
 
 def carry_part_names(cell: str) -> tuple[str, ...]:

@@ -24,6 +24,9 @@ carry (a dict; every leaf has batch as its leading axis):
 
 Dropout (rate `dropout`, rng 'dropout', only when train) acts on the non-recurrent connections
 (Zaremba et al. 2014, sec. 3): every layer's input and the vector the vocabulary projection reads.
+`dtype` (models/precision.py) is the operand dtype of the embedding, cell, W_c, maxout and output matmuls; those
+projections accumulate into float32 (logits float32), and the carry (cell states, h~_{t-1}) and the attention
+stay float32.
 """
 from __future__ import annotations
 
@@ -35,6 +38,7 @@ import jax.numpy as jnp
 
 from attn_research.attention import build_attention, check_choice
 from attn_research.models.cells import Carry, hidden_state, make_cell
+from attn_research.models.precision import dot_general_f32
 from attn_research.models.types import Encoded
 
 Array = jax.Array
@@ -58,6 +62,7 @@ class _RecurrentDecoder(nn.Module):
 
     vocab_size: target vocabulary. embed_dim: target embedding size. cell: 'gru' | 'lstm'. layers: stacked
     decoder layers (>= 1). hidden: units per layer. dropout: rate on the non-recurrent connections.
+    dtype: the matmul operand dtype (module docstring).
     """
 
     vocab_size: int
@@ -66,14 +71,19 @@ class _RecurrentDecoder(nn.Module):
     layers: int = 1
     hidden: int = 512
     dropout: float = 0.0
+    dtype: Any = F32
+
+    def _dense(self, features: int, **kwargs) -> nn.Dense:
+        """A projection with `dtype` operands and a float32 result."""
+        return nn.Dense(features, dtype=self.dtype, dot_general=dot_general_f32, **kwargs)
 
     def _setup_common(self) -> None:
         if self.layers < 1:
             raise ValueError(f"decoder layers must be >= 1, got {self.layers}")
-        self.embed = nn.Embed(self.vocab_size, self.embed_dim)
-        self.cells = [make_cell(self.cell, self.hidden) for _ in range(self.layers)]
+        self.embed = nn.Embed(self.vocab_size, self.embed_dim, dtype=self.dtype)
+        self.cells = [make_cell(self.cell, self.hidden, dtype=self.dtype) for _ in range(self.layers)]
         self.drop = nn.Dropout(self.dropout)
-        self.output_layer = nn.Dense(self.vocab_size, dtype=F32, name="output")
+        self.output_layer = self._dense(self.vocab_size, name="output")
 
     def _dropout(self, x: Array, train: bool) -> Array:
         return self.drop(x, deterministic=not train or self.dropout == 0)
@@ -127,7 +137,7 @@ class BahdanauDecoder(_AttentiveDecoder):
         self._setup_attention()
         if self.maxout:
             self.maxout_units = max(1, self.hidden // 2)
-            self.maxout_layer = nn.Dense(2 * self.maxout_units, dtype=F32, name="maxout")
+            self.maxout_layer = self._dense(2 * self.maxout_units, name="maxout")
 
     def init_carry(self, encoded: Encoded) -> dict[str, Any]:
         return {"rnn": tuple(encoded.initial_state), "attention": self._attention_state(encoded)}
@@ -158,7 +168,7 @@ class LuongDecoder(_AttentiveDecoder):
     def setup(self) -> None:
         self._setup_common()
         self._setup_attention()
-        self.W_c = nn.Dense(self.hidden, use_bias=False, dtype=F32)
+        self.W_c = self._dense(self.hidden, use_bias=False)
 
     def init_carry(self, encoded: Encoded) -> dict[str, Any]:
         carry = {"rnn": tuple(encoded.initial_state), "attention": self._attention_state(encoded)}
@@ -215,11 +225,14 @@ def check_decoder(name: str) -> str:
 
 def build_decoder(name: str, *, vocab_size: int, embed_dim: int, cell: str, layers: int, hidden: int,
                   dropout: float, attention_config: Any = None, input_feeding: bool = True,
-                  maxout: bool = False, module_name: str | None = "decoder") -> nn.Module:
-    """A decoder module by name (one of DECODERS). Raises ValueError for an unknown name."""
+                  maxout: bool = False, module_name: str | None = "decoder", dtype: Any = F32) -> nn.Module:
+    """A decoder module by name (one of DECODERS). Raises ValueError for an unknown name.
+
+    dtype: the matmul operand dtype (models/precision.py).
+    """
     check_decoder(name)
     common = dict(vocab_size=vocab_size, embed_dim=embed_dim, cell=cell, layers=layers, hidden=hidden,
-                  dropout=dropout, name=module_name)
+                  dropout=dropout, dtype=dtype, name=module_name)
     if name == "bahdanau":
         return BahdanauDecoder(attention_config=attention_config, maxout=maxout, **common)
     if name == "luong":

@@ -39,7 +39,8 @@ class Encoder(nn.Module):
     vocab_size, embed_dim: source embedding table. cell: 'gru' | 'lstm'. layers: number of stacked RNN
     layers (>= 1). hidden: units per direction. bidirectional: forward and backward RNNs, concatenated.
     dropout: rate on every layer's input (the embeddings and the outputs of the layer below); needs the
-    'dropout' rng when train=True and dropout > 0.
+    'dropout' rng when train=True and dropout > 0. dtype: the matmul dtype of the embedding and the cells
+    (models/precision.py); the carries and the annotations stay float32.
 
     __call__(source [batch, src_len] int32, mask [batch, src_len] bool (True = real token; padding must
     be at the end), *, train) -> EncoderOutput. Padding is handled with `seq_lengths`: the backward RNN
@@ -56,6 +57,7 @@ class Encoder(nn.Module):
     hidden: int = 512
     bidirectional: bool = True
     dropout: float = 0.0
+    dtype: jnp.dtype = jnp.float32
 
     @property
     def output_dim(self) -> int:
@@ -72,15 +74,15 @@ class Encoder(nn.Module):
         mask = mask.astype(bool)
         lengths = jnp.sum(mask, axis=-1).astype(jnp.int32)  # [batch]
         keep = mask[:, :, None].astype(jnp.float32)
-        x = nn.Embed(self.vocab_size, self.embed_dim, name="embed")(source)
+        x = nn.Embed(self.vocab_size, self.embed_dim, dtype=self.dtype, name="embed")(source)
         finals = []
         for layer in range(self.layers):
             x = nn.Dropout(self.dropout, name=f"dropout_{layer}")(x, deterministic=not train or self.dropout == 0)
-            forward = nn.RNN(make_cell(self.cell, self.hidden, cell_name=f"forward_{layer}"))
+            forward = nn.RNN(make_cell(self.cell, self.hidden, cell_name=f"forward_{layer}", dtype=self.dtype))
             fwd_carry, fwd_out = forward(x, seq_lengths=lengths, return_carry=True)
             final = {"forward": fwd_carry}
             if self.bidirectional:
-                backward = nn.RNN(make_cell(self.cell, self.hidden, cell_name=f"backward_{layer}"))
+                backward = nn.RNN(make_cell(self.cell, self.hidden, cell_name=f"backward_{layer}", dtype=self.dtype))
                 bwd_carry, bwd_out = backward(x, seq_lengths=lengths, return_carry=True, reverse=True,
                                               keep_order=True)
                 final["backward"] = bwd_carry

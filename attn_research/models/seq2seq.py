@@ -14,6 +14,7 @@ Model config keys (`default_model_config()` gives the defaults in brackets):
     input_feeding          [True]  Luong's input feeding (sec. 3.3); ignored by the other decoders
     maxout                 [False] Bahdanau's maxout output layer, pool size 2 (A.2.2); ignored by the others
     dropout                [0.5]   rate on the non-recurrent connections of encoder and decoder (rng 'dropout')
+    compute_dtype          ['float32'] 'float32' | 'bfloat16': the mixed-precision policy (models/precision.py)
     teacher_forcing_ratio  [1.0]   probability of feeding the gold token in training; otherwise the argmax of
                                    the previous step's logits is fed (scheduled sampling, Bengio et al. 2015,
                                    sec. 2.4; rng 'teacher_forcing'). Evaluation (train=False) always feeds gold.
@@ -38,6 +39,7 @@ from attn_research.models.bridge import BRIDGES, Bridge, check_bridge
 from attn_research.models.cells import CELLS, check_cell
 from attn_research.models.decoders import ATTENTIVE_DECODERS, DECODERS, build_decoder, check_decoder
 from attn_research.models.encoder import Encoder, top_summary
+from attn_research.models.precision import compute_dtype, compute_dtype_name
 from attn_research.models.types import Encoded, Seq2SeqOutput
 
 Array = jax.Array
@@ -61,14 +63,17 @@ def default_model_config() -> ml_collections.ConfigDict:
     config.maxout = False
     config.dropout = 0.5
     config.teacher_forcing_ratio = 1.0
+    config.compute_dtype = "float32"
     config.attention = ml_collections.ConfigDict(
         {"score": "additive", "window": "global", "normalizer": "softmax", "dim": 512, "half_width": 10})
     return config
 
 
 def validate_model_config(config: Any) -> None:
-    """Raises ValueError for an unknown cell / decoder / bridge (listing the valid choices) or a bad value."""
+    """Raises ValueError for an unknown cell / decoder / bridge / compute_dtype (listing the valid choices) or a
+    bad value."""
     check_cell(config.cell)
+    compute_dtype_name(config)
     check_decoder(config.decoder)
     check_bridge(config.bridge)
     if config.decoder == "none_state" and config.bridge not in ("bahdanau", "last"):
@@ -130,10 +135,11 @@ class Seq2Seq(nn.Module):
     def setup(self) -> None:
         config = self.config
         validate_model_config(config)
+        dtype = compute_dtype(config)
         self.encoder = Encoder(
             vocab_size=self.source_vocab_size, embed_dim=int(config.embed_dim), cell=config.cell,
             layers=int(config.encoder_layers), hidden=int(config.encoder_hidden),
-            bidirectional=bool(config.bidirectional), dropout=float(config.dropout))
+            bidirectional=bool(config.bidirectional), dropout=float(config.dropout), dtype=dtype)
         self.bridge = Bridge(kind=config.bridge, cell=config.cell, layers=int(config.decoder_layers),
                              hidden=int(config.decoder_hidden))
         attention = config.get("attention") if config.decoder in ATTENTIVE_DECODERS else None
@@ -141,7 +147,7 @@ class Seq2Seq(nn.Module):
             config.decoder, vocab_size=self.target_vocab_size, embed_dim=int(config.embed_dim), cell=config.cell,
             layers=int(config.decoder_layers), hidden=int(config.decoder_hidden), dropout=float(config.dropout),
             attention_config=_frozen(attention), input_feeding=bool(config.input_feeding),
-            maxout=bool(config.maxout), module_name=None)
+            maxout=bool(config.maxout), module_name=None, dtype=dtype)
 
     def encode(self, source: Array, source_mask: Array, *, train: bool = False) -> Encoded:
         """Annotations, mask and the decoder's initial states (Encoded) for a right-padded source."""

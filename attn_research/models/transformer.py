@@ -14,6 +14,8 @@ defaults in brackets, the paper's base model except for max_len):
                                 with a final LayerNorm after each stack); see transformer_layers.py
     positions          ['sinusoidal'] 'sinusoidal' (sec. 3.5) | 'learned' (a table per stack; Table 3 row E)
     tie_embeddings     [False]  the target embedding matrix is also the pre-softmax projection (sec. 3.4)
+    compute_dtype      ['float32'] 'float32' | 'bfloat16': the mixed-precision policy (models/precision.py); the
+                                residual stream, layer norms, attention softmax and logits stay float32
     max_len            [256]    positions a stack can see: the learned tables' size, and the length of the
                                 decoder's key cache in decode_step (sinusoidal stacks take any length
                                 with teacher forcing)
@@ -34,6 +36,7 @@ import jax.numpy as jnp
 import ml_collections
 
 from attn_research.attention import check_choice, sinusoidal_positions
+from attn_research.models.precision import compute_dtype, compute_dtype_name, dot_general_f32
 from attn_research.models.transformer_layers import NORMS, DecoderLayer, EncoderLayer
 from attn_research.models.types import Seq2SeqOutput
 
@@ -51,7 +54,7 @@ def default_transformer_config() -> ml_collections.ConfigDict:
         "architecture": "transformer", "d_model": 512, "heads": 8, "key_dim": 0, "encoder_layers": 6,
         "decoder_layers": 6,
         "ff_dim": 2048, "dropout": 0.1, "attention_dropout": 0.0, "norm": "post", "positions": "sinusoidal",
-        "tie_embeddings": False, "max_len": 256,
+        "tie_embeddings": False, "max_len": 256, "compute_dtype": "float32",
     })
 
 
@@ -59,6 +62,7 @@ def validate_transformer_config(config: Any) -> None:
     """Raises ValueError for an unknown norm / positions name (listing the valid choices) or a bad size or rate."""
     check_choice("transformer norm", config.norm, NORMS)
     check_choice("transformer positions", config.positions, POSITIONS)
+    compute_dtype_name(config)
     for key in ("d_model", "heads", "encoder_layers", "decoder_layers", "ff_dim", "max_len"):
         if int(config[key]) < 1:
             raise ValueError(f"model config {key} must be >= 1, got {config[key]}")
@@ -125,24 +129,25 @@ class Transformer(nn.Module):
         config = self.config
         validate_transformer_config(config)
         d_model = int(config.d_model)
+        dtype = compute_dtype(config)
         embedding_init = nn.initializers.normal(stddev=d_model ** -0.5)
-        self.source_embedding = nn.Embed(self.source_vocab_size, d_model, embedding_init=embedding_init)
-        self.target_embedding = nn.Embed(self.target_vocab_size, d_model, embedding_init=embedding_init)
+        self.source_embedding = nn.Embed(self.source_vocab_size, d_model, embedding_init=embedding_init, dtype=dtype)
+        self.target_embedding = nn.Embed(self.target_vocab_size, d_model, embedding_init=embedding_init, dtype=dtype)
         if config.positions == "learned":
             table_init = nn.initializers.normal(stddev=1.0)
             self.source_positions = nn.Embed(int(config.max_len), d_model, embedding_init=table_init)
             self.target_positions = nn.Embed(int(config.max_len), d_model, embedding_init=table_init)
         sizes = dict(d_model=d_model, heads=int(config.heads), ff_dim=int(config.ff_dim),
                      dropout=float(config.dropout), attention_dropout=float(config.attention_dropout),
-                     norm=config.norm, key_dim=int(config.get("key_dim", 0)))
+                     norm=config.norm, key_dim=int(config.get("key_dim", 0)), dtype=dtype)
         self.encoder_layers = [EncoderLayer(**sizes) for _ in range(int(config.encoder_layers))]
         last = int(config.decoder_layers) - 1
         self.decoder_layers = [DecoderLayer(**sizes, return_weights=i == last) for i in range(last + 1)]
         if config.norm == "pre":
-            self.encoder_norm = nn.LayerNorm()
-            self.decoder_norm = nn.LayerNorm()
+            self.encoder_norm = nn.LayerNorm(dtype=jnp.float32)
+            self.decoder_norm = nn.LayerNorm(dtype=jnp.float32)
         if not config.tie_embeddings:
-            self.output = nn.Dense(self.target_vocab_size)
+            self.output = nn.Dense(self.target_vocab_size, dtype=dtype, dot_general=dot_general_f32)
         self.embedding_dropout = nn.Dropout(float(config.dropout))
 
     def _check_length(self, length: int, what: str) -> None:
@@ -151,12 +156,13 @@ class Transformer(nn.Module):
                              f"{self.config.max_len})")
 
     def _embed(self, embedding: nn.Embed, tokens: Array, positions: Array, *, source: bool, train: bool) -> Array:
-        """Dropout(Embedding(tokens) * sqrt(d_model) + PE(positions)) (sec. 3.4, 3.5, 5.4): [..., d_model]."""
+        """Dropout(Embedding(tokens) * sqrt(d_model) + PE(positions)) (sec. 3.4, 3.5, 5.4): [..., d_model] float32
+        (the residual stream stays float32 under any compute_dtype)."""
         d_model = int(self.config.d_model)
-        x = embedding(tokens) * math.sqrt(d_model)
+        x = embedding(tokens).astype(jnp.float32) * math.sqrt(d_model)
         if self.config.positions == "learned":
             table = self.source_positions if source else self.target_positions
-            x = x + table(positions)
+            x = x + table(positions).astype(jnp.float32)
         else:
             x = x + sinusoidal_positions(positions, d_model)
         return self.embedding_dropout(x, deterministic=not train)

@@ -7,10 +7,12 @@ layer normalization, in one of two places (`norm`):
                                                       final LayerNorm after the last layer of each stack
 The attention is `attn_research.attention.MultiHeadAttention` (sec. 3.2.2) with h heads and
 d_v = d_model / h and d_k = key_dim (0: d_model / h).
+`dtype` (models/precision.py) is the operand dtype of the projections and feed-forward matmuls; the attention
+softmax and the layer norms compute in float32 (LayerNorm(dtype=float32)).
 """
 from __future__ import annotations
 
-from typing import Callable
+from typing import Any, Callable
 
 import flax.linen as nn
 import jax
@@ -19,6 +21,7 @@ import jax.numpy as jnp
 from attn_research.attention import MultiHeadAttention
 
 Array = jax.Array
+F32 = jnp.float32
 
 NORMS = ("post", "pre")
 
@@ -39,23 +42,24 @@ def sublayer_output(x: Array, y: Array, norm: nn.Module, dropout: Callable[[Arra
 class FeedForward(nn.Module):
     """FFN(x) = max(0, x W_1 + b_1) W_2 + b_2 (Vaswani et al. 2017, sec. 3.3, eq. 2), at every position.
 
-    x: [batch, length, d_model] -> [batch, length, d_model]; ff_dim: the inner size d_ff.
+    x: [batch, length, d_model] -> [batch, length, d_model]; ff_dim: the inner size d_ff; dtype: matmul operands.
     """
 
     ff_dim: int
+    dtype: Any = F32
 
     @nn.compact
     def __call__(self, x: Array) -> Array:
-        hidden = nn.relu(nn.Dense(self.ff_dim, name="inner")(x))
-        return nn.Dense(x.shape[-1], name="outer")(hidden)
+        hidden = nn.relu(nn.Dense(self.ff_dim, dtype=self.dtype, name="inner")(x))
+        return nn.Dense(x.shape[-1], dtype=self.dtype, name="outer")(hidden)
 
 
-def _attention(d_model: int, heads: int, key_dim: int, dropout: float, name: str, *,
-               causal: bool = False, return_weights: bool = False) -> MultiHeadAttention:
+def _attention(d_model: int, heads: int, key_dim: int, dropout: float, name: str, *, causal: bool = False,
+               return_weights: bool = False, dtype: Any = F32) -> MultiHeadAttention:
     """h heads with d_k = key_dim (0: d_model / h) and d_v = d_model / h (Vaswani et al. 2017, Table 3 row B)."""
     qk_dim = heads * key_dim if key_dim else d_model
     return MultiHeadAttention(heads=heads, qk_dim=qk_dim, v_dim=d_model, causal=causal, dropout_rate=dropout,
-                              return_weights=return_weights, name=name)
+                              return_weights=return_weights, dtype=dtype, name=name)
 
 
 class EncoderLayer(nn.Module):
@@ -73,20 +77,22 @@ class EncoderLayer(nn.Module):
     attention_dropout: float
     norm: str
     key_dim: int = 0
+    dtype: Any = F32
 
     @nn.compact
     def __call__(self, x: Array, mask: Array, *, train: bool) -> Array:
         def drop(y: Array) -> Array:
             return nn.Dropout(self.dropout)(y, deterministic=not train)
 
-        attention = _attention(self.d_model, self.heads, self.key_dim, self.attention_dropout, "self_attention")
-        norm = nn.LayerNorm(name="self_attention_norm")
+        attention = _attention(self.d_model, self.heads, self.key_dim, self.attention_dropout, "self_attention",
+                               dtype=self.dtype)
+        norm = nn.LayerNorm(dtype=F32, name="self_attention_norm")
         h = sublayer_input(x, norm, self.norm)
         x = sublayer_output(x, attention(h, h, h, mask, train=train).context, norm, drop, self.norm)
 
-        norm = nn.LayerNorm(name="feed_forward_norm")
+        norm = nn.LayerNorm(dtype=F32, name="feed_forward_norm")
         h = sublayer_input(x, norm, self.norm)
-        return sublayer_output(x, FeedForward(self.ff_dim, name="feed_forward")(h), norm, drop, self.norm)
+        return sublayer_output(x, FeedForward(self.ff_dim, dtype=self.dtype, name="feed_forward")(h), norm, drop, self.norm)
 
 
 class DecoderLayer(nn.Module):
@@ -112,6 +118,7 @@ class DecoderLayer(nn.Module):
     attention_dropout: float
     norm: str
     key_dim: int = 0
+    dtype: Any = F32
     return_weights: bool = False
 
     @nn.compact
@@ -121,8 +128,8 @@ class DecoderLayer(nn.Module):
             return nn.Dropout(self.dropout)(y, deterministic=not train)
 
         self_attention = _attention(self.d_model, self.heads, self.key_dim, self.attention_dropout, "self_attention",
-                                    causal=True)
-        norm = nn.LayerNorm(name="self_attention_norm")
+                                    causal=True, dtype=self.dtype)
+        norm = nn.LayerNorm(dtype=F32, name="self_attention_norm")
         h = sublayer_input(x, norm, self.norm)
         if cache is None:
             keys, state = h, None
@@ -134,13 +141,13 @@ class DecoderLayer(nn.Module):
                             self.norm)
 
         cross_attention = _attention(self.d_model, self.heads, self.key_dim, self.attention_dropout, "cross_attention",
-                                     return_weights=self.return_weights)
-        norm = nn.LayerNorm(name="cross_attention_norm")
+                                     return_weights=self.return_weights, dtype=self.dtype)
+        norm = nn.LayerNorm(dtype=F32, name="cross_attention_norm")
         h = sublayer_input(x, norm, self.norm)
         attended = cross_attention(h, memory, memory, memory_mask, train=train)
         x = sublayer_output(x, attended.context, norm, drop, self.norm)
 
-        norm = nn.LayerNorm(name="feed_forward_norm")
+        norm = nn.LayerNorm(dtype=F32, name="feed_forward_norm")
         h = sublayer_input(x, norm, self.norm)
-        x = sublayer_output(x, FeedForward(self.ff_dim, name="feed_forward")(h), norm, drop, self.norm)
+        x = sublayer_output(x, FeedForward(self.ff_dim, dtype=self.dtype, name="feed_forward")(h), norm, drop, self.norm)
         return x, cache, attended.weights

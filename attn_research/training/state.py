@@ -8,6 +8,7 @@ from flax import struct
 from flax.training import train_state
 
 from attn_research.attention.hard import ReinforceSettings, reinforce_settings
+from attn_research.models.precision import compute_dtype_name
 
 
 class TrainState(train_state.TrainState):
@@ -17,15 +18,22 @@ class TrainState(train_state.TrainState):
     estimator (Xu et al. 2015, sec. 4.1); checkpointed with the rest, 0 and unused for other models.
     reinforce: the estimator's settings (static) when the model's attention is family 'hard' with estimator
     'reinforce', else None; train_step adds the REINFORCE term only then.
+    compute_dtype: the model's mixed-precision policy (models/precision.py), 'float32' or 'bfloat16' (static):
+    params and opt_state are always float32; the steps cast the params to this dtype once per step.
     """
 
     rng: jax.Array
     baseline: jax.Array = 0.0
     reinforce: ReinforceSettings | None = struct.field(pytree_node=False, default=None)
+    compute_dtype: str = struct.field(pytree_node=False, default="float32")
 
 
 def create_train_state(model, tx: optax.GradientTransformation, example_batch: dict, seed: int) -> TrainState:
-    """Initializes the model's params on `example_batch` (source, source_mask, target_input arrays)."""
+    """Initializes the model's params (float32) on `example_batch` (source, source_mask, target_input arrays).
+
+    The state's compute_dtype is model.config.compute_dtype ('float32' when absent); raises ValueError for
+    an unknown one.
+    """
     init_rng, dropout_rng, tf_rng, state_rng = jax.random.split(jax.random.PRNGKey(seed), 4)
     variables = jax.jit(lambda rngs: model.init(
         rngs, jnp.asarray(example_batch["source"]), jnp.asarray(example_batch["source_mask"]),
@@ -33,7 +41,8 @@ def create_train_state(model, tx: optax.GradientTransformation, example_batch: d
         {"params": init_rng, "dropout": dropout_rng, "teacher_forcing": tf_rng})
     return TrainState.create(apply_fn=model.apply, params=variables["params"], tx=tx, rng=state_rng,
                              baseline=jnp.zeros((), jnp.float32),
-                             reinforce=reinforce_settings(model.config.get("attention")))
+                             reinforce=reinforce_settings(model.config.get("attention")),
+                             compute_dtype=compute_dtype_name(model.config))
 
 
 def count_params(params) -> int:

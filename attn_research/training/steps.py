@@ -8,6 +8,7 @@ import jax.numpy as jnp
 import optax
 
 from attn_research.attention.hard import reinforce_loss, update_baseline
+from attn_research.models.precision import COMPUTE_DTYPES, cast_params
 from attn_research.training.loss import coverage_loss, token_cross_entropy
 from attn_research.training.state import TrainState
 
@@ -34,12 +35,16 @@ def train_step(state: TrainState, batch: dict, label_smoothing: float = 0.0,
     (2015) eq. 12 term (attention.hard.reinforce_loss; reward log p(y | s, a) per sequence, baseline
     state.baseline, which then moves by update_baseline); "loss" stays the token loss, and the metrics add
     "mean_reward".
+    Mixed precision (state.compute_dtype 'bfloat16', models/precision.py): the float32 params are cast to
+    bfloat16 once, inside the differentiated loss, so the gradient, the optimizer state and the update stay
+    float32; the loss is computed in float32.
     """
     rng = jax.random.fold_in(state.rng, state.step)
     dropout_rng, teacher_forcing_rng, sampling_rng = jax.random.split(rng, 3)
     tokens = jnp.maximum(jnp.sum(batch["target_mask"]), 1).astype(jnp.float32)
 
     def loss_fn(params):
+        params = cast_params(params, COMPUTE_DTYPES[state.compute_dtype])  # once per step, not once per use
         output = state.apply_fn({"params": params}, batch["source"], batch["source_mask"], batch["target_input"],
                                 train=True, rngs={"dropout": dropout_rng, "teacher_forcing": teacher_forcing_rng,
                                                   "sampling": sampling_rng})
@@ -67,8 +72,10 @@ def train_step(state: TrainState, batch: dict, label_smoothing: float = 0.0,
 
 @jax.jit
 def eval_step(state: TrainState, batch: dict) -> dict:
-    """Teacher-forced evaluation: {"nll_sum", "tokens", "correct_tokens"} summed over the batch."""
-    output = state.apply_fn({"params": state.params}, batch["source"], batch["source_mask"], batch["target_input"],
+    """Teacher-forced evaluation: {"nll_sum", "tokens", "correct_tokens"} summed over the batch (float32), with
+    the params cast once to state.compute_dtype."""
+    params = cast_params(state.params, COMPUTE_DTYPES[state.compute_dtype])
+    output = state.apply_fn({"params": params}, batch["source"], batch["source_mask"], batch["target_input"],
                             train=False)
     _, nll = token_cross_entropy(output.logits, batch["target_output"], batch["target_mask"])
     correct = (jnp.argmax(output.logits, -1) == batch["target_output"]) & batch["target_mask"]
