@@ -92,7 +92,8 @@ class EncoderLayer(nn.Module):
 
         norm = nn.LayerNorm(dtype=F32, name="feed_forward_norm")
         h = sublayer_input(x, norm, self.norm)
-        return sublayer_output(x, FeedForward(self.ff_dim, dtype=self.dtype, name="feed_forward")(h), norm, drop, self.norm)
+        feed_forward = FeedForward(self.ff_dim, dtype=self.dtype, name="feed_forward")
+        return sublayer_output(x, feed_forward(h), norm, drop, self.norm)
 
 
 class DecoderLayer(nn.Module):
@@ -149,5 +150,6 @@ class DecoderLayer(nn.Module):
 
         norm = nn.LayerNorm(dtype=F32, name="feed_forward_norm")
         h = sublayer_input(x, norm, self.norm)
-        x = sublayer_output(x, FeedForward(self.ff_dim, dtype=self.dtype, name="feed_forward")(h), norm, drop, self.norm)
+        feed_forward = FeedForward(self.ff_dim, dtype=self.dtype, name="feed_forward")
+        x = sublayer_output(x, feed_forward(h), norm, drop, self.norm)
         return x, cache, attended.weights
