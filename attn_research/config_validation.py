@@ -85,6 +85,9 @@ def _check_model(config: Any) -> None:
     ARCHITECTURES[architecture][1](model)  # the model's own check: cell, decoder, bridge, sizes, rates
     if architecture == "rnn" and model.get("attention") is not None:
         build_attention(model.attention)  # family, score, window, normalizer, ... (no parameters made)
+        for key in ("dim", "heads", "qk_dim", "v_dim"):
+            _at_least(model.attention, "model.attention", key, 1)
+        _in_range(model.attention, "model.attention", "dropout_rate", 0.0, 1.0)
     if architecture == "transformer" and "eval" in config:
         decode, positions = config.eval.get("max_decode_len", 0), model.get("max_len", 0)
         if decode > positions:
@@ -125,7 +128,8 @@ def validate_config(config: Any) -> None:
     decoder, bridge; model.attention family, score, window, normalizer and the family's own choices;
     train.optimizer, schedule, best_mode; wandb.mode), each listing the valid choices and the closest;
     the values: learning rate > 0, batch sizes >= 1, num_steps and num_epochs not both 0, dropout in
-    [0, 1), label smoothing in [0, 1), non-negative counts, synthetic length ranges, and that a
+    [0, 1), label smoothing in [0, 1), attention sizes >= 1, non-negative counts, synthetic length
+    ranges, a valid $WANDB_MODE when the config leaves wandb.mode unset, and that a
     Transformer does not decode past its positions (eval.max_decode_len <= model.max_len).
     Builds nothing with parameters and reads no data. Raises ConfigError (a ValueError) with a one-line
     message.
@@ -138,6 +142,9 @@ def validate_config(config: Any) -> None:
             _check_eval(config.eval)
         if "wandb" in config:
             _choice("W&B mode (wandb.mode)", config.wandb.get("mode") or "", WANDB_MODES)
+            from attn_research.logging.writer import resolve_mode  # pylint: disable=import-outside-toplevel
+
+            resolve_mode(config.wandb.get("mode"))  # also $WANDB_MODE when the config leaves it unset
     except ConfigError:
         raise
     except (ValueError, TypeError, KeyError, AttributeError) as error:

@@ -45,8 +45,10 @@ def test_readme_documents_the_data_and_wandb_overrides():
     assert "data.manual_dir" in keys and "model.attention.score" in keys and "train.batch_size" in keys
 
 
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # config_flags loads config files with load_module
 @pytest.mark.parametrize("key,value", documented_overrides())
-def test_documented_override_parses_and_validates(key, value):
+def test_documented_override_parses_and_validates(key, value, monkeypatch):
+    monkeypatch.chdir(ROOT)
     config = parse(["main", "--config=configs/multi30k.py:bahdanau", f"--config.{key}={value}"])
     got = config
     for part in key.split("."):

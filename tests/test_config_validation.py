@@ -38,6 +38,8 @@ BAD = [  # (key, value, what the message must say)
     ("train.label_smoothing", -0.1, "train.label_smoothing must be in"),
     ("data.train_min_len", 20, "data.train_min_len .* must be <= data.train_max_len"),
     ("wandb.mode", "onlin", "Did you mean 'online'"),
+    ("model.attention.dim", 0, "model.attention.dim must be >= 1"),
+    ("model.attention.dropout_rate", 1.5, "model.attention.dropout_rate must be in"),
 ]
 
 
@@ -76,3 +78,37 @@ def test_multi30k_languages_and_tokenizer():
     config.data.target_lang, config.data.tokenizer = "en", "spm"
     with pytest.raises(ConfigError, match="tokenizer"):
         validate_config(config)
+
+
+def test_bad_wandb_mode_in_the_environment_is_named(monkeypatch):
+    config = load("synthetic").get_config("reverse")
+    monkeypatch.setenv("WANDB_MODE", "sometimes")
+    with pytest.raises(ConfigError, match=r"\$WANDB_MODE .*'sometimes'"):
+        validate_config(config)
+    config.wandb.mode = "disabled"  # the config's own mode wins: the environment is not read
+    validate_config(config)
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # config_flags loads config files with load_module
+def test_every_sweep_point_passes_as_its_command_line_sets_it(tmp_path, monkeypatch):
+    """No recorded experiment is refused: each point's `attn_research.main` arguments, parsed as absl does."""
+    import glob
+    import os
+
+    from attn_research.sweeps import load_experiment, runner
+    from tests.test_cli import ROOT, parse
+
+    monkeypatch.chdir(ROOT)  # the commands name config files relative to the repository
+
+    count = 0
+    for path in sorted(glob.glob(os.path.join(ROOT, "experiments", "*.py"))):
+        experiment = load_experiment(path)
+        if experiment.method == "bayes":
+            continue
+        for scale in experiment.scales:
+            paths = runner.Paths(str(tmp_path / "results"), str(tmp_path / "workdirs"))
+            for point in runner.planned_points(experiment, scale, paths):
+                command = runner.make_job(experiment, os.path.relpath(path, ROOT), scale, point, paths).train_command
+                validate_config(parse(["main", *(a for a in command[3:] if not a.startswith("--workdir="))]))
+                count += 1
+    assert count > 0
