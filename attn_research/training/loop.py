@@ -25,26 +25,31 @@ import numpy as np
 from absl import logging
 
 from attn_research import jsonio, provenance
+from attn_research.config_validation import validate_config
 from attn_research.data import load_dataset, make_batches
 from attn_research.data.preprocessing import save_preprocessing
 from attn_research.logging import MetricWriter, plot_attention, progress_bar
 from attn_research.logging.progress import metrics_line
 from attn_research.models import build_model
 from attn_research.training import run_config
-from attn_research.training.checkpoint import Checkpoints
+from attn_research.training.checkpoint import CheckpointError, Checkpoints
 from attn_research.training.evaluation import Evaluator
 from attn_research.training.mesh import make_mesh, replicate, shard_batch
 from attn_research.training.model_summary import SUMMARY_FILE, model_summary
 from attn_research.training.optimizer import make_optimizer
 from attn_research.training.state import count_params, create_train_state
 from attn_research.training.steps import model_inputs, train_step
-from attn_research.training.workdir_lock import WorkdirLock
+from attn_research.training.workdir_lock import WorkdirLock, WorkdirLockedError
 
 RESULTS_FILE = "results.json"
 
 
 class NonFiniteLossError(FloatingPointError):
     """The training loss (or gradient norm) became NaN or infinite."""
+
+
+# What train_and_evaluate raises with a one-line message meant for the user as is (no traceback needed).
+RUN_ERRORS = (WorkdirLockedError, run_config.ConfigMismatchError, CheckpointError, NonFiniteLossError)
 
 
 def _num_steps(config: ml_collections.ConfigDict, steps_per_epoch: int) -> int:
@@ -117,7 +122,7 @@ def _write_heatmaps(writer: MetricWriter, workdir: str, step: int, data, result,
 
 def _check_finite(sums: dict, first: int, done: int) -> None:
     """Raises NonFiniteLossError naming the steps when the summed loss or gradient norm of steps
-    first..done is NaN or infinite (one device-to-host fetch of two scalars)."""
+    first..done is NaN or infinite. sums: host floats, or device scalars (then fetched: two scalars)."""
     for key in ("loss", "grad_norm"):
         if key in sums:
             value = float(jax.device_get(sums[key]))
@@ -135,11 +140,13 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
     workdir receives config.json, model_summary.txt, metrics.jsonl, checkpoints/, best/, attention/*.png and
     the W&B offline run. step_callback(step) is called after every optimizer step (tests use it to simulate
     a crash). Returns the results dictionary written to the JSON file.
-    Raises (one-line messages) WorkdirLockedError when another process trains in `workdir`,
+    Raises, each with a one-line message: config_validation.ConfigError for an invalid config (before the
+    workdir is made); and the RUN_ERRORS: WorkdirLockedError when another process trains in `workdir`,
     run_config.ConfigMismatchError when `workdir` was trained with a config that differs in a key that
     changes the model, checkpoint.CheckpointError when no checkpoint loads or one holds another model's
     shapes, and NonFiniteLossError when the training loss becomes NaN or infinite (no results written).
     """
+    validate_config(config)
     os.makedirs(workdir, exist_ok=True)
     with WorkdirLock(workdir):
         run_config.check_and_save(config, workdir)
@@ -204,8 +211,8 @@ def _train(config: ml_collections.ConfigDict, workdir: str, step_callback: Calla
             sums[key] = sums.get(key, 0.0) + value  # device scalars: no sync per step
         if done % log_every == 0 or done == num_steps:
             count = log_every if done % log_every == 0 else done % log_every
-            _check_finite(sums, done - count + 1, done)
             host = {k: float(v) for k, v in jax.device_get(sums).items()}
+            _check_finite(host, done - count + 1, done)
             train_metrics = {"train/loss": host["loss"] / count, "train/ppl": float(np.exp(min(host["nll_sum"] / host["tokens"], 50.0))),
                              "train/grad_norm": host["grad_norm"] / count, "train/epoch": done / steps_per_epoch,
                              "train/steps_per_s": (done - last_log[0]) / max(time.time() - last_log[1], 1e-9)}
