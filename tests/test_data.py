@@ -197,6 +197,7 @@ def test_unknown_choices_list_valid_ones(overrides, message, tmp_path):
 
 def test_download_branch_uses_the_public_urls(tmp_path, monkeypatch):
   import tensorflow_datasets as tfds
+  from attn_research.data import tfds_io
   from attn_research.data.builders import multi30k, scan
 
   archive = tmp_path / "extracted"
@@ -222,6 +223,7 @@ def test_download_branch_uses_the_public_urls(tmp_path, monkeypatch):
   monkeypatch.setattr(tfds.download.DownloadManager, "download_and_extract",
                       fake_download_and_extract)
   monkeypatch.setattr(tfds.download.DownloadManager, "download", fake_download)
+  monkeypatch.setattr(tfds_io, "check_reachable", lambda *args: None)  # downloads faked: no network needed
   monkeypatch.delenv("ATTN_RESEARCH_DATA_DIR", raising=False)
   data = load_dataset(_config("scan", tmp_path / "tfds"))
   assert requested == [scan.URL] and data["test"].source_tokens == [["walk"]]
