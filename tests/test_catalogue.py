@@ -65,3 +65,15 @@ def test_a_make_train_run_writes_only_its_workdir_and_the_readme_stays_current(t
     assert os.path.isfile(tmp_path / "work" / "results.json")
     assert _snapshot(os.path.join(readme.ROOT, "results")) == before, "the run wrote into results/"
     test_readme_generated_sections_are_current()
+
+
+def test_a_torn_results_file_is_named_in_the_readme_error(tmp_path):
+    import pytest
+
+    from attn_research.jsonio import CorruptJSONError
+
+    path = tmp_path / "synthetic" / "reverse.json"
+    path.parent.mkdir()
+    path.write_text('{"experiment": "synthetic", "metrics": {"test": {"bl')  # a write cut short
+    with pytest.raises(CorruptJSONError, match=str(path)):
+        readme.results_markdown(str(tmp_path))

@@ -316,3 +316,34 @@ def test_a_signalled_sweep_runner_stops_its_running_child_and_exits(tmp_path):
         time.sleep(0.1)
     assert not os.path.exists(f"/proc/{child}"), "the child outlived the sweep runner"
     assert pid_file.read_text() == str(child), "the second job never started"
+
+
+def _tear(path):
+    with open(path, "r+") as f:
+        f.truncate(os.path.getsize(path) // 2)
+
+
+def test_torn_evaluation_and_proposal_files_are_unfinished_or_named(tmp_path):
+    from attn_research import jsonio
+    from attn_research.sweeps import aggregate
+
+    experiment = toy(evaluation=Evaluation("test", beam=3), seeds=(0,))
+
+    def train_and_tear_the_evaluation(job):
+        FakeRun()(job)
+        os.makedirs(os.path.dirname(job.eval_metrics_path), exist_ok=True)
+        with open(job.eval_metrics_path, "w") as f:
+            f.write('{"bleu": 1.0, "bleu_by')  # the evaluation died in the middle of its write
+
+    paths, failures = sweep(tmp_path, train_and_tear_the_evaluation, experiment)
+    assert len(failures) == 2 and all("exited without writing" in f.error_message for f in failures)
+    jobs = [runner.make_job(experiment, EXPERIMENT_PATH, "smoke", p, paths)
+            for p in runner.planned_points(experiment, "smoke", paths)]
+    assert all(job.trained() and not job.finished() for job in jobs)
+    assert aggregate.read_run_metrics(jobs) == {}, "an unfinished run is not in the table"
+
+    proposals = os.path.join(paths.results_dir("toy", "smoke"), runner.PROPOSALS_FILE)
+    jsonio.write_json(proposals, {"": [{"train.learning_rate": 0.01}]})
+    _tear(proposals)
+    with pytest.raises(jsonio.CorruptJSONError, match=runner.PROPOSALS_FILE):
+        runner.read_proposals(proposals)
