@@ -1,10 +1,10 @@
 """Timing and reporting shared by the benchmarks: medians over repeats, JSON with provenance.
 
-Every benchmark module has the flags of `benchmark_arguments` (--quick for a smoke run, --out-dir) and
+Every benchmark module has the flags of `benchmark_arguments` (--quick for a smoke run, --out_dir) and
 writes one report, `<out_dir>/<name>_<backend>.json` (backend: cpu, gpu or tpu), with its rows, the
 columns the README shows, a summary, notes, the settings, the machine (CPU / GPU model, library versions)
 and the git commit. Full runs write to results/benchmarks/ (the README's benchmark section is generated from
-there); --quick runs write to workdirs/bench_quick/ unless --out-dir says otherwise, so a smoke run never
+there); --quick runs write to workdirs/bench_quick/ unless --out_dir says otherwise, so a smoke run never
 replaces a committed result.
 """
 from __future__ import annotations
@@ -25,17 +25,17 @@ QUICK_DIR = os.path.join(provenance.REPO_ROOT, "workdirs", "bench_quick")
 
 
 def benchmark_arguments(description: str | None) -> argparse.ArgumentParser:
-    """An argument parser with the flags every benchmark has: --quick and --out-dir."""
+    """An argument parser with the flags every benchmark has: --quick and --out_dir (--out-dir: the old spelling)."""
     parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true",
                         help="tiny sizes and few repeats: a smoke run that checks the benchmark works")
-    parser.add_argument("--out-dir", default=None,
+    parser.add_argument("--out_dir", "--out-dir", default=None,
                         help=f"where the JSON report goes (default {RESULTS_DIR}; with --quick {QUICK_DIR})")
     return parser
 
 
 def output_dir(args: argparse.Namespace) -> str:
-    """The --out-dir flag, else QUICK_DIR for --quick runs, else RESULTS_DIR."""
+    """The --out_dir flag, else QUICK_DIR for --quick runs, else RESULTS_DIR."""
     if args.out_dir:
         return args.out_dir
     return QUICK_DIR if args.quick else RESULTS_DIR

@@ -1,6 +1,6 @@
 """Decoding speed, sentences/s, greedy and beam 5: our Multi30k Luong model against OpenNMT-py's onmt_translate.
 
-    python -m benchmarks.decoding [--sentences 500] [--length 30] [--repeats 3] [--peer-venv DIR] [--no-peer]
+    python -m benchmarks.decoding [--sentences 500] [--length 30] [--repeats 3] [--peer_venv DIR] [--no_peer]
                                   [--quick]
 
 Nothing is trained: both frameworks decode the first --sentences Multi30k test2016 sources with a model
@@ -104,8 +104,9 @@ def main() -> None:
     parser.add_argument("--sentences", type=int, default=500, help="test sources decoded (the first n)")
     parser.add_argument("--length", type=int, default=30, help="target tokens per hypothesis")
     parser.add_argument("--repeats", type=int, default=3, help="runs of each framework and search, alternating")
-    parser.add_argument("--peer-venv", default=str(peer_opennmt.DEFAULT_VENV), help="OpenNMT-py's virtual env")
-    parser.add_argument("--no-peer", action="store_true", help="time ours only")
+    parser.add_argument("--peer_venv", "--peer-venv", default=str(peer_opennmt.DEFAULT_VENV),
+                        help="OpenNMT-py's virtual env")
+    parser.add_argument("--no_peer", "--no-peer", action="store_true", help="time ours only")
     args = parser.parse_args()
     if args.quick:
         args.sentences, args.length, args.repeats = 20, 5, 1
@@ -117,7 +118,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="onmt-decode-") as workdir:
         peer = None
         if args.no_peer:
-            notes.append("The peer was not run (--no-peer).")
+            notes.append("The peer was not run (--no_peer).")
         elif jax.default_backend() != "cpu":
             notes.append("The peer was not run: its virtual environment holds a CPU build of torch.")
         else:

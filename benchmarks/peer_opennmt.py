@@ -10,11 +10,12 @@ that onmt_train wrote a moment before in the same benchmark.
 Both frameworks get the same data: our Moses-tokenized, lowercased Multi30k sentences written one per
 line (tokens joined by spaces), and vocabularies built by onmt_build_vocab with our min_freq, which gives
 exactly our vocabulary sizes. `model_options` maps our config to the same model; it raises ValueError for
-a config OpenNMT-py cannot express identically.
+a config OpenNMT-py cannot express identically. Training is timed through `StepPeer` (benchmarks/peer_step.py:
+OpenNMT-py's own model, optimizer and step, built as onmt_train builds them, on exactly our batches'
+sentences); decoding through onmt_train's checkpoint and onmt_translate.
 """
 from __future__ import annotations
 
-import datetime
 import json
 import os
 import re
@@ -27,6 +28,7 @@ import ml_collections
 from attn_research.data import TranslationData
 
 DEFAULT_VENV = Path("~/.cache/attn_research/onmt-venv").expanduser()
+STEP_SCRIPT = Path(__file__).resolve().parent / "peer_step.py"  # run by the peer's Python (StepPeer)
 ONMT_VERSION = "3.5.1"
 TORCH_VERSION = "2.13.0"
 # OpenNMT-py 3.5.1's requirements without torch (it imports every transform, so spacy & co. are needed).
@@ -166,6 +168,73 @@ def train(venv: Path, corpus: dict[str, Path], options: list[str], *, steps: int
     return _run(command)
 
 
+def batch_sentences(split, batches: list[dict]) -> list[dict[str, list[str]]]:
+    """The sentences of our padded batches, as peer_step.py reads them: [{"src": [...], "tgt": [...]}, ...].
+
+    split: the data split the batches came from (its source_tokens / target_tokens); each batch's `index`
+    names its sentences (-1, a filler row, is left out). Tokens are joined by spaces.
+    Raises ValueError if a token contains whitespace (it would not survive the round trip).
+    """
+    out = []
+    for batch in batches:
+        rows = [int(i) for i in batch["index"] if i >= 0]
+        src, tgt = [split.source_tokens[i] for i in rows], [split.target_tokens[i] for i in rows]
+        for tokens in src + tgt:
+            if any(len(token.split()) != 1 for token in tokens):
+                raise ValueError(f"a token with whitespace in {tokens!r}")
+        out.append({"src": [" ".join(t) for t in src], "tgt": [" ".join(t) for t in tgt]})
+    return out
+
+
+class StepPeer:
+    """OpenNMT-py's model, optimizer and training step on our batches, in one long-lived peer_step.py process.
+
+    venv: the peer's virtual environment; corpus: write_corpus's paths (its vocabularies built by
+    build_vocab); options: onmt_train options (model_options + training_options); sentences: batch_sentences;
+    threads: torch threads (0: torch's default). The process builds everything, makes one untimed pass, and
+    then waits (idle) for run(). Raises RuntimeError, with the tail of its log, if it fails.
+    """
+
+    def __init__(self, venv: Path, corpus: dict[str, Path], options: list[str],
+                 sentences: list[dict[str, list[str]]], *, threads: int = 0):
+        workdir = Path(corpus["config"]).parent
+        batches_path = workdir / "our_batches.json"
+        batches_path.write_text(json.dumps(sentences))
+        self.log_path = workdir / "peer_step.log"
+        self._log = open(self.log_path, "w")
+        command = [str(Path(venv) / "bin" / "python"), str(STEP_SCRIPT), "--batches", str(batches_path),
+                   "--threads", str(threads), "--", "-config", str(corpus["config"]), *options,
+                   "-save_model", str(workdir / "model")]
+        self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log,
+                                        text=True)
+        ready = self._read()
+        self.parameters, self.target_tokens = ready["parameters"], ready["target_tokens"]
+        self.threads = ready["threads"]
+
+    def run(self) -> dict:
+        """One timed pass over the batches: {"tokens_per_s", "steps", "tokens", "seconds", "loss"}."""
+        self.process.stdin.write("run\n")
+        self.process.stdin.flush()
+        result = self._read()
+        return {"tokens_per_s": result["tokens"] / result["seconds"], **result}
+
+    def close(self) -> None:
+        """Ends the process (it quits on 'quit' or end of input)."""
+        if self.process.poll() is None:
+            self.process.stdin.close()
+            self.process.wait(timeout=60)
+        self._log.close()
+
+    def _read(self) -> dict:
+        for line in self.process.stdout:
+            if line.startswith("PEER_STEP "):
+                return json.loads(line[len("PEER_STEP "):])
+        self.process.wait()
+        self._log.flush()
+        tail = self.log_path.read_text()[-3000:]
+        raise RuntimeError(f"peer_step.py ended ({self.process.returncode}) without an answer:\n{tail}")
+
+
 def checkpoint_path(corpus: dict[str, Path], steps: int) -> Path:
     """Where train(corpus, ..., steps=steps) leaves its checkpoint."""
     return Path(corpus["config"]).parent / f"model_step_{steps}.pt"
@@ -192,42 +261,6 @@ def _run(command: list[str], env: dict[str, str] | None = None) -> str:
     if result.returncode:
         raise RuntimeError(f"{Path(command[0]).name} failed ({result.returncode}):\n{output[-3000:]}")
     return output
-
-
-_TIME = r"\[(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) INFO\]"
-_STEP = re.compile(_TIME + r" Step\s+(\d+)/\s*\d+;.*?bsz:\s*(\d+)/\s*(\d+)/\s*(\d+);")
-_START = re.compile(_TIME + r" Start training loop")
-_PARAMS = re.compile(r"\* number of parameters: (\d+)")
-
-
-def _timestamp(text: str) -> float:
-    return datetime.datetime.strptime(text, "%Y-%m-%d %H:%M:%S,%f").timestamp()
-
-
-def parse_train_log(log: str, *, warmup_steps: int) -> dict:
-    """Steady-state throughput from onmt_train's log (its 'Step' reports and their timestamps).
-
-    The reports after step `warmup_steps` are timed from the report at warmup_steps: target tokens (each
-    report's mean target tokens per batch times the steps it covers) over the time between the reports.
-    Returns {"tokens_per_s", "steps", "tokens", "seconds", "first_report_s" (from the start of the training
-    loop to the warm-up report: data loading and the first steps), "parameters"}.
-    Raises ValueError if the log has no report at warmup_steps or none after it.
-    """
-    reports = [(int(m.group(2)), _timestamp(m.group(1)), int(m.group(4))) for m in _STEP.finditer(log)]
-    start = [r for r in reports if r[0] == warmup_steps]
-    after = [r for r in reports if r[0] > warmup_steps]
-    if not start or not after:
-        raise ValueError(f"onmt_train's log has no report at step {warmup_steps} and after it:\n{log[-2000:]}")
-    tokens, previous = 0, warmup_steps
-    for step, _, mean_target_tokens in after:
-        tokens += mean_target_tokens * (step - previous)
-        previous = step
-    seconds = after[-1][1] - start[0][1]
-    loop = _START.search(log)
-    params = _PARAMS.search(log)
-    return {"tokens_per_s": tokens / seconds, "steps": previous - warmup_steps, "tokens": tokens, "seconds": seconds,
-            "first_report_s": start[0][1] - _timestamp(loop.group(1)) if loop else None,
-            "parameters": int(params.group(1)) if params else None}
 
 
 _AVERAGE = re.compile(r"Average translation time \(ms\): ([\d.]+)")

@@ -10,7 +10,7 @@ import pytest
 
 from attn_research import readme
 from attn_research.attention import build_attention
-from benchmarks import common, compile_times, decoder_steps, kernels, multi30k, peer_opennmt, run
+from benchmarks import common, compile_times, decoder_steps, kernels, multi30k, peer_opennmt, run, training_throughput
 from benchmarks.flops import matmul_flops
 
 
@@ -160,30 +160,6 @@ def test_peer_options_refuse_what_opennmt_cannot_express(change, message):
         peer_opennmt.model_options(config.model)
 
 
-TRAIN_LOG = """\
-[2026-11-21 20:51:21,534 INFO] * number of parameters: 448737
-[2026-11-21 20:51:21,535 INFO] Start training loop without validation...
-[2026-11-21 20:51:28,995 INFO] Step  4/   12; acc: 0.0; ppl: 5946.6; xent: 8.7; lr: 0.00100; sents:      64; \
-bsz:  208/ 224/16; 112/120 tok/s;      7 sec;
-[2026-11-21 20:51:33,121 INFO] Step  8/   12; acc: 0.0; ppl: 5887.6; xent: 8.7; lr: 0.00100; sents:      64; \
-bsz:  232/ 268/16; 225/260 tok/s;     12 sec;
-[2026-11-21 20:51:35,121 INFO] Step 12/   12; acc: 0.0; ppl: 5887.6; xent: 8.7; lr: 0.00100; sents:      64; \
-bsz:  232/ 250/16; 225/260 tok/s;     14 sec;
-"""
-
-
-def test_parse_train_log_times_the_reports_after_the_warmup():
-    result = peer_opennmt.parse_train_log(TRAIN_LOG, warmup_steps=4)
-    tokens = 268 * 4 + 250 * 4  # mean target tokens per batch x steps, for the reports at steps 8 and 12
-    seconds = 35.121 - 28.995
-    assert result["tokens"] == tokens and result["steps"] == 8 and result["parameters"] == 448737
-    assert result["seconds"] == pytest.approx(seconds)
-    assert result["tokens_per_s"] == pytest.approx(tokens / seconds)
-    assert result["first_report_s"] == pytest.approx(28.995 - 21.535)
-    with pytest.raises(ValueError, match="no report"):
-        peer_opennmt.parse_train_log(TRAIN_LOG, warmup_steps=12)
-
-
 def test_parse_translate_log():
     log = ("[2026-11-21 20:52:13,315 INFO] Total translation time (s): 18.7\n"
            "[2026-11-21 20:52:13,315 INFO] Average translation time (ms): 373.7\n")
@@ -225,3 +201,57 @@ def test_write_corpus_writes_our_tokens_one_sentence_a_line(tmp_path):
     assert config["data"]["corpus_1"]["path_src"] == str(paths["train_src"]) and config["bucket_size"] == 2
     with pytest.raises(ValueError, match="whitespace"):
         peer_opennmt.write_corpus(_tiny_data([["new york"]]), tmp_path)
+
+
+def test_batch_sentences_are_each_batch_rows_by_index_without_filler_rows():
+    data = _tiny_data([["ein", "hund", "."], ["zwei"], ["drei", "katzen"]])
+    batches = [{"index": np.array([2, 0])}, {"index": np.array([1, -1])}]  # -1: a filler row of the last batch
+    assert peer_opennmt.batch_sentences(data.splits["train"], batches) == [
+        {"src": ["drei katzen", "ein hund ."], "tgt": ["a b", "a b"]}, {"src": ["zwei"], "tgt": ["a b"]}]
+    with pytest.raises(ValueError, match="whitespace"):
+        peer_opennmt.batch_sentences(_tiny_data([["new york"]]).splits["train"], [{"index": np.array([0])}])
+
+
+def test_paired_ratio_divides_within_each_round():
+    rows = [{"framework": "ours", "round": 0, "tokens_per_s": 300.0}, {"framework": "peer", "round": 0,
+                                                                        "tokens_per_s": 100.0},
+            {"framework": "ours", "round": 1, "tokens_per_s": 100.0}, {"framework": "peer", "round": 1,
+                                                                        "tokens_per_s": 50.0},
+            {"framework": "ours", "round": 2, "tokens_per_s": 999.0}]  # no peer in round 2: left out
+    ratio = training_throughput.paired_ratio(rows, "ours", "peer")
+    # Per round 3 and 2 (median 2.5); a ratio of medians would give 200 / 75.
+    assert ratio["n"] == 2 and ratio["min"] == 2.0 and ratio["max"] == 3.0 and ratio["median"] == 2.5
+    with pytest.raises(ValueError, match="no round"):
+        training_throughput.paired_ratio(rows, "ours", "nobody")
+
+
+@pytest.mark.skipif(not peer_opennmt._installed(peer_opennmt.DEFAULT_VENV),
+                    reason="OpenNMT-py's venv is not installed (benchmarks.peer_opennmt.ensure_venv installs it)")
+def test_peer_step_trains_opennmt_on_exactly_our_sentences(tmp_path):
+    source = [["ein", "hund", "."], ["zwei"], ["drei", "katzen", "laufen", "."]]
+    data = _tiny_data(source)
+    corpus = peer_opennmt.write_corpus(data, tmp_path, test_sentences=0)
+    peer_opennmt.build_vocab(peer_opennmt.DEFAULT_VENV, corpus)
+    config = multi30k.benchmark_config(quick=True)
+    config.model.update(dict(embed_dim=8, encoder_hidden=8, decoder_hidden=16, encoder_layers=1, decoder_layers=1))
+    config.data.min_freq = 1
+    options = peer_opennmt.model_options(config.model) + peer_opennmt.training_options(config)
+    batches = [{"index": np.array([0, 2])}, {"index": np.array([1, -1])}]
+    sentences = peer_opennmt.batch_sentences(data.splits["train"], batches)
+    peer = peer_opennmt.StepPeer(peer_opennmt.DEFAULT_VENV, corpus, options, sentences, threads=1)
+    try:
+        assert peer.target_tokens == 3 * (2 + 1) and peer.threads == 1  # each target "a b" plus its eos
+        # Built as configured: a 1-layer brnn of 8 units a direction (16 / 2), a 1-layer input-feeding decoder of
+        # 16, embeddings 8, general attention (W_a 16 x 16, W_c 32 x 16), 7 source and 2 target words:
+        lstm = lambda inputs, hidden: 4 * hidden * (inputs + hidden) + 2 * 4 * hidden  # noqa: E731 torch: 2 biases
+        vocab_src, vocab_tgt = 4 + 7, 4 + 2  # <unk> <blank> <s> </s> (OpenNMT-py's specials) + the words
+        expected = (vocab_src * 8 + 2 * lstm(8, 8) + vocab_tgt * 8 + lstm(8 + 16, 16) + 16 * 16 + 32 * 16
+                    + 16 * vocab_tgt + vocab_tgt)
+        assert peer.parameters == expected
+        first, second = peer.run(), peer.run()
+        for result in (first, second):
+            assert result["steps"] == 2 and result["tokens"] == 9 and result["seconds"] > 0
+            assert np.isfinite(result["loss"]) and result["tokens_per_s"] == pytest.approx(9 / result["seconds"])
+    finally:
+        peer.close()
+    assert peer.process.returncode == 0
