@@ -232,6 +232,7 @@ def test_parse_error_finds_the_last_exception_of_chained_tracebacks():
     assert runner.parse_error("step 10\nstep 20", -9)[:2] == ("Killed", "killed by SIGKILL")
     assert runner.parse_error("FATAL Flags parsing error: bad flag", 1)[:2] == \
         ("ExitStatus", "exit status 1: FATAL Flags parsing error: bad flag")
+    assert runner.parse_error("error: unknown attention score 'x'", 2)[:2] == ("InvalidInput", "unknown attention score 'x'")
 
 
 def test_a_real_sweep_records_a_failing_run_finishes_the_other_and_resumes(tmp_path):
@@ -257,7 +258,7 @@ def test_a_real_sweep_records_a_failing_run_finishes_the_other_and_resumes(tmp_p
     assert not (results / "tiny" / "smoke" / "score=bogus,seed=0.json").exists()
     records = [json.loads(line) for line in open(workdirs / "tiny" / "smoke" / runner.FAILURES_FILE)]
     assert [r["run"] for r in records] == ["score=bogus,seed=0"]
-    assert records[0]["error_type"] == "ValueError" and "bogus" in records[0]["error_message"]
+    assert records[0]["error_type"] == "InvalidInput" and "bogus" in records[0]["error_message"]
     assert "additive" in records[0]["error_message"], "the error lists the valid scores"
     table = (results / "tables" / "smoke" / "tiny.md").read_text()
     assert "| dot | 1/1 |" in table and "| bogus | 0/1 | – |" in table

@@ -219,6 +219,8 @@ def parse_error(log_text: str, returncode: int) -> tuple[str, str, tuple[str, ..
                 error_type, _, message = line.partition(":")
                 return error_type, message.strip(), tail
     tail = tuple(lines[-TRACEBACK_LINES:])
+    if returncode == 2 and lines and lines[-1].startswith("error: "):  # attn_research.main's one-line bad input
+        return "InvalidInput", lines[-1].removeprefix("error: ").strip(), tail
     if returncode < 0:
         return "Killed", f"killed by {signal.Signals(-returncode).name}", tail
     return "ExitStatus", f"exit status {returncode}: {lines[-1].strip() if lines else '(no output)'}", tail
