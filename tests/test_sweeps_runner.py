@@ -232,7 +232,8 @@ def test_parse_error_finds_the_last_exception_of_chained_tracebacks():
     assert runner.parse_error("step 10\nstep 20", -9)[:2] == ("Killed", "killed by SIGKILL")
     assert runner.parse_error("FATAL Flags parsing error: bad flag", 1)[:2] == \
         ("ExitStatus", "exit status 1: FATAL Flags parsing error: bad flag")
-    assert runner.parse_error("error: unknown attention score 'x'", 2)[:2] == ("InvalidInput", "unknown attention score 'x'")
+    assert runner.parse_error("error: unknown attention score 'x'", 2)[:2] == \
+        ("InvalidInput", "unknown attention score 'x'")
 
 
 def test_a_real_sweep_records_a_failing_run_finishes_the_other_and_resumes(tmp_path):
