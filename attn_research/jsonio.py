@@ -2,7 +2,8 @@
 
 write_json writes to a temporary file in the destination's folder, fsyncs it and renames it over the
 destination (os.replace is atomic on POSIX), so a reader sees the old file or the new one, never half.
-read_json names the file in its error when the content is not valid JSON.
+read_json names the file in its error when the content is not valid JSON. write_text does the same atomic
+replacement for text records (tables, the README).
 """
 from __future__ import annotations
 
