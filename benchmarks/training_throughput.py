@@ -28,6 +28,7 @@ and bfloat16 matmul peaks ([n, n] @ [n, n], n = --peak_size) of the same run.
 from __future__ import annotations
 
 import collections
+import sys
 import tempfile
 import time
 
@@ -94,6 +95,10 @@ def main() -> None:
     parser.add_argument("--no_peer", "--no-peer", action="store_true", help="time ours only")
     parser.add_argument("--peak_size", type=int, default=None, help="n of the peaks' [n, n] matmuls")
     args = parser.parse_args()
+    if min(args.steps, args.rounds) < 1 or args.threads < 0:
+        print(f"error: --steps and --rounds must be >= 1 and --threads >= 0, got {args.steps}, {args.rounds} and "
+              f"{args.threads}", file=sys.stderr)
+        raise SystemExit(2)
     peak_size = args.peak_size or (8192 if jax.default_backend() == "gpu" else 2048)
     if args.quick:
         args.steps, args.rounds, peak_size = 2, 2, 256
@@ -110,18 +115,18 @@ def main() -> None:
             notes.append("The peer was not run: its virtual environment holds a CPU build of torch.")
         else:
             peer, peer_settings = _start_peer(args, config, data, batches, workdir)
-        ours = {}
-        for dtype in OURS:
-            variant = config.copy_and_resolve_references()
-            variant.model.compute_dtype = dtype
-            ours[dtype] = OurTraining(variant, data, batches)
-        if peer is not None and peer.target_tokens != ours["float32"].tokens:
-            raise RuntimeError(f"the peer counts {peer.target_tokens} target tokens in our batches, we count "
-                               f"{ours['float32'].tokens}: the frameworks would not train on the same sentences")
-        peaks = {dtype: matmul_peak(peak_size, repeats=5 if args.quick else 10, dtype=jnp.dtype(dtype))
-                 for dtype in OURS}
-        rows = []
         try:
+            ours = {}
+            for dtype in OURS:
+                variant = config.copy_and_resolve_references()
+                variant.model.compute_dtype = dtype
+                ours[dtype] = OurTraining(variant, data, batches)
+            if peer is not None and peer.target_tokens != ours["float32"].tokens:
+                raise RuntimeError(f"the peer counts {peer.target_tokens} target tokens in our batches, we count "
+                                   f"{ours['float32'].tokens}: the frameworks would not train on the same sentences")
+            peaks = {dtype: matmul_peak(peak_size, repeats=5 if args.quick else 10, dtype=jnp.dtype(dtype))
+                     for dtype in OURS}
+            rows = []
             for round_ in range(args.rounds):
                 for dtype, training in ours.items():
                     rows.append({"framework": OURS[dtype], "round": round_, **training.run()})
