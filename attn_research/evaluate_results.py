@@ -1,22 +1,62 @@
 """Decoding results of `attn_research.evaluate`, kept beside the training results (never typed by hand).
 
-Each evaluation of a split writes results/<experiment>/decoding/<run>__<split>__beam<k>.json:
-    experiment, run, split, beam, length_penalty, unk_replace, metrics (bleu, seq_accuracy, bleu_by_length,
-    alignment metrics where gold alignments exist), checkpoint_step, num_sentences, decode_time_s (wall
-    time of decoding the split, compilation included), sentences_per_s, git_commit, machine, time.
-and redraws results/<experiment>/decoding/<run>__<split>__bleu_by_length.png with one curve per beam size
+Each evaluation of a split that means to record writes results/<experiment>/decoding/<run>__<split>__beam<k>.json:
+    experiment, run, split, beam, length_penalty, unk_replace, config (the run's whole config), decoding
+    (every decoding setting: beam, length_penalty, max_decode_len, unk_replace, bucket_width, checkpoint
+    requested / step / folder), metrics (bleu, bleu_signature, seq_accuracy, bleu_by_length, lowercased,
+    alignment metrics where gold alignments exist), checkpoint_step, num_sentences, decode_time_s (wall time
+    of decoding the split, compilation included), sentences_per_s, git_commit, machine, time.
+A record of another config or other decoding settings is never overwritten: the new one goes to a
+`<name>-<8 hex digits>.json` sibling (`sibling_path`, the rule training results follow). The evaluation
+also redraws results/<experiment>/decoding/<run>__<split>__bleu_by_length.png with one curve per beam size
 found there (Bahdanau et al. 2015, Fig. 2 style). The README's `decoding` table is generated from these files.
 """
 from __future__ import annotations
 
 import glob
+import hashlib
 import json
 import os
 import time
 
+from absl import logging
+
 from attn_research import provenance
+from attn_research.jsonio import read_json, write_json
 
 SEPARATOR = "__"
+
+
+def identity_digest(identity) -> str:
+    """8 hex digits of sha256 over the canonical JSON of `identity` (sorted keys, non-JSON as str)."""
+    text = json.dumps(identity, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:8]
+
+
+def canonical(obj):
+    """`obj` as it reads back from JSON (tuples as lists, other objects as strings)."""
+    return json.loads(json.dumps(obj, sort_keys=True, default=str))
+
+
+def sibling_path(path: str, identity, read_identity) -> str:
+    """`path` if it is free or holds a record of the same `identity`, else `<stem>-<digest>.<ext>` (the
+    digest of `identity`), so that a record of another config is never overwritten.
+
+    read_identity(path) -> the identity recorded at an existing path (None if it records none: treated as
+    another identity). A torn file (CorruptJSONError) counts as another identity too.
+    """
+    if not os.path.exists(path):
+        return path
+    try:
+        recorded = read_identity(path)
+    except ValueError:
+        recorded = None
+    if recorded is not None and canonical(recorded) == canonical(identity):
+        return path
+    stem, ext = os.path.splitext(path)
+    sibling = f"{stem}-{identity_digest(identity)}{ext}"
+    logging.warning("%s holds a record of another config or settings; this one goes to %s", path, sibling)
+    return sibling
 
 
 def decoding_results_dir(results_dir: str, experiment: str) -> str:
@@ -24,32 +64,37 @@ def decoding_results_dir(results_dir: str, experiment: str) -> str:
     return os.path.join(results_dir, experiment, "decoding")
 
 
-def write_decoding_result(results_dir: str, experiment: str, run: str, metrics: dict, *, checkpoint_step,
-                          decode_time_s: float) -> str:
+def _record_identity(record: dict) -> dict:
+    return {"config": record.get("config"), "decoding": record.get("decoding")}
+
+
+def write_decoding_result(results_dir: str, experiment: str, run: str, metrics: dict, *, config: dict,
+                          decoding: dict, checkpoint_step, decode_time_s: float) -> str:
     """Writes one evaluation's JSON (module docstring) and redraws the run's BLEU-by-length plot.
 
-    metrics: evaluate_run's metrics (split, beam, length_penalty, unk_replace, num_sentences, bleu, ...).
-    Returns the JSON path.
+    metrics: evaluate_run's metrics (split, beam, length_penalty, unk_replace, num_sentences, bleu, ...);
+    config: the run's config (a dict); decoding: the decoding settings. Returns the JSON path.
     """
     out_dir = decoding_results_dir(results_dir, experiment)
     os.makedirs(out_dir, exist_ok=True)
     split, beam = metrics["split"], metrics["beam"]
     suffix = "_unk" if metrics.get("unk_replace") else ""
-    path = os.path.join(out_dir, f"{run}{SEPARATOR}{split}{SEPARATOR}beam{beam}{suffix}.json")
     n = metrics["num_sentences"]
     record = {
         "experiment": experiment, "run": run, "split": split, "beam": beam,
         "length_penalty": metrics["length_penalty"], "unk_replace": metrics.get("unk_replace", False),
+        "config": canonical(config), "decoding": canonical(decoding),
         "metrics": {k: v for k, v in metrics.items()
-                    if k not in ("split", "beam", "length_penalty", "unk_replace", "num_sentences")},
+                    if k not in ("split", "beam", "length_penalty", "unk_replace", "num_sentences", "settings")},
         "checkpoint_step": checkpoint_step, "num_sentences": n, "decode_time_s": round(decode_time_s, 2),
         "sentences_per_s": round(n / decode_time_s, 2) if decode_time_s > 0 else None,
         "git_commit": provenance.git_commit(), "machine": provenance.machine(),
         "time": time.strftime("%Y-%m-%dT%H:%M:%S"),
     }
-    with open(path, "w") as f:
-        json.dump(record, f, indent=2)
-    plot_bleu_by_length_curves(out_dir, run, split)
+    path = sibling_path(os.path.join(out_dir, f"{run}{SEPARATOR}{split}{SEPARATOR}beam{beam}{suffix}.json"),
+                        _record_identity(record), lambda p: _record_identity(read_json(p)))
+    write_json(path, record)
+    plot_bleu_by_length_curves(out_dir, run, split, config=record["config"])
     return path
 
 
@@ -57,8 +102,7 @@ def read_decoding_results(results_dir: str) -> list[dict]:
     """Every results/<experiment>/decoding/*.json, sorted by experiment, run, split, beam."""
     records = []
     for path in glob.glob(os.path.join(results_dir, "*", "decoding", "*.json")):
-        with open(path) as f:
-            record = json.load(f)
+        record = read_json(path)
         record["path"] = path
         records.append(record)
     return sorted(records, key=lambda r: (r["experiment"], r["run"], r["split"], r["beam"], r["unk_replace"]))
@@ -69,13 +113,15 @@ def plot_path(out_dir: str, run: str, split: str) -> str:
     return os.path.join(out_dir, f"{run}{SEPARATOR}{split}{SEPARATOR}bleu_by_length.png")
 
 
-def plot_bleu_by_length_curves(out_dir: str, run: str, split: str) -> str:
-    """BLEU against source length bucket, one curve per decoding result of (run, split) in out_dir."""
+def plot_bleu_by_length_curves(out_dir: str, run: str, split: str, config: dict | None = None) -> str:
+    """BLEU against source length bucket, one curve per decoding result of (run, split) in out_dir; with
+    `config`, only the results of that config (and older records that hold none)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
     records = [r for r in read_decoding_results(os.path.dirname(os.path.dirname(out_dir)))
-               if r["run"] == run and r["split"] == split and os.path.dirname(r["path"]) == out_dir]
+               if r["run"] == run and r["split"] == split and os.path.dirname(r["path"]) == out_dir
+               and (config is None or r.get("config") in (None, canonical(config)))]
     fig = Figure(figsize=(6, 4), dpi=100, layout="constrained")
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()

@@ -10,7 +10,8 @@ import pytest
 
 from attn_research import readme
 from attn_research.data import SPECIAL_TOKENS, Vocabulary, WhitespaceTokenizer
-from attn_research.evaluate import evaluate_run, read_lines, split_from_files
+from attn_research.data.preprocessing import Preprocessing, TextPipeline
+from attn_research.evaluate import evaluate_run, read_lines
 from attn_research.metrics import (alignment_accuracy, alignment_error_rate, attention_entropy, gold_alignment,
                                    hard_alignments)
 from attn_research.training.loop import train_and_evaluate
@@ -68,12 +69,13 @@ def test_read_lines_errors_name_the_file(tmp_path):
         read_lines(str(not_gz))
 
 
-def test_split_from_files_reads_sources_backwards_for_a_reverse_source_run(tmp_path):
-    vocab = Vocabulary([*SPECIAL_TOKENS, "a0", "a1", "a2"], WhitespaceTokenizer())
-    (tmp_path / "src.txt").write_text("a0 a1 a2\na2 a0\n")
-    (tmp_path / "ref.txt").write_text("a2 a1 a0\na0 a2\n")
-    files = (str(tmp_path / "src.txt"), str(tmp_path / "ref.txt"), vocab, vocab)
-    plain, backwards = split_from_files(*files), split_from_files(*files, reverse_source=True)
+def test_pipeline_reads_file_sources_backwards_for_a_reverse_source_run():
+    tokenizer = WhitespaceTokenizer()
+    vocab = Vocabulary([*SPECIAL_TOKENS, "a0", "a1", "a2"], tokenizer)
+    text = TextPipeline(tokenizer, tokenizer, references="tokens")
+    sources, references = ["a0 a1 a2", " a2  a0 "], ["a2 a1 a0", "a0   a2"]
+    plain = Preprocessing(text, vocab, vocab).encode("file", sources, references)
+    backwards = Preprocessing(text, vocab, vocab, reverse_source=True).encode("file", sources, references)
     assert plain.source_tokens == [["a0", "a1", "a2"], ["a2", "a0"]]
     assert backwards.source_tokens == [["a2", "a1", "a0"], ["a0", "a2"]]
     assert [ids.tolist() for ids in backwards.source_ids] == [[6, 5, 4], [4, 6]]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -63,12 +64,17 @@ class Split:
 
 @dataclasses.dataclass
 class TranslationData:
-  """A sequence-to-sequence data set: vocabularies and the splits 'train', 'validation', 'test'."""
+  """A sequence-to-sequence data set: vocabularies and the splits 'train', 'validation', 'test'.
+
+  text_pipeline: the preprocessing.TextPipeline (normalization, tokenizers, reference form) the
+  loader made the splits with; `preprocessing.preprocessing_of` turns it into the run's pipeline.
+  """
 
   source_vocab: Vocabulary
   target_vocab: Vocabulary
   splits: dict[str, Split]
   name: str = ""
+  text_pipeline: Any = None
   fingerprint: str | None = None  # of the upstream files the data was prepared from (load.load_dataset)
 
   def __getitem__(self, split: str) -> Split:

@@ -15,6 +15,7 @@ from attn_research.data.builders import multi30k as multi30k_builder
 from attn_research.data.builders import scan as scan_builder
 from attn_research.data.choices import check_choice
 from attn_research.data.dataset import TranslationData, encode_split
+from attn_research.data.preprocessing import TextPipeline, normalize
 from attn_research.data.tokenizers import (MosesWordTokenizer, WhitespaceTokenizer,
                                            train_sentencepiece)
 from attn_research.data.vocabulary import SPECIAL_TOKENS, Vocabulary
@@ -43,16 +44,15 @@ def scan_validation_indices(pairs: list[tuple[str, str]]) -> np.ndarray:
 
 
 def _whitespace_data(name: str, text: dict[str, list[tuple[str, str]]]) -> TranslationData:
-  """Whitespace-tokenized pairs per split; one vocabulary per side, from the train split."""
+  """Whitespace-tokenized pairs per split (references: the target tokens joined by spaces); one
+  vocabulary per side, from the train split."""
   tokenizer = WhitespaceTokenizer()
-  tokens = {s: ([p[0].split() for p in v], [p[1].split() for p in v]) for s, v in text.items()}
+  pipeline = TextPipeline(tokenizer, tokenizer, references="tokens")
+  tokens = {s: pipeline.tokenize([p[0] for p in v], [p[1] for p in v]) for s, v in text.items()}
   source_vocab = Vocabulary.build(tokens["train"][0], tokenizer=tokenizer)
   target_vocab = Vocabulary.build(tokens["train"][1], tokenizer=tokenizer)
-  splits = {
-      s: encode_split(s, src, tgt, [" ".join(t) for t in tgt], source_vocab, target_vocab)
-      for s, (src, tgt) in tokens.items()
-  }
-  return TranslationData(source_vocab, target_vocab, splits, name=name)
+  splits = {s: encode_split(s, *t, source_vocab, target_vocab) for s, t in tokens.items()}
+  return TranslationData(source_vocab, target_vocab, splits, name=name, text_pipeline=pipeline)
 
 
 def load_scan(cfg, *, manual_dir: Path | None, tfds_dir: Path, cache_dir: Path) -> TranslationData:
@@ -96,6 +96,7 @@ def load_synthetic(cfg, *, manual_dir: Path | None, tfds_dir: Path,
   }
   tokenizer = WhitespaceTokenizer()
   vocab = Vocabulary([*SPECIAL_TOKENS, *synthetic.symbols(vocab_size)], tokenizer)
+  pipeline = TextPipeline(tokenizer, tokenizer, references="tokens")
   splits = {}
   for number, (split, (num, lo, hi)) in enumerate(plan.items()):
     sources, targets = synthetic.generate(task, vocab_size=vocab_size, min_len=int(lo),
@@ -103,7 +104,7 @@ def load_synthetic(cfg, *, manual_dir: Path | None, tfds_dir: Path,
                                           seed=[seed, number])
     splits[split] = encode_split(split, sources, targets, [" ".join(t) for t in targets],
                                  vocab, vocab)
-  return TranslationData(vocab, vocab, splits, name=f"synthetic/{task}")
+  return TranslationData(vocab, vocab, splits, name=f"synthetic/{task}", text_pipeline=pipeline)
 
 
 def load_multi30k(cfg, *, manual_dir: Path | None, tfds_dir: Path,
@@ -113,7 +114,8 @@ def load_multi30k(cfg, *, manual_dir: Path | None, tfds_dir: Path,
   tokenizer 'moses': sacremoses words, vocabularies of the train tokens seen >= min_freq times.
   tokenizer 'sentencepiece': one unigram model per language trained on its train side
   (`vocab_size` pieces, soft limit), saved under `cache_dir/multi30k/`.
-  References are the (lowercased) raw target sentences. Raises ValueError for an unknown
+  Text goes through `preprocessing.TextPipeline` (strip, lowercase, tokenize); references are the
+  (lowercased) raw target sentences. Raises ValueError for an unknown
   language or tokenizer, or source_lang == target_lang.
   """
   src = check_choice(cfg.get("source_lang", "de"), MULTI30K_LANGUAGES, "Multi30k source language")
@@ -123,28 +125,26 @@ def load_multi30k(cfg, *, manual_dir: Path | None, tfds_dir: Path,
   kind = check_choice(cfg.get("tokenizer", "moses"), MULTI30K_TOKENIZERS, "Multi30k tokenizer")
   pairs = tfds_io.read_text_pairs(multi30k_builder.Multi30k, f"{src}_{tgt}", tfds_dir=tfds_dir,
                                   manual_dir=manual_dir)
-  case = str.lower if cfg.get("lowercase", True) else str
-  text = {s: ([case(p[0]).strip() for p in v], [case(p[1]).strip() for p in v])
-          for s, v in pairs.items()}
+  lowercase = bool(cfg.get("lowercase", True))
   if kind == "moses":
     tokenizers = (MosesWordTokenizer(src), MosesWordTokenizer(tgt))
   else:
     vocab_size = int(cfg.get("vocab_size", 8000))
     tokenizers = tuple(
-        train_sentencepiece(text["train"][side], Path(cache_dir) / "multi30k",
-                            name=f"multi30k_{lang}", vocab_size=vocab_size)
+        train_sentencepiece([normalize(p[side], lowercase) for p in pairs["train"]],
+                            Path(cache_dir) / "multi30k", name=f"multi30k_{lang}", vocab_size=vocab_size)
         for side, lang in enumerate((src, tgt)))
-  tokens = {s: tuple([tok.tokenize(x) for x in sentences] for tok, sentences in zip(tokenizers, v))
-            for s, v in text.items()}
+  pipeline = TextPipeline(*tokenizers, lowercase=lowercase, references="text")
+  tokens = {s: pipeline.tokenize([p[0] for p in v], [p[1] for p in v]) for s, v in pairs.items()}
   if kind == "moses":
     min_freq = int(cfg.get("min_freq", 2))
     vocabs = [Vocabulary.build(tokens["train"][side], min_freq=min_freq, tokenizer=tokenizers[side])
               for side in (0, 1)]
   else:
     vocabs = [Vocabulary(tok.pieces(), tok) for tok in tokenizers]
-  splits = {s: encode_split(s, src_tokens, tgt_tokens, text[s][1], *vocabs)
-            for s, (src_tokens, tgt_tokens) in tokens.items()}
-  return TranslationData(vocabs[0], vocabs[1], splits, name=f"multi30k/{src}_{tgt}/{kind}")
+  splits = {s: encode_split(s, *t, *vocabs) for s, t in tokens.items()}
+  return TranslationData(vocabs[0], vocabs[1], splits, name=f"multi30k/{src}_{tgt}/{kind}",
+                         text_pipeline=pipeline)
 
 
 LOADERS = {"scan": load_scan, "multi30k": load_multi30k, "synthetic": load_synthetic}

@@ -24,6 +24,10 @@ class WhitespaceTokenizer:
   def detokenize(self, tokens: Sequence[str]) -> str:
     return " ".join(tokens)
 
+  def spec(self) -> dict:
+    """What `tokenizer_from_spec` rebuilds this tokenizer from."""
+    return {"kind": "whitespace"}
+
 
 class MosesWordTokenizer:
   """Moses (sacremoses) word tokenization for language `lang`, without XML escaping.
@@ -46,6 +50,10 @@ class MosesWordTokenizer:
       import sacremoses
       self._detokenizer = sacremoses.MosesDetokenizer(lang=self.lang)
     return self._detokenizer.detokenize(list(tokens))
+
+  def spec(self) -> dict:
+    """What `tokenizer_from_spec` rebuilds this tokenizer from."""
+    return {"kind": "moses", "lang": self.lang}
 
   def __getstate__(self):
     return {"lang": self.lang}
@@ -79,11 +87,36 @@ class SentencePieceTokenizer:
     p = self.processor
     return [p.id_to_piece(i) for i in range(p.get_piece_size())]
 
+  def spec(self) -> dict:
+    """What `tokenizer_from_spec` rebuilds this tokenizer from (the model file's path)."""
+    return {"kind": "sentencepiece", "model": self.model_path}
+
   def __getstate__(self):
     return {"model_path": self.model_path}
 
   def __setstate__(self, state):
     self.__init__(state["model_path"])
+
+
+TOKENIZER_KINDS = ("whitespace", "moses", "sentencepiece")
+
+
+def tokenizer_from_spec(spec: dict, folder: str | os.PathLike | None = None):
+  """The tokenizer a `spec()` dict describes; a relative sentencepiece model path is read from `folder`.
+
+  Raises ValueError for an unknown kind, FileNotFoundError for a missing sentencepiece model file.
+  """
+  kind = spec.get("kind")
+  if kind == "whitespace":
+    return WhitespaceTokenizer()
+  if kind == "moses":
+    return MosesWordTokenizer(spec["lang"])
+  if kind == "sentencepiece":
+    path = Path(folder or ".") / spec["model"]
+    if not path.is_file():
+      raise FileNotFoundError(f"sentencepiece model not found: {path}")
+    return SentencePieceTokenizer(path)
+  raise ValueError(f"Unknown tokenizer kind {kind!r}. Valid choices: {', '.join(TOKENIZER_KINDS)}.")
 
 
 def train_sentencepiece(texts: Sequence[str], cache_dir: str | os.PathLike, *, name: str,

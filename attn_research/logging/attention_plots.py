@@ -9,7 +9,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 CELL_INCHES = 0.35    # side of one weight's cell
-MARGIN_INCHES = 1.5   # room for the token labels and title, added to both width and height
+MARGIN_INCHES = 1.5   # room for the token and axis labels, colour bar and title, added to width and height
 DPI = 100
 
 
@@ -18,18 +18,11 @@ def figure_size(source_len: int, target_len: int) -> tuple[float, float]:
     return MARGIN_INCHES + CELL_INCHES * source_len, MARGIN_INCHES + CELL_INCHES * target_len
 
 
-def plot_attention(weights, source_tokens: Sequence[str], target_tokens: Sequence[str],
-                   path: str | os.PathLike, title: str | None = None) -> str:
-    """Draws alignment weights as a grayscale heatmap (white = 1, black = 0) and saves it as a PNG.
-
-    weights: [target_len, source_len] alignment weights in [0, 1] (NumPy or JAX), at least as large
-    as the token lists; the extra rows / columns (padding) are trimmed to
-    [len(target_tokens), len(source_tokens)]. Source tokens label the x axis (on top), target
-    tokens the y axis. The image is figure_size(...) inches at DPI dots per inch.
-    Creates the parent folder of `path` if needed; returns `path` as a str.
-    Raises ValueError if weights is not 2-D, a token list is empty, or weights is smaller than
-    the token lists.
-    """
+def attention_figure(weights, source_tokens: Sequence[str], target_tokens: Sequence[str],
+                     title: str | None = None) -> Figure:
+    """The heatmap of plot_attention as a matplotlib Figure: grayscale weights (white = 1, black = 0),
+    source tokens across the top (axis label "source"), target tokens down (axis label "target"), and a
+    colour bar of the weight scale [0, 1]. Arguments and errors as plot_attention."""
     weights = np.asarray(weights, dtype=np.float32)
     target_len, source_len = len(target_tokens), len(source_tokens)
     if weights.ndim != 2:
@@ -44,12 +37,33 @@ def plot_attention(weights, source_tokens: Sequence[str], target_tokens: Sequenc
     fig = Figure(figsize=figure_size(source_len, target_len), dpi=DPI, layout="constrained")
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
-    ax.imshow(weights, cmap="gray", vmin=0.0, vmax=1.0, aspect="auto", interpolation="nearest")
+    image = ax.imshow(weights, cmap="gray", vmin=0.0, vmax=1.0, aspect="auto", interpolation="nearest")
     ax.xaxis.tick_top()
+    ax.xaxis.set_label_position("top")
     ax.set_xticks(range(source_len), [str(t) for t in source_tokens], rotation=90, fontsize=9)
     ax.set_yticks(range(target_len), [str(t) for t in target_tokens], fontsize=9)
+    ax.set_xlabel("source")
+    ax.set_ylabel("target")
+    fig.colorbar(image, ax=ax, fraction=0.08, pad=0.02, aspect=30)
     if title:
         ax.set_title(title, fontsize=10)
+    return fig
+
+
+def plot_attention(weights, source_tokens: Sequence[str], target_tokens: Sequence[str],
+                   path: str | os.PathLike, title: str | None = None) -> str:
+    """Draws alignment weights as a grayscale heatmap (white = 1, black = 0) and saves it as a PNG.
+
+    weights: [target_len, source_len] alignment weights in [0, 1] (NumPy or JAX), at least as large
+    as the token lists; the extra rows / columns (padding) are trimmed to
+    [len(target_tokens), len(source_tokens)]. Source tokens label the x axis (on top, axis label
+    "source"), target tokens the y axis ("target"); a colour bar gives the scale. The image is
+    figure_size(...) inches at DPI dots per inch (the colour bar takes part of the margin).
+    Creates the parent folder of `path` if needed; returns `path` as a str.
+    Raises ValueError if weights is not 2-D, a token list is empty, or weights is smaller than
+    the token lists.
+    """
+    fig = attention_figure(weights, source_tokens, target_tokens, title)
     path = os.fspath(path)
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     fig.savefig(path, format="png", dpi=DPI)

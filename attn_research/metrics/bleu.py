@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import sacrebleu
+from sacrebleu.metrics import BLEU
 
 
 def corpus_bleu(hypotheses: Sequence[str], references: Sequence[str]) -> float:
@@ -17,6 +17,13 @@ def corpus_bleu(hypotheses: Sequence[str], references: Sequence[str]) -> float:
     Returns BLEU in [0, 100].
     Raises ValueError if the lists differ in length, are empty, or either is a bare string.
     """
+    return corpus_bleu_with_signature(hypotheses, references)[0]
+
+
+def corpus_bleu_with_signature(hypotheses: Sequence[str], references: Sequence[str]) -> tuple[float, str]:
+    """(corpus_bleu(hypotheses, references), sacrebleu's signature of that computation), e.g.
+    'nrefs:1|case:mixed|eff:no|tok:13a|smooth:exp|version:2.6.0' (sacrebleu's BLEU.get_signature(); Post
+    2018 asks every reported BLEU to carry it). Raises ValueError as corpus_bleu does."""
     for name, texts in (("hypotheses", hypotheses), ("references", references)):
         if isinstance(texts, str):
             raise ValueError(f"{name} must be a list of sentences, got a single string")
@@ -25,4 +32,6 @@ def corpus_bleu(hypotheses: Sequence[str], references: Sequence[str]) -> float:
                          "need exactly one reference per hypothesis")
     if not hypotheses:
         raise ValueError("corpus_bleu needs at least one sentence")
-    return float(sacrebleu.corpus_bleu(list(hypotheses), [list(references)]).score)
+    bleu = BLEU()
+    score = float(bleu.corpus_score(list(hypotheses), [list(references)]).score)
+    return score, str(bleu.get_signature())

@@ -27,6 +27,7 @@ from absl import logging
 from attn_research import jsonio, provenance
 from attn_research.config_validation import validate_config
 from attn_research.data import load_dataset, make_batches
+from attn_research.data.preprocessing import save_preprocessing
 from attn_research.logging import MetricWriter, plot_attention, progress_bar
 from attn_research.logging.progress import metrics_line
 from attn_research.models import build_model
@@ -157,6 +158,7 @@ def _train(config: ml_collections.ConfigDict, workdir: str, step_callback: Calla
     clock = _WallClock(workdir)
     git_commit = provenance.git_commit()  # the code this run starts from
     data = load_dataset(config.data)
+    save_preprocessing(workdir, data, config.data)  # the run folder translates on its own (evaluate)
     mesh = make_mesh()
     model = build_model(config.model, data.source_vocab.size, data.target_vocab.size)
     train_split = data.splits["train"]
