@@ -10,7 +10,8 @@ import pytest
 
 from attn_research import readme
 from attn_research.attention import build_attention
-from benchmarks import common, compile_times, decoder_steps, kernels, multi30k, peer_opennmt, run, training_throughput
+from benchmarks import (common, compile_times, decoder_steps, kernels, multi30k, peer_opennmt, precision_curves, run,
+                        training_throughput)
 from benchmarks.flops import matmul_flops
 
 
@@ -255,3 +256,16 @@ def test_peer_step_trains_opennmt_on_exactly_our_sentences(tmp_path):
     finally:
         peer.close()
     assert peer.process.returncode == 0
+
+
+def test_precision_curve_is_the_windowed_mean_of_the_step_losses():
+    from attn_research.data import load_dataset, make_batches
+    from tests.helpers import tiny_config
+
+    config = tiny_config("/tmp", steps=4)
+    data = load_dataset(config.data)
+    batches = make_batches(data.splits["train"], config.train.batch_size, seed=0, epoch=0, shuffle=True)[:2]
+    curve, seconds = precision_curves.training_curve(config, data, batches, steps=5, window=2)
+    assert curve.shape == (2,) and np.all(np.isfinite(curve)) and seconds > 0  # the fifth step fills no window
+    again, _ = precision_curves.training_curve(config, data, batches, steps=4, window=4)
+    assert again[0] == pytest.approx(curve.mean(), rel=1e-6)  # the same steps from scratch: the same losses
