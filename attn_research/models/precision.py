@@ -5,9 +5,11 @@ Training", sec. 3; bfloat16 needs no loss scaling, as its exponent range is floa
     "bfloat16"  parameters and optimizer state stay float32 (the master copy the optimizer updates); a training
                 step casts the whole parameter pytree to bfloat16 ONCE, at the start of its loss function
                 (`cast_params`), and the gradient flows back through that cast to the float32 master copy.
-                The matmuls of embeddings, recurrent cells, feed-forward layers and output projections read
-                bfloat16 operands (their modules get `dtype=bfloat16`); attention scores, the softmax and every
-                attention normalization, layer norms, the recurrent carries (c, h), the logits the loss reads and
+                Embeddings are looked up in bfloat16, and the matmuls of recurrent cells, feed-forward layers,
+                multi-head projections and output projections read bfloat16 operands (their modules get
+                `dtype=bfloat16`; the output projections accumulate into float32 logits). Attention scores
+                (computed in float32 from the bfloat16-rounded weights), the softmax and every attention
+                normalization, layer norms, the recurrent carries (c, h), the Transformer's residual stream and
                 the losses stay float32.
 
 Casting the weights inside each use instead (a module with float32 parameters and a bfloat16 dtype) gives
