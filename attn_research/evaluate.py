@@ -186,34 +186,35 @@ def restore_model(workdir: str, config, pipeline: Preprocessing, checkpoint: str
     checkpoints/ or best/). Raises FileNotFoundError when no checkpoint (or not that step) exists, and the
     checkpoint module's CheckpointError when none loads.
     """
-    model = build_model(config.model, pipeline.source_vocab.size, pipeline.target_vocab.size)
-    train_config = ml_collections.ConfigDict(config.train)
-    with train_config.unlocked():
-        train_config.num_steps = int(config.train.get("num_steps") or 1)
-    # The optimizer's state structure is what the checkpoint needs; its schedule's values are not.
-    state = create_train_state(model, make_optimizer(train_config, 1),
-                               _example_batch(int(config.train.batch_size)), config.seed)
     checkpoints = Checkpoints(workdir, keep=config.train.get("keep_checkpoints", 2),
                               best_metric=config.train.get("best_metric", "loss"),
                               best_mode=config.train.get("best_mode", "min"))
-    folder = None
     try:
-        restored = None
-        if checkpoint == "best":
-            restored, folder = checkpoints.restore_best(state), "best"
-        if restored is None and checkpoint in ("best", "latest"):
+        # which checkpoint, decided (and a missing one reported) before the model is built
+        steps = None  # restore_newest_loadable's steps: None = every step, newest first
+        if checkpoint == "best" and checkpoints.best.best_step() is not None:
+            folder, manager, steps = "best", checkpoints.best, [checkpoints.best.best_step()]
+        elif checkpoint in ("best", "latest"):
             if checkpoints.latest_step() is None:
                 raise FileNotFoundError(f"no checkpoint in {workdir}/best or {workdir}/checkpoints")
-            restored, folder = checkpoints.restore_latest(state), "checkpoints"
-        if isinstance(checkpoint, int):
+            folder, manager = "checkpoints", checkpoints.latest
+        else:
             for folder, manager in (("checkpoints", checkpoints.latest), ("best", checkpoints.best)):
                 if checkpoint in manager.all_steps():
-                    restored = restore_newest_loadable(manager, state, [checkpoint])
+                    steps = [checkpoint]
                     break
             else:
-                steps = sorted(set(checkpoints.latest.all_steps()) | set(checkpoints.best.all_steps()))
+                saved = sorted(set(checkpoints.latest.all_steps()) | set(checkpoints.best.all_steps()))
                 raise FileNotFoundError(f"no checkpoint of step {checkpoint} in {workdir}; steps saved: "
-                                        f"{', '.join(map(str, steps)) or 'none'}")
+                                        f"{', '.join(map(str, saved)) or 'none'}")
+        model = build_model(config.model, pipeline.source_vocab.size, pipeline.target_vocab.size)
+        train_config = ml_collections.ConfigDict(config.train)
+        with train_config.unlocked():
+            train_config.num_steps = int(config.train.get("num_steps") or 1)
+        # The optimizer's state structure is what the checkpoint needs; its schedule's values are not.
+        state = create_train_state(model, make_optimizer(train_config, 1),
+                                   _example_batch(int(config.train.batch_size)), config.seed)
+        restored = restore_newest_loadable(manager, state, steps)
     finally:
         checkpoints.close()
     mesh = make_mesh()
@@ -282,7 +283,7 @@ def _sha256(lines: list[str]) -> str:
     return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
 
 
-def _output_dir(workdir: str, name: str, settings: dict) -> str:
+def output_dir(workdir: str, name: str, settings: dict) -> str:
     """<workdir>/<name>, or its -<hash> sibling when that folder holds an evaluation of other settings."""
     def recorded(folder: str):
         metrics = os.path.join(folder, "metrics.json")
@@ -382,7 +383,7 @@ def evaluate_run(workdir: str, split: str = "test", beam: int = 5, length_penalt
         metrics.update(_alignment_metrics(task, hyp_ids, alignments, bool(config.data.get("reverse_source", False))))
     metrics["settings"] = canonical(settings)
 
-    out_dir = _output_dir(workdir, f"eval_{split}_beam{beam}", metrics["settings"])
+    out_dir = output_dir(workdir, f"eval_{split}_beam{beam}", metrics["settings"])
     write_json(os.path.join(out_dir, "metrics.json"), metrics)
     _write_text(os.path.join(out_dir, "hypotheses.txt"), hypotheses)
     if output == STDIN:

@@ -113,11 +113,14 @@ def test_split_and_raw_files_decode_identically_lowercased_moses(tmp_path):
     assert record["metrics"]["bleu_signature"].startswith("nrefs:1|")
 
     # a workdir trained before the pipeline was saved: rebuilt from its results.json config; translation
-    # without references from the latest checkpoint (= the best here) gives the same outputs
+    # without references from the checkpoint of step STEPS (= the best here) gives the same outputs
+    source_file = _raw_test_files(tmp_path)[0]
+    with pytest.raises(FileNotFoundError, match=f"no checkpoint of step 7 in .*; steps saved: {STEPS}"):
+        evaluate_run(str(workdir), beam=1, source_file=source_file, checkpoint="7")
     shutil.rmtree(workdir / "preprocessing")
     out = tmp_path / "out.txt"
-    translated = evaluate_run(str(workdir), beam=1, source_file=_raw_test_files(tmp_path)[0], output=str(out),
-                              heatmaps=0, checkpoint="latest")
+    translated = evaluate_run(str(workdir), beam=1, source_file=source_file, output=str(out), heatmaps=0,
+                              checkpoint=str(STEPS))
     assert out.read_text(encoding="utf-8").splitlines() == hypotheses
     assert "bleu" not in translated and translated["split"] == "input" and translated["lowercased"]
     assert translated["checkpoint_step"] == STEPS
@@ -133,7 +136,7 @@ def test_split_and_raw_files_decode_identically_sentencepiece(tmp_path, monkeypa
     sources = "\n".join(_raw_lines("test_2016_flickr", "de", LINES["test_2016_flickr"])) + "\n"
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(sources.encode("utf-8")), encoding="utf-8"))
     capsys.readouterr()
-    evaluate_run(str(workdir), beam=1, source_file="-", output="-", heatmaps=0)
+    evaluate_run(str(workdir), beam=1, source_file="-", output="-", heatmaps=0, checkpoint="latest")
     assert capsys.readouterr().out.splitlines() == hypotheses
 
 

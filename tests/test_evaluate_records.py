@@ -10,7 +10,8 @@ import sacrebleu
 
 from attn_research.data import default_data_config, load_dataset
 from attn_research.data.preprocessing import load_preprocessing, preprocessing_of, save_preprocessing
-from attn_research.evaluate import bleu_by_length_figure
+from attn_research.evaluate import output_dir, bleu_by_length_figure
+from attn_research.jsonio import write_json
 from attn_research.evaluate_results import read_decoding_results, write_decoding_result
 from attn_research.logging.attention_plots import attention_figure
 from attn_research.metrics.bleu import corpus_bleu, corpus_bleu_with_signature
@@ -100,3 +101,15 @@ def test_decoding_record_is_json_without_nan(tmp_path):
     path = write_decoding_result(str(tmp_path), "exp", "run", _metrics(1.0), config={}, decoding={},
                                  checkpoint_step=1, decode_time_s=1.0)
     assert json.loads(open(path).read())["metrics"]["bleu"] == 1.0
+
+
+def test_a_workdir_evaluation_of_other_settings_goes_to_a_sibling_folder(tmp_path):
+    settings = {"input": {"source_file": "/a.txt", "source_sha256": "0f"}, "beam": 1, "checkpoint": {"step": 5}}
+    first = output_dir(str(tmp_path), "eval_file_beam1", settings)
+    assert first == str(tmp_path / "eval_file_beam1")
+    write_json(tmp_path / "eval_file_beam1" / "metrics.json", {"bleu": 1.0, "settings": settings})
+    assert output_dir(str(tmp_path), "eval_file_beam1", settings) == first  # the same evaluation again
+    other = output_dir(str(tmp_path), "eval_file_beam1", {**settings, "input": {"source_file": "/b.txt"}})
+    assert other.startswith(first + "-") and other != first
+    write_json(tmp_path / "eval_test_beam1" / "metrics.json", {"bleu": 1.0})  # written before settings were kept
+    assert output_dir(str(tmp_path), "eval_test_beam1", settings) != str(tmp_path / "eval_test_beam1")
