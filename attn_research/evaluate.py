@@ -17,7 +17,8 @@ penalty of Wu et al. (2016), eq. 14. Writes <workdir>/eval_<split>_beam<k>/ (spl
 bleu_by_length.png (Bahdanau et al. 2015, Fig. 2; with references) and attention_<i>.png heatmaps (Fig. 3).
 A folder holding an evaluation with other settings is kept: the new one goes to a -<hash> sibling.
 A split's evaluation is also recorded under <results_dir>/<experiment>/decoding/ when --results_dir is
-given or the run's config.results_dir is non-empty.
+given or the run's config.results_dir is non-empty. The metrics summary is printed on stdout (on stderr
+with --output=-, so that stdout holds only the hypotheses). Errors print as one line `error: ...` (exit 1).
 """
 from __future__ import annotations
 
