@@ -258,6 +258,7 @@ def test_peer_step_trains_opennmt_on_exactly_our_sentences(tmp_path):
     assert peer.process.returncode == 0
 
 
+@pytest.mark.slow  # two tiny trainings, ~10-30 s; benchmarks.precision_curves --quick runs the same code
 def test_precision_curve_is_the_windowed_mean_of_the_step_losses():
     from attn_research.data import load_dataset, make_batches
     from tests.helpers import tiny_config
