@@ -5,7 +5,8 @@
 Also installed as the console script `attn-train`. Rerunning the same command resumes from the
 workdir's latest checkpoint. The config is checked (attn_research/config_validation.py) before any
 work; a bad flag, a missing config file, an invalid config or unavailable data prints one line
-`error: ...` and exits with status 2. W&B: the config's `wandb.mode` if set, else $WANDB_MODE, else
+`error: ...` and exits with status 2; the run's own one-line errors (training.loop.RUN_ERRORS: a locked
+workdir, a config that differs from the workdir's, no loadable checkpoint, a non-finite loss) exit with 1. W&B: the config's `wandb.mode` if set, else $WANDB_MODE, else
 offline (logging/writer.py).
 """
 from __future__ import annotations
@@ -25,7 +26,8 @@ _COMPILATION_CACHE = flags.DEFINE_string(
     "compilation_cache", os.path.expanduser("~/.cache/attn_research/jax"),
     "Persistent XLA compilation cache ('' to disable): sweeps never recompile a shape twice.")
 
-EXIT_USAGE = 2
+EXIT_USAGE = 2  # bad input: flags, config, data
+EXIT_RUN = 1    # the run stopped with one of training.loop.RUN_ERRORS
 
 
 def enable_compilation_cache(path: str) -> None:
@@ -95,16 +97,16 @@ def parse_flags(argv: list[str]) -> list[str]:
     return remaining
 
 
-def _exit_with(message: str) -> None:
-    print(f"error: {' '.join(message.split())}", file=sys.stderr)
-    sys.exit(EXIT_USAGE)
+def _exit_with(message: str, status: int = EXIT_USAGE) -> None:
+    print(f"error: {' '.join(str(message).split())}", file=sys.stderr)
+    sys.exit(status)
 
 
 def main(argv) -> None:
     del argv  # checked by parse_flags
     enable_compilation_cache(_COMPILATION_CACHE.value)
     from attn_research.data.tfds_io import DataUnavailableError
-    from attn_research.training.loop import train_and_evaluate
+    from attn_research.training.loop import RUN_ERRORS, train_and_evaluate
 
     logging.set_verbosity(logging.INFO)
     logging.get_absl_handler().addFilter(_QuietLibraries())
@@ -112,6 +114,8 @@ def main(argv) -> None:
         results = train_and_evaluate(_CONFIG.value, _WORKDIR.value)
     except (ConfigError, DataUnavailableError) as error:
         _exit_with(str(error))
+    except RUN_ERRORS as error:
+        _exit_with(str(error), EXIT_RUN)
     for split, metrics in results["metrics"].items():
         logging.info("%s: %s", split, ", ".join(f"{k}={v:.4g}" for k, v in metrics.items()))
 

@@ -137,3 +137,16 @@ def test_sweep_export_without_the_sweeps_package_names_the_install_command(tmp_p
     assert result.returncode == 2
     assert result.stderr.strip().splitlines()[-1].endswith("pip install --no-deps sweeps")
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_main_reports_a_run_error_in_one_line_with_status_1(tmp_path):
+    """training.loop.RUN_ERRORS (here: another process holds the workdir) print one line and exit 1."""
+    from attn_research.training.workdir_lock import WorkdirLock
+
+    workdir = tmp_path / "run"
+    workdir.mkdir()
+    with WorkdirLock(str(workdir)):
+        result = run_main("--config=configs/synthetic.py:reverse", f"--workdir={workdir}", "--compilation_cache=")
+    assert result.returncode == 1, result.stderr[-2000:]
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: ") and "Traceback" not in result.stderr, result.stderr[-2000:]
