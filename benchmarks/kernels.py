@@ -12,7 +12,7 @@ References (`naive_*`): for additive and concat (one function: concat is additiv
 unchunked energy, which materializes the whole [batch, query_len, key_len, dim] tanh; for the fused scaled
 dot, an explicit softmax(q k^T / sqrt(d)) v. `temp_mb` is XLA's planned temporary memory of the compiled
 program (memory_analysis), the peak beyond inputs and outputs. A case whose temporaries exceed
---memory-gb is compiled but not run, and reported as skipped with the reason.
+--memory_gb is compiled but not run, and reported as skipped with the reason.
 """
 from __future__ import annotations
 
@@ -109,8 +109,8 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=2)
     parser.add_argument("--dim", type=int, default=64, help="query, key and attention dim")
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--max-seconds", type=float, default=10.0, help="fewer repeats (>= 3) past this per case")
-    parser.add_argument("--memory-gb", type=float, default=None, help="largest planned temporaries to run")
+    parser.add_argument("--max_seconds", type=float, default=10.0, help="fewer repeats (>= 3) past this per case")
+    parser.add_argument("--memory_gb", type=float, default=None, help="largest planned temporaries to run")
     args = parser.parse_args()
     lengths = [int(s) for s in args.lengths.split(",")]
     if args.quick:

@@ -1,12 +1,12 @@
 """Compute efficiency of a training step of the Multi30k Luong model: model FLOPs over step time against the
 machine's matmul peak (MFU), all measured in the same run.
 
-    python -m benchmarks.mfu [--repeats 5] [--peak-size 2048] [--quick]
+    python -m benchmarks.mfu [--repeats 5] [--peak_size 2048] [--quick]
 
 FLOPs: the matmul FLOPs of one train_step (forward, backward and optimizer) on a batch of the most common
 padded Multi30k shape, counted from its jaxpr with every scan body times its length (benchmarks/flops.py;
 XLA's cost analysis, shown beside it, counts a loop body once). Step time: the median over --repeats
-compiled steps. Peak: the median throughput of a float32 [n, n] @ [n, n] jnp.dot, n = --peak-size
+compiled steps. Peak: the median throughput of a float32 [n, n] @ [n, n] jnp.dot, n = --peak_size
 (8192 on a GPU). MFU = FLOPs / step time / peak.
 """
 from __future__ import annotations
@@ -27,7 +27,7 @@ COLUMNS = ("model", "batch", "src_len", "tgt_len", "gflop_per_step", "xla_gflop_
 def main() -> None:
     parser = benchmark_arguments(__doc__)
     parser.add_argument("--repeats", type=int, default=5, help="timed training steps")
-    parser.add_argument("--peak-size", type=int, default=None, help="n of the peak's [n, n] matmul")
+    parser.add_argument("--peak_size", type=int, default=None, help="n of the peak's [n, n] matmul")
     args = parser.parse_args()
     peak_size = args.peak_size or (8192 if jax.default_backend() == "gpu" else 2048)
     if args.quick:

@@ -1,6 +1,6 @@
 """Where a training step of the Multi30k Luong model spends its time: a jax.profiler trace, summed by part.
 
-    python -m benchmarks.step_profile [--steps 5] [--trace-dir DIR] [--quick]
+    python -m benchmarks.step_profile [--steps 5] [--trace_dir DIR] [--quick]
 
 The model, batch and step are those of benchmarks.mfu (configs/multi30k.py:luong_general, the most common
 padded shape). --steps compiled steps run untraced, then under jax.profiler.trace (both step times are
@@ -14,7 +14,7 @@ records (events with an `hlo_op`; `wall_times`), and each operation is classifie
 "no operation" is the step time in which no XLA operation ran. The step's matmul FLOPs (benchmarks.flops)
 over the time its matmul operations ran, against the matmul peak measured in the same run, tells how close
 to the machine's peak the matmuls themselves are. Run it on a quiet machine. The trace is kept under
---trace-dir when given (opens in ui.perfetto.dev or xprof).
+--trace_dir when given (opens in ui.perfetto.dev or xprof).
 """
 from __future__ import annotations
 
@@ -132,8 +132,8 @@ def wall_times(trace_events: list[dict], module: str) -> tuple[dict[str, float],
 def main() -> None:
     parser = benchmark_arguments(__doc__)
     parser.add_argument("--steps", type=int, default=5, help="profiled training steps")
-    parser.add_argument("--peak-size", type=int, default=2048, help="n of the peak's [n, n] matmul")
-    parser.add_argument("--trace-dir", default=None, help="keep the trace here (default: a temporary folder)")
+    parser.add_argument("--peak_size", type=int, default=2048, help="n of the peak's [n, n] matmul")
+    parser.add_argument("--trace_dir", default=None, help="keep the trace here (default: a temporary folder)")
     args = parser.parse_args()
     if args.quick:
         args.steps, args.peak_size = 2, 256
