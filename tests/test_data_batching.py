@@ -114,3 +114,17 @@ def test_invalid_arguments():
                  dict(batch_size=2, max_source_len=0)):
     with pytest.raises(ValueError):
       make_batches(split, **kwargs, seed=0, epoch=0, shuffle=True)
+
+
+def test_fixed_shape_pads_every_batch_to_the_split_maximum():
+  lengths = [3, 25, 40, 7, 12, 5, 9]   # targets: n // 2 + 1, so the longest target + eos is 22
+  split = _split(lengths)
+  batches = make_batches(split, 1, seed=3, epoch=1, shuffle=True, length_multiple=8, fixed_shape=True)
+  _check_epoch(split, batches, 1, 8)
+  assert {b["source"].shape for b in batches} == {(1, 40)}
+  assert {b["target_input"].shape for b in batches} == {(1, 24)}   # 40 // 2 + 1 + 1 = 22 -> 24
+  plain = make_batches(split, 1, seed=3, epoch=1, shuffle=True, length_multiple=8)
+  assert [int(b["index"][0]) for b in batches] == [int(b["index"][0]) for b in plain]   # same order
+  capped = make_batches(split, 2, seed=0, epoch=0, shuffle=True, length_multiple=4, fixed_shape=True,
+                        max_source_len=10, max_target_len=6)
+  assert {(b["source"].shape, b["target_input"].shape) for b in capped} == {((2, 12), (2, 8))}

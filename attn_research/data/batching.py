@@ -43,7 +43,8 @@ def batch_order(split: Split, batch_size: int, *, seed: int, epoch: int,
 
 def make_batches(split: Split, batch_size: int, *, seed: int, epoch: int, shuffle: bool,
                  length_multiple: int = 8, max_source_len: int | None = None,
-                 max_target_len: int | None = None) -> list[dict[str, np.ndarray]]:
+                 max_target_len: int | None = None,
+                 fixed_shape: bool = False) -> list[dict[str, np.ndarray]]:
   """One epoch of padded batches of `split` (see `batch_order` for the order).
 
   Every batch has exactly `batch_size` rows; the batch holding the leftover examples is filled
@@ -57,7 +58,10 @@ def make_batches(split: Split, batch_size: int, *, seed: int, epoch: int, shuffl
   src_len and tgt_len are the batch's longest source and target + 1, rounded up to a multiple
   of `length_multiple`. max_source_len / max_target_len cap them: longer sources are truncated,
   and target_input / target_output are cut to max_target_len positions (the eos is lost when a
-  target is cut). Resume mid-epoch by skipping batches: the order depends only on (seed, epoch).
+  target is cut). fixed_shape=True: every batch gets the same src_len and tgt_len, those of the
+  split's longest source and target + 1 (capped the same way), rounded up to `length_multiple`, so
+  that batches can be stacked (training.steps.train_steps). Resume mid-epoch by skipping batches:
+  the order depends only on (seed, epoch).
   Raises ValueError if batch_size, length_multiple or a cap is < 1.
   """
   if length_multiple < 1:
@@ -65,6 +69,11 @@ def make_batches(split: Split, batch_size: int, *, seed: int, epoch: int, shuffl
   for cap in (max_source_len, max_target_len):
     if cap is not None and cap < 1:
       raise ValueError(f"max_source_len / max_target_len must be >= 1, got {cap}.")
+  if fixed_shape:
+    longest_source = int(max(split.source_lengths, default=1))
+    longest_target = int(max(split.target_lengths, default=0)) + 1  # + bos / eos
+    longest_source = _round_up(min(longest_source, max_source_len or longest_source), length_multiple)
+    longest_target = _round_up(min(longest_target, max_target_len or longest_target), length_multiple)
   out = []
   for idx in batch_order(split, batch_size, seed=seed, epoch=epoch, shuffle=shuffle):
     sources = [split.source_ids[i][:max_source_len] for i in idx]
@@ -72,6 +81,8 @@ def make_batches(split: Split, batch_size: int, *, seed: int, epoch: int, shuffl
     outputs = [np.concatenate([split.target_ids[i], [EOS_ID]])[:max_target_len] for i in idx]
     src_len = _round_up(max(map(len, sources)), length_multiple)
     tgt_len = _round_up(max(map(len, inputs)), length_multiple)
+    if fixed_shape:
+      src_len, tgt_len = longest_source, longest_target
     batch = {
         "source": np.full((batch_size, src_len), PAD_ID, np.int32),
         "target_input": np.full((batch_size, tgt_len), PAD_ID, np.int32),
