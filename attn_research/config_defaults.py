@@ -58,6 +58,7 @@ def base_config() -> ml_collections.ConfigDict:
         "weight_decay": 0.0, "label_smoothing": 0.0, "coverage_loss_weight": 0.0, "log_every_steps": 50,
         "eval_every_steps": 0, "checkpoint_every_steps": 0, "keep_checkpoints": 2, "best_metric": "loss",
         "best_mode": "min",
+        "steps_per_call": 1,  # K > 1: K updates per jitted call (lax.scan; training/steps.py train_steps)
     })
 
     config.eval = ml_collections.ConfigDict({"batch_size": 128, "max_decode_len": 64, "num_heatmaps": 4})

@@ -111,8 +111,22 @@ def _check_train(train: Any) -> None:
         raise ConfigError("train.num_steps and train.num_epochs are both 0: the model would not be trained "
                           "(set one of them)")
     _in_range(train, "train", "label_smoothing", 0.0, 1.0)
+    _check_steps_per_call(train)
     if "best_mode" in train:
         _choice("best_mode (train.best_mode)", train.best_mode, BEST_MODES)
+
+
+def _check_steps_per_call(train: Any) -> None:
+    """train.steps_per_call: an integer >= 1 that divides every cadence the config sets (log, eval, checkpoint),
+    so that no jitted call of K updates crosses one (the loop clips the calls at the cadences left unset)."""
+    calls = train.get("steps_per_call", 1)
+    if isinstance(calls, bool) or not isinstance(calls, int) or calls < 1:
+        raise ConfigError(f"train.steps_per_call must be an integer >= 1, got {calls!r}")
+    for key in ("log_every_steps", "eval_every_steps", "checkpoint_every_steps"):
+        every = train.get(key) or 0
+        if calls > 1 and every % calls:
+            raise ConfigError(f"train.{key} ({every}) must be a multiple of train.steps_per_call ({calls}): "
+                              f"a jitted call of {calls} updates ends on each log, eval and checkpoint")
 
 
 def _check_eval(evaluation: Any) -> None:
@@ -128,7 +142,8 @@ def validate_config(config: Any) -> None:
     decoder, bridge; model.attention family, score, window, normalizer and the family's own choices;
     train.optimizer, schedule, best_mode; wandb.mode), each listing the valid choices and the closest;
     the values: learning rate > 0, batch sizes >= 1, num_steps and num_epochs not both 0, dropout in
-    [0, 1), label smoothing in [0, 1), attention sizes >= 1, non-negative counts, synthetic length
+    [0, 1), label smoothing in [0, 1), train.steps_per_call >= 1 dividing the log / eval / checkpoint cadences
+    that are set, attention sizes >= 1, non-negative counts, synthetic length
     ranges, a valid $WANDB_MODE when the config leaves wandb.mode unset, and that a
     Transformer does not decode past its positions (eval.max_decode_len <= model.max_len).
     Builds nothing with parameters and reads no data. Raises ConfigError (a ValueError) with a one-line

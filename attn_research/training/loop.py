@@ -23,6 +23,7 @@ import jax
 import ml_collections
 import numpy as np
 from absl import logging
+from jax.sharding import NamedSharding, PartitionSpec
 
 from attn_research import jsonio, provenance
 from attn_research.config_validation import validate_config
@@ -34,11 +35,11 @@ from attn_research.models import build_model
 from attn_research.training import run_config
 from attn_research.training.checkpoint import CheckpointError, Checkpoints
 from attn_research.training.evaluation import Evaluator
-from attn_research.training.mesh import make_mesh, replicate, shard_batch
+from attn_research.training.mesh import DATA_AXIS, make_mesh, replicate, shard_batch
 from attn_research.training.model_summary import SUMMARY_FILE, model_summary
 from attn_research.training.optimizer import make_optimizer
 from attn_research.training.state import count_params, create_train_state
-from attn_research.training.steps import model_inputs, train_step
+from attn_research.training.steps import MODEL_INPUTS, model_inputs, train_step, train_steps
 from attn_research.training.workdir_lock import WorkdirLock, WorkdirLockedError
 
 RESULTS_FILE = "results.json"
@@ -120,6 +121,22 @@ def _write_heatmaps(writer: MetricWriter, workdir: str, step: int, data, result,
     writer.write_images(step, paths)
 
 
+def _call_size(step: int, steps_per_call: int, num_steps: int, cadences: tuple[int, ...]) -> int:
+    """How many updates the call starting after `step` updates makes: steps_per_call, clipped so that the call
+    ends on the next multiple of each cadence (log, eval, checkpoint) and on num_steps, never past them."""
+    return min(steps_per_call, num_steps - step, *(every - step % every for every in cadences))
+
+
+def stack_batches(batches: list[dict], mesh) -> dict:
+    """The model inputs of equally shaped batches stacked on a new axis 0 ([K, batch, ...]), the batch axis
+    sharded over the mesh's 'data' axis. Raises ValueError if the batch size is not divisible by the devices."""
+    stacked = {name: np.stack([batch[name] for batch in batches]) for name in MODEL_INPUTS}
+    size = mesh.shape[DATA_AXIS]
+    if stacked["source"].shape[1] % size:
+        raise ValueError(f"batch size {stacked['source'].shape[1]} is not divisible by {size} devices")
+    return jax.device_put(stacked, NamedSharding(mesh, PartitionSpec(None, DATA_AXIS)))
+
+
 def _check_finite(sums: dict, first: int, done: int) -> None:
     """Raises NonFiniteLossError naming the steps when the summed loss or gradient norm of steps
     first..done is NaN or infinite. sums: host floats, or device scalars (then fetched: two scalars)."""
@@ -138,8 +155,8 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
     config.results_dir is set, the recorded copy at results_path(config)).
 
     workdir receives config.json, model_summary.txt, metrics.jsonl, checkpoints/, best/, attention/*.png and
-    the W&B offline run. step_callback(step) is called after every optimizer step (tests use it to simulate
-    a crash). Returns the results dictionary written to the JSON file.
+    the W&B offline run. step_callback(step) is called after every optimizer step, or with train.steps_per_call
+    = K > 1 after every jitted call of up to K steps (tests use it to simulate a crash). Returns the results dictionary written to the JSON file.
     Raises, each with a one-line message: config_validation.ConfigError for an invalid config (before the
     workdir is made); and the RUN_ERRORS: WorkdirLockedError when another process trains in `workdir`,
     run_config.ConfigMismatchError when `workdir` was trained with a config that differs in a key that
@@ -163,7 +180,13 @@ def _train(config: ml_collections.ConfigDict, workdir: str, step_callback: Calla
     model = build_model(config.model, data.source_vocab.size, data.target_vocab.size)
     train_split = data.splits["train"]
     batch_size = config.train.batch_size
-    first_batches = make_batches(train_split, batch_size, seed=config.seed, epoch=0, shuffle=True)
+    steps_per_call = int(config.train.get("steps_per_call", 1))
+
+    def epoch_batches(epoch: int) -> list[dict]:  # one shape for all when calls stack several batches
+        return make_batches(train_split, batch_size, seed=config.seed, epoch=epoch, shuffle=True,
+                            fixed_shape=steps_per_call > 1)
+
+    first_batches = epoch_batches(0)
     steps_per_epoch = len(first_batches)
     num_steps = _num_steps(config, steps_per_epoch)
     train_config = ml_collections.ConfigDict(config.train)
@@ -194,19 +217,29 @@ def _train(config: ml_collections.ConfigDict, workdir: str, step_callback: Calla
     checkpoint_every = config.train.get("checkpoint_every_steps") or eval_every
     num_heatmaps = config.eval.get("num_heatmaps", 4)
 
-    batches, batches_epoch = first_batches, 0
+    epochs = {0: first_batches}  # the batches of the epochs the current call reads
+
+    def batch_at(step: int) -> dict:
+        epoch, index = divmod(step, steps_per_epoch)
+        if epoch not in epochs:
+            epochs.clear()
+            epochs[epoch] = epoch_batches(epoch)
+        return epochs[epoch][index]
+
+    losses = dict(label_smoothing=float(config.train.get("label_smoothing", 0.0)),
+                  coverage_loss_weight=float(config.train.get("coverage_loss_weight", 0.0)))
     sums: dict[str, float] = {}
     bar = progress_bar(num_steps, start_step)
     last_log = (start_step, time.time())
-    for step in range(start_step, num_steps):
-        epoch, index = divmod(step, steps_per_epoch)
-        if epoch != batches_epoch:
-            batches = make_batches(train_split, batch_size, seed=config.seed, epoch=epoch, shuffle=True)
-            batches_epoch = epoch
-        state, metrics = train_step(state, shard_batch(model_inputs(batches[index]), mesh),
-                                    label_smoothing=float(config.train.get("label_smoothing", 0.0)),
-                                    coverage_loss_weight=float(config.train.get("coverage_loss_weight", 0.0)))
-        done = step + 1
+    step = start_step
+    while step < num_steps:
+        if steps_per_call == 1:
+            state, metrics = train_step(state, shard_batch(model_inputs(batch_at(step)), mesh), **losses)
+            done = step + 1
+        else:  # a call never crosses a log, eval or checkpoint boundary (checkpoints land on call ends)
+            done = step + _call_size(step, steps_per_call, num_steps, (log_every, eval_every, checkpoint_every))
+            chunk = [batch_at(s) for s in range(step, done)]
+            state, metrics = train_steps(state, stack_batches(chunk, mesh), **losses)
         for key, value in metrics.items():
             sums[key] = sums.get(key, 0.0) + value  # device scalars: no sync per step
         if done % log_every == 0 or done == num_steps:
@@ -234,6 +267,7 @@ def _train(config: ml_collections.ConfigDict, workdir: str, step_callback: Calla
             clock.save()
         if step_callback is not None:
             step_callback(done)
+        step = done
     bar.close()
     checkpoints.wait()
 

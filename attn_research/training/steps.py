@@ -23,7 +23,30 @@ def model_inputs(batch: dict) -> dict:
 @partial(jax.jit, static_argnames=("label_smoothing", "coverage_loss_weight"), donate_argnums=(0,))
 def train_step(state: TrainState, batch: dict, label_smoothing: float = 0.0,
                coverage_loss_weight: float = 0.0) -> tuple[TrainState, dict]:
-    """One optimizer step on the mean token loss of the global batch.
+    """One optimizer step (_update, jitted): see _update for the arguments, the metrics and the errors."""
+    return _update(state, batch, label_smoothing, coverage_loss_weight)
+
+
+@partial(jax.jit, static_argnames=("label_smoothing", "coverage_loss_weight"), donate_argnums=(0,))
+def train_steps(state: TrainState, batches: dict, label_smoothing: float = 0.0,
+                coverage_loss_weight: float = 0.0) -> tuple[TrainState, dict]:
+    """K consecutive optimizer steps in one jitted call: jax.lax.scan of _update over the leading axis.
+
+    batches: the arrays of K batches of one shape stacked on a new axis 0 (source [K, batch, src_len], ...).
+    Step s of the K uses fold_in(state.rng, s) like train_step, so the result is train_step applied K times
+    (up to float reassociation by the compiler). Returns the state after the K steps and train_step's metrics,
+    each summed over the K steps (float32 scalars). Raises what _update raises.
+    """
+    def body(carry, batch):
+        return _update(carry, batch, label_smoothing, coverage_loss_weight)
+
+    state, metrics = jax.lax.scan(body, state, batches)
+    return state, jax.tree.map(lambda m: jnp.sum(m, axis=0), metrics)
+
+
+def _update(state: TrainState, batch: dict, label_smoothing: float,
+            coverage_loss_weight: float) -> tuple[TrainState, dict]:
+    """One optimizer step on the mean token loss of the global batch (the body of train_step and train_steps).
 
     batch: source [batch, src_len], source_mask, target_input [batch, tgt_len], target_output, target_mask.
     coverage_loss_weight: lambda of See et al. (2017), eq. 13: the loss is the token loss + lambda * the mean
