@@ -2,14 +2,17 @@
 
     python -m attn_research.main --config=configs/scan.py:simple --workdir=workdirs/scan_simple
     python -m attn_research.main --config=configs/scan.py:simple,gru_attention --workdir=...
+    python -m attn_research.main --config=configs/scan.py:addprim_turn_left,top,paper --workdir=...
 
-arg = "<split>[,<model>]". split: simple | length | addprim_jump | addprim_turn_left.
+arg = "<split>[,<model>[,<recipe>]]". split: simple | length | addprim_jump | addprim_turn_left.
 model: "top" (default: the paper's top-performing architecture for that split, sec. 3-5) or one of
 gru_attention | lstm_attention | gru | lstm with the overall-best size (2 layers x 200 units, dropout 0.5),
 or bigru_attention: a bidirectional-encoder GRU with Bahdanau attention, 1 x 200 units, dropout 0.1,
 teacher forcing 1, Adam 2e-3 with warmup and cosine decay over 5000 steps (reaches >= 99% on simple).
-The paper trains 100k steps of batch 1 with Adam 1e-3, teacher forcing 0.5 and gradient clipping at 5;
-we train on batches of 64 for the same number of samples / 10 (the loss has converged by then on CPU).
+recipe: "ours" (default) trains on batches of 64 for the paper's number of samples / 10 (the loss has
+converged by then on CPU); "paper" is the paper's own (sec. 2): 100,000 updates of batch 1, Adam 1e-3,
+gradient clipping at 5, teacher forcing 0.5, no schedule, run PAPER_STEPS_PER_CALL updates per jitted call
+(train.steps_per_call; batches padded to one shape), evaluated every 10,000 updates.
 """
 from attn_research.config_defaults import attention_config, base_config
 
@@ -22,16 +25,21 @@ TOP_MODELS = {
     "addprim_turn_left": ("gru", 1, 100, 0.1, True),
 }
 MODELS = ("top", "gru_attention", "lstm_attention", "gru", "lstm", "bigru_attention")
+RECIPES = ("ours", "paper")
+PAPER_STEPS_PER_CALL = 100  # benchmarks/small_updates.py: batch-1 updates/s against updates per call
 
 
 def get_config(arg: str = "simple"):
-    """arg = "<split>[,<model>]" (module docstring); raises ValueError listing the valid choices."""
-    split, _, model = arg.partition(",")
-    model = model or "top"
+    """arg = "<split>[,<model>[,<recipe>]]" (module docstring); raises ValueError listing the valid choices."""
+    split, _, rest = arg.partition(",")
+    model, _, recipe = rest.partition(",")
+    model, recipe = model or "top", recipe or "ours"
     if split not in SPLITS:
         raise ValueError(f"unknown SCAN split {split!r}; valid: {', '.join(SPLITS)}")
     if model not in MODELS:
         raise ValueError(f"unknown SCAN model {model!r}; valid: {', '.join(MODELS)}")
+    if recipe not in RECIPES:
+        raise ValueError(f"unknown SCAN recipe {recipe!r}; valid: {', '.join(RECIPES)}")
     if model == "top":
         cell, layers, hidden, dropout, attention = TOP_MODELS[split]
     else:
@@ -54,6 +62,12 @@ def get_config(arg: str = "simple"):
         config.model.update(dict(bidirectional=True, bridge="bahdanau", encoder_layers=1, decoder_layers=1,
                                  dropout=0.1, teacher_forcing_ratio=1.0))
         config.train.update(dict(num_steps=5000, schedule="cosine", warmup_steps=200, learning_rate=2e-3))
+    if recipe == "paper":  # Lake & Baroni (2018), sec. 2: many single-example updates
+        config.name = f"{split}_{model}_paper"
+        config.model.teacher_forcing_ratio = 0.5
+        config.train.update(dict(batch_size=1, num_steps=100_000, learning_rate=1e-3, clip_norm=5.0,
+                                 schedule="constant", warmup_steps=0, steps_per_call=PAPER_STEPS_PER_CALL,
+                                 log_every_steps=1000, eval_every_steps=10_000))
     config.eval.update(dict(batch_size=256, max_decode_len=56, num_heatmaps=4))
     config.wandb.group = "scan"
     return config
