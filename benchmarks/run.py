@@ -17,7 +17,8 @@ import time
 
 from benchmarks.common import QUICK_DIR, RESULTS_DIR
 
-BENCHMARKS = ("kernels", "decoder_steps", "mfu", "step_profile", "compile_times", "training_throughput", "decoding")
+BENCHMARKS = ("kernels", "decoder_steps", "mfu", "step_profile", "compile_times", "training_throughput", "decoding",
+              "small_updates")
 PEER_BENCHMARKS = ("training_throughput", "decoding")
 
 
