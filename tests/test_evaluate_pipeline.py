@@ -27,8 +27,8 @@ from tests.helpers import SHARED_DATA
 MULTI30K = SHARED_DATA / "multi30k"
 needs_multi30k = pytest.mark.skipif(not MULTI30K.is_dir(), reason=f"Multi30k files not found at {MULTI30K} "
                                     "(the test copies their first lines into a temporary manual_dir)")
-LINES = {"train": 300, "val": 40, "test_2016_flickr": 24}
-STEPS = 20  # the hypotheses need not be good, only equal between the two paths
+LINES = {"train": 64, "val": 16, "test_2016_flickr": 24}  # one batch each: few shapes to compile
+STEPS = 4  # the hypotheses need not be good, only equal between the two paths
 
 
 def _raw_lines(stem: str, lang: str, count: int) -> list[str]:
@@ -56,7 +56,7 @@ def _tiny_multi30k(tmp_path, tokenizer: str):
                             tfds_dir=str(tmp_path / "tfds")))
     config.model.update(dict(embed_dim=16, encoder_hidden=32, decoder_hidden=32, dropout=0.0, decoder="bahdanau",
                              attention=attention_config("additive", dim=16)))
-    config.train.update(dict(batch_size=32, num_steps=STEPS, learning_rate=1e-2, log_every_steps=STEPS,
+    config.train.update(dict(batch_size=64, num_steps=STEPS, learning_rate=1e-2, log_every_steps=STEPS,
                              eval_every_steps=STEPS, checkpoint_every_steps=STEPS))
     config.eval.update(dict(batch_size=32, max_decode_len=10, num_heatmaps=0))
     config.wandb.update(dict(mode="disabled", dir=str(tmp_path)))
