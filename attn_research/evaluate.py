@@ -42,7 +42,7 @@ from attn_research.data.preprocessing import Preprocessing, load_preprocessing, 
 from attn_research.decoding import beam_search, greedy_decode, replace_unknown_words
 from attn_research.evaluate_results import canonical, sibling_path, write_decoding_result
 from attn_research.jsonio import read_json, write_json
-from attn_research.logging import plot_attention
+from attn_research.logging import MetricWriter, plot_attention
 from attn_research.metrics import (alignment_accuracy, alignment_error_rate, attention_entropy, bleu_by_length,
                                    gold_alignment, hard_alignments, length_bucket_edges)
 from attn_research.metrics.bleu import corpus_bleu_with_signature
@@ -400,6 +400,8 @@ def evaluate_run(workdir: str, split: str = "test", beam: int = 5, length_penalt
         write_decoding_result(record_dir, config.experiment, config.get("run_name") or config.name, metrics,
                               config=config.to_dict(), decoding=settings, checkpoint_step=checkpoint_info["step"],
                               decode_time_s=decode_time)
+    if has_references and split not in (FILE_SPLIT, INPUT_SPLIT):
+        _log_to_run(workdir, config, split, beam, metrics)
     for i in range(min(heatmaps, n)):
         target = list(hyp_tokens[i])
         if alignments[i].shape[0] > len(target):  # the eos step
@@ -409,6 +411,16 @@ def evaluate_run(workdir: str, split: str = "test", beam: int = 5, length_penalt
         plot_attention(alignments[i], examples.source_tokens[i], target,
                        os.path.join(out_dir, f"attention_{i}.png"), title=f"{split} example {i}, beam {beam}")
     return metrics
+
+
+def _log_to_run(workdir: str, config: ml_collections.ConfigDict, split: str, beam: int, metrics: dict) -> None:
+    """Adds this evaluation's BLEU and exact match to the run's summary.json and to its W&B run (resumed
+    from <workdir>/wandb_run_id.txt; W&B failures never stop an evaluation, see MetricWriter), under
+    eval/<split>/beam<k>/."""
+    prefix = f"eval/{split}/beam{beam}"
+    with MetricWriter(workdir, config, config.get("wandb")) as writer:
+        writer.write_summary({f"{prefix}/bleu": metrics["bleu"], f"{prefix}/seq_accuracy": metrics["seq_accuracy"],
+                              f"{prefix}/bleu_signature": metrics["bleu_signature"]})
 
 
 def _write_text(path: str, lines: list[str]) -> None:

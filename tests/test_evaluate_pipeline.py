@@ -96,6 +96,8 @@ def _check_split_equals_files(tmp_path, tokenizer: str, results_dir: str | None 
     assert hypotheses == _hypotheses(workdir / "eval_file_beam1")
     assert on_split["bleu"] == on_files["bleu"] and on_split["seq_accuracy"] == on_files["seq_accuracy"]
     assert on_split["bleu_signature"] == on_files["bleu_signature"]
+    summary = json.loads((workdir / "summary.json").read_text())  # the split's BLEU joins the run's summary
+    assert summary["eval/test/beam1/bleu"] == on_split["bleu"] and "eval/file/beam1/bleu" not in summary
     assert on_split["bleu_signature"].startswith("nrefs:1|case:mixed|eff:no|tok:13a|smooth:exp|version:")
     assert on_split["lowercased"] is on_files["lowercased"] is True
     assert all(h == h.lower() for h in hypotheses)
