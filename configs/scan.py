@@ -11,8 +11,10 @@ or bigru_attention: a bidirectional-encoder GRU with Bahdanau attention, 1 x 200
 teacher forcing 1, Adam 2e-3 with warmup and cosine decay over 5000 steps (reaches >= 99% on simple).
 recipe: "ours" (default) trains on batches of 64 for the paper's number of samples / 10 (the loss has
 converged by then on CPU); "paper" is the paper's own (sec. 2): 100,000 updates of batch 1, Adam 1e-3,
-gradient clipping at 5, teacher forcing 0.5, no schedule, run PAPER_STEPS_PER_CALL updates per jitted call
-(train.steps_per_call; batches padded to one shape), evaluated every 10,000 updates.
+gradient clipping at 5, teacher forcing 0.5, no schedule, evaluated every 10,000 updates, one update per
+jitted call: on 2 CPU cores a batch-1 update is compute-bound, and each batch padded to its own lengths
+(K = 1) runs about 2x the updates/s of K updates per call (--config.train.steps_per_call=K, every batch
+padded to SCAN's longest; benchmarks/small_updates.py), about 5 min of training for the 100,000.
 """
 from attn_research.config_defaults import attention_config, base_config
 
@@ -26,7 +28,7 @@ TOP_MODELS = {
 }
 MODELS = ("top", "gru_attention", "lstm_attention", "gru", "lstm", "bigru_attention")
 RECIPES = ("ours", "paper")
-PAPER_STEPS_PER_CALL = 100  # benchmarks/small_updates.py: batch-1 updates/s against updates per call
+PAPER_STEPS_PER_CALL = 1  # benchmarks/small_updates.py: per-batch shapes beat stacked fixed shapes on CPU
 
 
 def get_config(arg: str = "simple"):
