@@ -24,7 +24,7 @@ install:
 	$(VENV)/bin/uv pip install --python $(PY) --no-deps sweeps -c constraints.txt || $(PY) -m pip install --no-deps sweeps -c constraints.txt
 
 test:
-	$(PY) -m pytest -n 2 -m "not slow" tests
+	$(PY) -m pytest -n 2 -m "not slow" --durations=15 tests
 
 test-all:
 	$(PY) -m pytest -n 2 tests
