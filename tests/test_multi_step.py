@@ -71,6 +71,7 @@ class _Crash(RuntimeError):
     pass
 
 
+@pytest.mark.slow  # three trainings (~80 s); test_four_updates_per_call_give_the_parameters_... runs in make test
 def test_many_updates_per_call_match_one_per_call_end_to_end_and_resume_after_a_kill(tmp_path):
     def config_for(name, steps_per_call):
         config = _recipe(tiny_config(tmp_path / name, steps=26, batch_size=4))

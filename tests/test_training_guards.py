@@ -76,6 +76,16 @@ def test_resume_allows_logging_eval_naming_and_a_longer_constant_schedule(tmp_pa
         run_config.check_and_save(shorter, str(tmp_path))
 
 
+def test_resume_allows_another_number_of_updates_per_call(tmp_path):
+    run_config.check_and_save(tiny_config(tmp_path, steps=100), str(tmp_path))
+    other = tiny_config(tmp_path, steps=100)
+    other.train.steps_per_call = 4  # the same updates, made four to a jitted call
+    run_config.check_and_save(other, str(tmp_path))
+    other.train.batch_size = 3  # but a change of the updates themselves is refused
+    with pytest.raises(run_config.ConfigMismatchError, match="train.batch_size"):
+        run_config.check_and_save(other, str(tmp_path))
+
+
 def test_a_longer_cosine_schedule_changes_every_learning_rate_and_is_refused(tmp_path):
     config = tiny_config(tmp_path, steps=100)
     config.train.schedule = "cosine"

@@ -3,7 +3,7 @@
 The first start saves the config; a rerun in the same workdir resumes only if every key that changes the
 trained model is the same. Keys that cannot change it may differ: where and how the run is logged and
 named (wandb.*, name, run_name, experiment, results_dir), how it is evaluated (eval.*), how often it logs,
-evaluates and checkpoints, where the data files sit (data.manual_dir, data.tfds_dir: the data's content
+evaluates and checkpoints, how many updates one jitted call makes, where the data files sit (data.manual_dir, data.tfds_dir: the data's content
 is fingerprinted apart), and a longer schedule: a larger train.num_steps (or train.num_epochs when
 num_steps is 0), except with the cosine schedule, whose decay is stretched over num_steps, so that
 every step's learning rate changes. After an accepted resume config.json holds the new config.
@@ -25,6 +25,7 @@ FREE_PREFIXES = ("wandb.", "eval.")
 FREE_KEYS = frozenset({
     "name", "run_name", "experiment", "results_dir", "data.manual_dir", "data.tfds_dir",
     "train.log_every_steps", "train.eval_every_steps", "train.checkpoint_every_steps", "train.keep_checkpoints",
+    "train.steps_per_call",  # K updates per jitted call: the same updates (tests/test_multi_step.py)
 })
 LENGTH_KEYS = ("train.num_steps", "train.num_epochs")
 STEPS_DEPENDENT_SCHEDULES = ("cosine",)
