@@ -11,6 +11,7 @@ import sys
 import jax
 import numpy as np
 import pytest
+import sacrebleu.metrics
 
 from attn_research.training.loop import results_path, train_and_evaluate
 from tests.helpers import tiny_config
@@ -33,6 +34,10 @@ def test_tiny_attentive_model_learns_reverse(tmp_path):
     for key in ("experiment", "config_name", "config", "metrics", "seed", "git_commit", "wall_time_s", "machine"):
         assert key in saved
     assert saved["metrics"]["test"]["bleu"] == pytest.approx(results["metrics"]["test"]["bleu"])
+    scorer = sacrebleu.metrics.BLEU()
+    scorer.corpus_score(["a b"], [["a b"]])
+    assert saved["bleu_signature"] == str(scorer.get_signature())  # sacrebleu's own signature of its defaults
+    assert saved["bleu_signature"].startswith("nrefs:1|case:mixed|eff:no|tok:13a|smooth:exp|version:")
 
 
 class _Crash(RuntimeError):

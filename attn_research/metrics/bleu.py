@@ -20,6 +20,14 @@ def corpus_bleu(hypotheses: Sequence[str], references: Sequence[str]) -> float:
     return corpus_bleu_with_signature(hypotheses, references)[0]
 
 
+def bleu_signature() -> str:
+    """sacrebleu's signature of the BLEU that corpus_bleu computes (its settings and sacrebleu's version), e.g.
+    'nrefs:1|case:mixed|eff:no|tok:13a|smooth:exp|version:2.6.0': what every recorded BLEU carries (Post 2018)."""
+    bleu = BLEU()
+    bleu.corpus_score(["a"], [["a"]])  # sacrebleu fills the signature's nrefs when it scores: one reference
+    return str(bleu.get_signature())
+
+
 def corpus_bleu_with_signature(hypotheses: Sequence[str], references: Sequence[str]) -> tuple[float, str]:
     """(corpus_bleu(hypotheses, references), sacrebleu's signature of that computation), e.g.
     'nrefs:1|case:mixed|eff:no|tok:13a|smooth:exp|version:2.6.0' (sacrebleu's BLEU.get_signature(); Post

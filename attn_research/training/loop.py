@@ -31,6 +31,7 @@ from attn_research.data import load_dataset, make_batches
 from attn_research.data.preprocessing import save_preprocessing
 from attn_research.logging import MetricWriter, plot_attention, progress_bar
 from attn_research.logging.progress import metrics_line
+from attn_research.metrics.bleu import bleu_signature
 from attn_research.models import build_model
 from attn_research.training import run_config
 from attn_research.training.checkpoint import CheckpointError, Checkpoints
@@ -281,6 +282,7 @@ def _train(config: ml_collections.ConfigDict, workdir: str, step_callback: Calla
         "config_name": config.name,
         "config": config.to_dict(),
         "metrics": final,
+        "bleu_signature": bleu_signature(),  # of every bleu in metrics (sacrebleu, Post 2018)
         "best_step": int(final_state.step),
         "num_params": num_params,
         "seed": config.seed,
