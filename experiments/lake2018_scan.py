@@ -13,6 +13,11 @@ The paper makes 100,000 updates of one example at Adam 1e-3; on 2 CPU cores we m
 (192,000 examples) at Adam 2e-3 with 100 warmup steps and a cosine decay. That reaches 98% exact match
 on the simple split; the paper's overall-best size (2 x 200, dropout 0.5; configs/scan.py gru_attention)
 at Adam 1e-3 reached only 72-79% in 6,000 updates of 64 and takes 12 times as long per update.
+paper: each split's top performer at the paper's size and the paper's own recipe (batch 1, 100,000 updates,
+Adam 1e-3, clipping 5, teacher forcing 0.5), 3 seeds (results/tables/paper/lake2018_scan.md):
+
+    python -m attn_research.sweep experiments/lake2018_scan.py --scale paper
+
 16 points x 5 seeds = 80 runs of 2 to 5 min (3 on average), 3.8 h of run time, about 2 h 20 elapsed two at a
 time on 2 cores: the simple and length splits (`--only data.split=simple,length`) took 1 h 15, the
 addprim_jump and addprim_turn_left splits 1 h 05 (results/tables/lake2018_scan.md).
@@ -44,6 +49,25 @@ FULL = {"model.encoder_layers": 1, "model.decoder_layers": 1, "model.embed_dim":
         "model.encoder_hidden": HIDDEN, "model.decoder_hidden": HIDDEN, "model.attention.dim": HIDDEN,
         "model.dropout": 0.1, "train.num_steps": 3000, "train.learning_rate": 2e-3, "train.schedule": "cosine",
         "train.warmup_steps": 100}
+# Lake & Baroni (2018), sec. 2: 100,000 updates of one example, Adam 1e-3, clipping at 5, teacher forcing 0.5.
+PAPER = {"train.batch_size": 1, "train.num_steps": 100_000, "train.learning_rate": 1e-3, "train.clip_norm": 5.0,
+         "train.schedule": "constant", "train.warmup_steps": 0, "train.steps_per_call": 1,
+         "train.log_every_steps": 1000, "train.eval_every_steps": 10_000, "model.teacher_forcing_ratio": 0.5}
+
+
+def _network(split, cell, layers, hidden, dropout, attention):
+    """One block: `split` with the network the paper names for it (sec. 3-5)."""
+    return Block({"data.split": split, "model.cell": cell, "model.encoder_layers": layers,
+                  "model.decoder_layers": layers, "model.embed_dim": hidden, "model.encoder_hidden": hidden,
+                  "model.decoder_hidden": hidden, "model.attention.dim": hidden, "model.dropout": dropout,
+                  "model.decoder": "bahdanau" if attention else "none_state"}, name=split)
+
+
+# Each split's top performer (the paper's sizes), the runs of the `paper` scale.
+PAPER_BLOCKS = (_network("addprim_turn_left", "gru", 1, 100, 0.1, True),
+                _network("simple", "lstm", 2, 200, 0.0, False),
+                _network("length", "gru", 1, 50, 0.5, True),
+                _network("addprim_jump", "lstm", 1, 100, 0.1, True))
 
 
 def label(point):
@@ -60,6 +84,9 @@ EXPERIMENT = Experiment(
     scales={
         "full": Scale("SCAN, 1 x 100 units, dropout 0.1, 3,000 steps of 64, 5 seeds; 80 runs of about 3 min, "
                       "two at a time on 2 CPU cores (about 2 h 20)", overrides=FULL, seeds=(0, 1, 2, 3, 4)),
+        "paper": Scale("the paper's own recipe: each split's top performer at the paper's size, 100,000 updates "
+                       "of batch 1, Adam 1e-3, clipping 5, teacher forcing 0.5; 4 points x 3 seeds, 7-20 min each "
+                       "on one CPU core", overrides=PAPER, seeds=(0, 1, 2), blocks=PAPER_BLOCKS),
         "smoke": Scale("synthetic reverse task, tiny model, 20 steps; 2 runs, under a minute", overrides=SMOKE,
                        blocks=(Block({"data.split": ["simple"], "model.cell": ["gru"],
                                       "model.decoder": ["bahdanau", "none_state"]}),)),
