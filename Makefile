@@ -13,7 +13,7 @@ export ATTN_RESEARCH_DATA_DIR ?= $(abspath ../shared/data)
 endif
 export WANDB_MODE ?= offline
 
-.PHONY: install test test-all train bench readme clean
+.PHONY: install lint format test test-all train bench readme clean
 
 # `sweeps` (wandb's sweep engine, used by attn_research.sweeps) pins numpy<2 but works with numpy 2, so it is
 # installed without its dependencies (the others are in pyproject.toml).
@@ -22,6 +22,15 @@ install:
 	$(PY) -m pip install --quiet --upgrade pip uv
 	$(VENV)/bin/uv pip install --python $(PY) -e ".[dev]" -c constraints.txt || $(PY) -m pip install -e ".[dev]" -c constraints.txt
 	$(VENV)/bin/uv pip install --python $(PY) --no-deps sweeps -c constraints.txt || $(PY) -m pip install --no-deps sweeps -c constraints.txt
+
+# ruff (pyproject.toml, [tool.ruff]): the formatter's check and the linter; `make format` applies both.
+lint:
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/ruff check .
+
+format:
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
 
 test:
 	$(PY) -m pytest -n 2 -m "not slow" --durations=15 tests

@@ -3,24 +3,51 @@
 Top-level keys: experiment, name, seed, results_dir, data, model, train, eval, wandb.
 Config files in configs/ override what their paper's setup section says.
 """
+
 from __future__ import annotations
 
 import ml_collections
 
 
-def attention_config(score: str = "additive", window: str = "global", normalizer: str = "softmax",
-                     dim: int = 512, **extra) -> ml_collections.ConfigDict:
+def attention_config(
+    score: str = "additive", window: str = "global", normalizer: str = "softmax", dim: int = 512, **extra
+) -> ml_collections.ConfigDict:
     """config.model.attention: the keys build_attention reads (attn_research/attention/registry.py)."""
-    config = ml_collections.ConfigDict({
-        "family": "factored", "score": score, "window": window, "normalizer": normalizer, "dim": dim,
-        "half_width": 10, "max_len": 100, "temperature": 1.0, "normalize": False, "scale": 10.0,
-        "heads": 1, "qk_dim": dim, "v_dim": dim, "causal": False, "dropout_rate": 0.0,
-        "channels": 10, "filter_width": 31, "location_source": "previous", "att_win": 5, "fertility": 0.0,
-        "forward_score": "location_aware", "transition_agent": False,
-        "mode": "parallel", "noise_std": 1.0, "energy_bias_init": -4.0, "chunk_size": 2,
-        "estimator": "reinforce", "eval_mode": "argmax", "gumbel_temperature": 1.0, "entropy_weight": 0.0,
-        "baseline_decay": 0.9,
-    })
+    config = ml_collections.ConfigDict(
+        {
+            "family": "factored",
+            "score": score,
+            "window": window,
+            "normalizer": normalizer,
+            "dim": dim,
+            "half_width": 10,
+            "max_len": 100,
+            "temperature": 1.0,
+            "normalize": False,
+            "scale": 10.0,
+            "heads": 1,
+            "qk_dim": dim,
+            "v_dim": dim,
+            "causal": False,
+            "dropout_rate": 0.0,
+            "channels": 10,
+            "filter_width": 31,
+            "location_source": "previous",
+            "att_win": 5,
+            "fertility": 0.0,
+            "forward_score": "location_aware",
+            "transition_agent": False,
+            "mode": "parallel",
+            "noise_std": 1.0,
+            "energy_bias_init": -4.0,
+            "chunk_size": 2,
+            "estimator": "reinforce",
+            "eval_mode": "argmax",
+            "gumbel_temperature": 1.0,
+            "entropy_weight": 0.0,
+            "baseline_decay": 0.9,
+        }
+    )
     config.update(extra)
     return config
 
@@ -34,37 +61,90 @@ def base_config() -> ml_collections.ConfigDict:
     config.seed = 0
     config.results_dir = ""  # "": results only in <workdir>/results.json; "results": also recorded there
 
-    config.data = ml_collections.ConfigDict({
-        "name": "synthetic", "split": "simple", "source_lang": "de", "target_lang": "en",
-        "tokenizer": "moses", "min_freq": 2, "vocab_size": 8000, "max_len": 0,
-        "task": "reverse", "train_min_len": 3, "train_max_len": 12, "test_min_len": 3, "test_max_len": 12,
-        "num_train": 10000, "num_validation": 500, "num_test": 1000, "synthetic_vocab_size": 20,
-        "manual_dir": "", "tfds_dir": "", "reverse_source": False,  # "": unset (load.py)
-    })
+    config.data = ml_collections.ConfigDict(
+        {
+            "name": "synthetic",
+            "split": "simple",
+            "source_lang": "de",
+            "target_lang": "en",
+            "tokenizer": "moses",
+            "min_freq": 2,
+            "vocab_size": 8000,
+            "max_len": 0,
+            "task": "reverse",
+            "train_min_len": 3,
+            "train_max_len": 12,
+            "test_min_len": 3,
+            "test_max_len": 12,
+            "num_train": 10000,
+            "num_validation": 500,
+            "num_test": 1000,
+            "synthetic_vocab_size": 20,
+            "manual_dir": "",
+            "tfds_dir": "",
+            "reverse_source": False,  # "": unset (load.py)
+        }
+    )
 
-    config.model = ml_collections.ConfigDict({
-        "architecture": "rnn",  # "rnn" (models/seq2seq.py) | "transformer" (models/transformer.py)
-        "embed_dim": 256, "cell": "gru", "encoder_layers": 1, "encoder_hidden": 512, "bidirectional": True,
-        "decoder": "bahdanau", "decoder_layers": 1, "decoder_hidden": 512, "bridge": "bahdanau",
-        "input_feeding": True, "maxout": False, "dropout": 0.5, "teacher_forcing_ratio": 1.0,
-        "compute_dtype": "float32",  # "bfloat16": mixed precision (models/precision.py)
-        "attention": attention_config(),
-    })
+    config.model = ml_collections.ConfigDict(
+        {
+            "architecture": "rnn",  # "rnn" (models/seq2seq.py) | "transformer" (models/transformer.py)
+            "embed_dim": 256,
+            "cell": "gru",
+            "encoder_layers": 1,
+            "encoder_hidden": 512,
+            "bidirectional": True,
+            "decoder": "bahdanau",
+            "decoder_layers": 1,
+            "decoder_hidden": 512,
+            "bridge": "bahdanau",
+            "input_feeding": True,
+            "maxout": False,
+            "dropout": 0.5,
+            "teacher_forcing_ratio": 1.0,
+            "compute_dtype": "float32",  # "bfloat16": mixed precision (models/precision.py)
+            "attention": attention_config(),
+        }
+    )
 
-    config.train = ml_collections.ConfigDict({
-        "batch_size": 128, "num_epochs": 10, "num_steps": 0, "optimizer": "adam", "learning_rate": 1e-3,
-        "adam_b1": 0.9, "adam_b2": 0.999, "adam_eps": 1e-8,
-        "schedule": "constant", "warmup_steps": 0, "halving_start_epoch": 5, "clip_norm": 1.0,
-        "weight_decay": 0.0, "label_smoothing": 0.0, "coverage_loss_weight": 0.0, "log_every_steps": 50,
-        "eval_every_steps": 0, "checkpoint_every_steps": 0, "keep_checkpoints": 2, "best_metric": "loss",
-        "best_mode": "min",
-        "steps_per_call": 1,  # K > 1: K updates per jitted call (lax.scan; training/steps.py train_steps)
-    })
+    config.train = ml_collections.ConfigDict(
+        {
+            "batch_size": 128,
+            "num_epochs": 10,
+            "num_steps": 0,
+            "optimizer": "adam",
+            "learning_rate": 1e-3,
+            "adam_b1": 0.9,
+            "adam_b2": 0.999,
+            "adam_eps": 1e-8,
+            "schedule": "constant",
+            "warmup_steps": 0,
+            "halving_start_epoch": 5,
+            "clip_norm": 1.0,
+            "weight_decay": 0.0,
+            "label_smoothing": 0.0,
+            "coverage_loss_weight": 0.0,
+            "log_every_steps": 50,
+            "eval_every_steps": 0,
+            "checkpoint_every_steps": 0,
+            "keep_checkpoints": 2,
+            "best_metric": "loss",
+            "best_mode": "min",
+            "steps_per_call": 1,  # K > 1: K updates per jitted call (lax.scan; training/steps.py train_steps)
+        }
+    )
 
     config.eval = ml_collections.ConfigDict({"batch_size": 128, "max_decode_len": 64, "num_heatmaps": 4})
 
-    config.wandb = ml_collections.ConfigDict({
-        # mode "": unset ($WANDB_MODE decides, else offline); dir "": the workdir (logging/writer.py)
-        "mode": "", "project": "attn_research", "group": "", "tags": (), "name": "", "dir": "",
-    })
+    config.wandb = ml_collections.ConfigDict(
+        {
+            # mode "": unset ($WANDB_MODE decides, else offline); dir "": the workdir (logging/writer.py)
+            "mode": "",
+            "project": "attn_research",
+            "group": "",
+            "tags": (),
+            "name": "",
+            "dir": "",
+        }
+    )
     return config

@@ -5,6 +5,7 @@ Called by `attn_research.main` before data loading, model init or the workdir (a
 traceback after minutes of loading. Choice lists come from the modules that use them (the attention
 registry, the model factory, the data loaders, the optimizer), so this file never duplicates them.
 """
+
 from __future__ import annotations
 
 import math
@@ -43,7 +44,7 @@ def _in_range(config: Any, section: str, key: str, low: float, high: float) -> N
 
 
 def _choice(kind: str, value: Any, valid) -> None:
-    from attn_research.attention.registry import check_choice  # pylint: disable=import-outside-toplevel
+    from attn_research.validation import check_choice
 
     check_choice(kind, value, valid)
 
@@ -91,8 +92,10 @@ def _check_model(config: Any) -> None:
     if architecture == "transformer" and "eval" in config:
         decode, positions = config.eval.get("max_decode_len", 0), model.get("max_len", 0)
         if decode > positions:
-            raise ConfigError(f"eval.max_decode_len ({decode}) exceeds model.max_len ({positions}), the "
-                              f"Transformer's positions: raise model.max_len or lower eval.max_decode_len")
+            raise ConfigError(
+                f"eval.max_decode_len ({decode}) exceeds model.max_len ({positions}), the "
+                f"Transformer's positions: raise model.max_len or lower eval.max_decode_len"
+            )
 
 
 def _check_train(train: Any) -> None:
@@ -104,12 +107,21 @@ def _check_train(train: Any) -> None:
         raise ConfigError(f"train.learning_rate must be > 0, got {train.learning_rate!r}")
     for key in ("batch_size", "log_every_steps", "keep_checkpoints"):
         _at_least(train, "train", key, 1)
-    for key in ("num_steps", "num_epochs", "warmup_steps", "eval_every_steps", "checkpoint_every_steps",
-                "clip_norm", "weight_decay", "coverage_loss_weight"):
+    for key in (
+        "num_steps",
+        "num_epochs",
+        "warmup_steps",
+        "eval_every_steps",
+        "checkpoint_every_steps",
+        "clip_norm",
+        "weight_decay",
+        "coverage_loss_weight",
+    ):
         _at_least(train, "train", key, 0)
     if not train.get("num_steps", 0) and not train.get("num_epochs", 0):
-        raise ConfigError("train.num_steps and train.num_epochs are both 0: the model would not be trained "
-                          "(set one of them)")
+        raise ConfigError(
+            "train.num_steps and train.num_epochs are both 0: the model would not be trained (set one of them)"
+        )
     _in_range(train, "train", "label_smoothing", 0.0, 1.0)
     _check_steps_per_call(train)
     if "best_mode" in train:
@@ -125,8 +137,10 @@ def _check_steps_per_call(train: Any) -> None:
     for key in ("log_every_steps", "eval_every_steps", "checkpoint_every_steps"):
         every = train.get(key) or 0
         if calls > 1 and every % calls:
-            raise ConfigError(f"train.{key} ({every}) must be a multiple of train.steps_per_call ({calls}): "
-                              f"a jitted call of {calls} updates ends on each log, eval and checkpoint")
+            raise ConfigError(
+                f"train.{key} ({every}) must be a multiple of train.steps_per_call ({calls}): "
+                f"a jitted call of {calls} updates ends on each log, eval and checkpoint"
+            )
 
 
 def _check_eval(evaluation: Any) -> None:

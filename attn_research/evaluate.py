@@ -20,6 +20,7 @@ A split's evaluation is also recorded under <results_dir>/<experiment>/decoding/
 given or the run's config.results_dir is non-empty. The metrics summary is printed on stdout (on stderr
 with --output=-, so that stdout holds only the hypotheses). Errors print as one line `error: ...` (exit 1).
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -43,8 +44,15 @@ from attn_research.decoding import beam_search, greedy_decode, replace_unknown_w
 from attn_research.evaluate_results import canonical, sibling_path, write_decoding_result
 from attn_research.jsonio import read_json, write_json
 from attn_research.logging import MetricWriter, plot_attention
-from attn_research.metrics import (alignment_accuracy, alignment_error_rate, attention_entropy, bleu_by_length,
-                                   gold_alignment, hard_alignments, length_bucket_edges)
+from attn_research.metrics import (
+    alignment_accuracy,
+    alignment_error_rate,
+    attention_entropy,
+    bleu_by_length,
+    gold_alignment,
+    hard_alignments,
+    length_bucket_edges,
+)
 from attn_research.metrics.bleu import corpus_bleu_with_signature
 from attn_research.models import build_model
 from attn_research.training.checkpoint import CheckpointError, Checkpoints, restore_newest_loadable
@@ -54,8 +62,8 @@ from attn_research.training.optimizer import make_optimizer
 from attn_research.training.state import create_train_state
 from attn_research.training.steps import model_inputs
 
-FILE_SPLIT = "file"     # --source_file with --reference_file
-INPUT_SPLIT = "input"   # --source_file alone: translation without references
+FILE_SPLIT = "file"  # --source_file with --reference_file
+INPUT_SPLIT = "input"  # --source_file alone: translation without references
 STDIN = "-"
 
 FLAGS = flags.FLAGS
@@ -77,10 +85,17 @@ def define_flags() -> None:
     flags.DEFINE_string("checkpoint", "best", "best (else latest), latest, or a step number.")
     flags.DEFINE_integer("heatmaps", 4, "Attention heatmaps of the first N examples.")
     flags.DEFINE_boolean("unk_replace", False, "Replace <unk> by the most attended source word.")
-    flags.DEFINE_integer("bucket_width", 0, "Source-length bucket width in tokens for BLEU by length; 0 = "
-                         "from the data (10 if the median source has >= 20 tokens, else 5).")
-    flags.DEFINE_string("results_dir", None, "Record a split's decoding under this folder (default: the run's "
-                        "config.results_dir; empty = do not record).")
+    flags.DEFINE_integer(
+        "bucket_width",
+        0,
+        "Source-length bucket width in tokens for BLEU by length; 0 = "
+        "from the data (10 if the median source has >= 20 tokens, else 5).",
+    )
+    flags.DEFINE_string(
+        "results_dir",
+        None,
+        "Record a split's decoding under this folder (default: the run's config.results_dir; empty = do not record).",
+    )
 
 
 def read_lines(path: str) -> list[str]:
@@ -123,8 +138,10 @@ def read_inputs(source_file: str, reference_file: str | None) -> tuple[list[str]
         return sources, None
     references = read_lines(reference_file)
     if len(sources) != len(references):
-        raise ValueError(f"{source_file} has {len(sources)} lines but {reference_file} has {len(references)}; "
-                         "need one reference per source sentence")
+        raise ValueError(
+            f"{source_file} has {len(sources)} lines but {reference_file} has {len(references)}; "
+            "need one reference per source sentence"
+        )
     return sources, references
 
 
@@ -149,8 +166,10 @@ def load_config(workdir: str) -> ml_collections.ConfigDict:
     started = os.path.join(workdir, "config.json")
     if os.path.isfile(started):
         return ml_collections.ConfigDict(read_json(started))
-    raise FileNotFoundError(f"{results} not found: the run in {workdir} has not finished "
-                            "(train_and_evaluate writes results.json at the end)")
+    raise FileNotFoundError(
+        f"{results} not found: the run in {workdir} has not finished "
+        "(train_and_evaluate writes results.json at the end)"
+    )
 
 
 def load_preprocessing_and_data(workdir: str, config, need_data: bool) -> tuple[Preprocessing, Any]:
@@ -169,15 +188,20 @@ def load_preprocessing_and_data(workdir: str, config, need_data: bool) -> tuple[
         return rebuilt, data
     differ = rebuilt.same_as(saved)
     if differ:
-        raise ValueError(f"the data set now gives another preprocessing than {workdir}/preprocessing was trained "
-                         f"with ({', '.join(differ)}): evaluate files with --source_file instead")
+        raise ValueError(
+            f"the data set now gives another preprocessing than {workdir}/preprocessing was trained "
+            f"with ({', '.join(differ)}): evaluate files with --source_file instead"
+        )
     return saved, data
 
 
 def _example_batch(batch_size: int, length: int = 8) -> dict[str, np.ndarray]:
     """A batch of the shapes the model is initialized with (its parameters do not depend on the lengths)."""
-    return {"source": np.full((batch_size, length), 4, np.int32), "source_mask": np.ones((batch_size, length), bool),
-            "target_input": np.full((batch_size, length), 1, np.int32)}
+    return {
+        "source": np.full((batch_size, length), 4, np.int32),
+        "source_mask": np.ones((batch_size, length), bool),
+        "target_input": np.full((batch_size, length), 1, np.int32),
+    }
 
 
 def restore_model(workdir: str, config, pipeline: Preprocessing, checkpoint: str | int = "best"):
@@ -187,9 +211,12 @@ def restore_model(workdir: str, config, pipeline: Preprocessing, checkpoint: str
     checkpoints/ or best/). Raises FileNotFoundError when no checkpoint (or not that step) exists, and the
     checkpoint module's CheckpointError when none loads.
     """
-    checkpoints = Checkpoints(workdir, keep=config.train.get("keep_checkpoints", 2),
-                              best_metric=config.train.get("best_metric", "loss"),
-                              best_mode=config.train.get("best_mode", "min"))
+    checkpoints = Checkpoints(
+        workdir,
+        keep=config.train.get("keep_checkpoints", 2),
+        best_metric=config.train.get("best_metric", "loss"),
+        best_mode=config.train.get("best_mode", "min"),
+    )
     try:
         # which checkpoint, decided (and a missing one reported) before the model is built
         steps = None  # restore_newest_loadable's steps: None = every step, newest first
@@ -200,21 +227,24 @@ def restore_model(workdir: str, config, pipeline: Preprocessing, checkpoint: str
                 raise FileNotFoundError(f"no checkpoint in {workdir}/best or {workdir}/checkpoints")
             folder, manager = "checkpoints", checkpoints.latest
         else:
-            for folder, manager in (("checkpoints", checkpoints.latest), ("best", checkpoints.best)):
+            for folder, manager in (("checkpoints", checkpoints.latest), ("best", checkpoints.best)):  # noqa: B007 (read after the break)
                 if checkpoint in manager.all_steps():
                     steps = [checkpoint]
                     break
             else:
                 saved = sorted(set(checkpoints.latest.all_steps()) | set(checkpoints.best.all_steps()))
-                raise FileNotFoundError(f"no checkpoint of step {checkpoint} in {workdir}; steps saved: "
-                                        f"{', '.join(map(str, saved)) or 'none'}")
+                raise FileNotFoundError(
+                    f"no checkpoint of step {checkpoint} in {workdir}; steps saved: "
+                    f"{', '.join(map(str, saved)) or 'none'}"
+                )
         model = build_model(config.model, pipeline.source_vocab.size, pipeline.target_vocab.size)
         train_config = ml_collections.ConfigDict(config.train)
         with train_config.unlocked():
             train_config.num_steps = int(config.train.get("num_steps") or 1)
         # The optimizer's state structure is what the checkpoint needs; its schedule's values are not.
-        state = create_train_state(model, make_optimizer(train_config, 1),
-                                   _example_batch(int(config.train.batch_size)), config.seed)
+        state = create_train_state(
+            model, make_optimizer(train_config, 1), _example_batch(int(config.train.batch_size)), config.seed
+        )
         restored = restore_newest_loadable(manager, state, steps)
     finally:
         checkpoints.close()
@@ -223,8 +253,9 @@ def restore_model(workdir: str, config, pipeline: Preprocessing, checkpoint: str
     return model, mesh, replicate(restored, mesh), info
 
 
-def decode_split(model, params, split: Split, vocab, mesh, *, batch_size: int, beam: int, max_len: int,
-                 length_penalty: float) -> tuple[list[list[int]], list[np.ndarray]]:
+def decode_split(
+    model, params, split: Split, vocab, mesh, *, batch_size: int, beam: int, max_len: int, length_penalty: float
+) -> tuple[list[list[int]], list[np.ndarray]]:
     """Decodes every example of `split`; returns (hypothesis ids up to eos, alignments).
 
     alignments[i]: [len(hyp_i) + 1, src_len_i] (the eos step included, rows beyond max_len cut).
@@ -233,15 +264,29 @@ def decode_split(model, params, split: Split, vocab, mesh, *, batch_size: int, b
     if beam < 1:
         raise ValueError(f"beam must be >= 1, got {beam}")
     if beam == 1:
-        decode = jax.jit(lambda p, s, m: greedy_decode(model, p, s, m, max_len=max_len, bos_id=vocab.bos_id,
-                                                       eos_id=vocab.eos_id))
+        decode = jax.jit(
+            lambda p, s, m: greedy_decode(model, p, s, m, max_len=max_len, bos_id=vocab.bos_id, eos_id=vocab.eos_id)
+        )
     else:
+
         def decode(p, s, m):
             result = _beam(p, s, m)
             return result.tokens[:, 0], result.alignments[:, 0]
-        _beam = jax.jit(lambda p, s, m: beam_search(model, p, s, m, beam_size=beam, max_len=max_len,
-                                                    bos_id=vocab.bos_id, eos_id=vocab.eos_id,
-                                                    length_penalty=length_penalty, n_best=1))
+
+        _beam = jax.jit(
+            lambda p, s, m: beam_search(
+                model,
+                p,
+                s,
+                m,
+                beam_size=beam,
+                max_len=max_len,
+                bos_id=vocab.bos_id,
+                eos_id=vocab.eos_id,
+                length_penalty=length_penalty,
+                n_best=1,
+            )
+        )
     n = len(split)
     hyp_ids: list[list[int]] = [[] for _ in range(n)]
     alignments: list[Any] = [None] * n
@@ -271,8 +316,13 @@ def bleu_by_length_figure(rows: list[dict], title: str):
     values = [0.0 if row["bleu"] is None else row["bleu"] for row in rows]
     bars = ax.bar(range(len(rows)), values, color="steelblue")
     for bar, row in zip(bars, rows):
-        ax.annotate(f"n={row['count']}", (bar.get_x() + bar.get_width() / 2, bar.get_height()),
-                    ha="center", va="bottom", fontsize=8)
+        ax.annotate(
+            f"n={row['count']}",
+            (bar.get_x() + bar.get_width() / 2, bar.get_height()),
+            ha="center",
+            va="bottom",
+            fontsize=8,
+        )
     ax.set_xticks(range(len(rows)), labels)
     ax.set_xlabel("source sentence length (tokens)")
     ax.set_ylabel("BLEU")
@@ -286,16 +336,28 @@ def _sha256(lines: list[str]) -> str:
 
 def output_dir(workdir: str, name: str, settings: dict) -> str:
     """<workdir>/<name>, or its -<hash> sibling when that folder holds an evaluation of other settings."""
+
     def recorded(folder: str):
         metrics = os.path.join(folder, "metrics.json")
         return read_json(metrics).get("settings") if os.path.isfile(metrics) else None
+
     return sibling_path(os.path.join(workdir, name), settings, recorded)
 
 
-def evaluate_run(workdir: str, split: str = "test", beam: int = 5, length_penalty: float = 0.6,
-                 source_file: str | None = None, reference_file: str | None = None, heatmaps: int = 4,
-                 unk_replace: bool = False, results_dir: str | None = None, bucket_width: int = 0,
-                 checkpoint: str | int = "best", output: str | None = None) -> dict:
+def evaluate_run(
+    workdir: str,
+    split: str = "test",
+    beam: int = 5,
+    length_penalty: float = 0.6,
+    source_file: str | None = None,
+    reference_file: str | None = None,
+    heatmaps: int = 4,
+    unk_replace: bool = False,
+    results_dir: str | None = None,
+    bucket_width: int = 0,
+    checkpoint: str | int = "best",
+    output: str | None = None,
+) -> dict:
     """Evaluates (or, without references, translates with) a trained run (module docstring); returns the
     metrics written to metrics.json.
 
@@ -326,11 +388,14 @@ def evaluate_run(workdir: str, split: str = "test", beam: int = 5, length_penalt
     settings: dict[str, Any] = {}
     if source_file is not None:
         split = FILE_SPLIT if reference_lines is not None else INPUT_SPLIT
-        settings["input"] = {"source_file": source_file if source_file == STDIN else os.path.abspath(source_file),
-                             "source_sha256": _sha256(sources)}
+        settings["input"] = {
+            "source_file": source_file if source_file == STDIN else os.path.abspath(source_file),
+            "source_sha256": _sha256(sources),
+        }
         if reference_lines is not None:
-            settings["input"].update(reference_file=os.path.abspath(reference_file),
-                                     reference_sha256=_sha256(reference_lines))
+            settings["input"].update(
+                reference_file=os.path.abspath(reference_file), reference_sha256=_sha256(reference_lines)
+            )
         pipeline, _ = load_preprocessing_and_data(workdir, config, need_data=False)
         examples = pipeline.encode(split, sources, reference_lines)
     else:
@@ -344,12 +409,26 @@ def evaluate_run(workdir: str, split: str = "test", beam: int = 5, length_penalt
     model, mesh, state, checkpoint_info = restore_model(workdir, config, pipeline, checkpoint)
     vocab = pipeline.target_vocab
     max_len = int(config.eval.max_decode_len)
-    settings.update(beam=beam, length_penalty=length_penalty if beam > 1 else 0.0, max_decode_len=max_len,
-                    unk_replace=unk_replace, bucket_width=bucket_width, checkpoint=checkpoint_info)
+    settings.update(
+        beam=beam,
+        length_penalty=length_penalty if beam > 1 else 0.0,
+        max_decode_len=max_len,
+        unk_replace=unk_replace,
+        bucket_width=bucket_width,
+        checkpoint=checkpoint_info,
+    )
     start = time.perf_counter()
     hyp_ids, alignments = decode_split(
-        model, state.params, examples, vocab, mesh, batch_size=config.eval.get("batch_size", config.train.batch_size),
-        beam=beam, max_len=max_len, length_penalty=length_penalty)
+        model,
+        state.params,
+        examples,
+        vocab,
+        mesh,
+        batch_size=config.eval.get("batch_size", config.train.batch_size),
+        beam=beam,
+        max_len=max_len,
+        length_penalty=length_penalty,
+    )
     decode_time = time.perf_counter() - start
     hyp_tokens = []
     for i, ids in enumerate(hyp_ids):
@@ -360,25 +439,41 @@ def evaluate_run(workdir: str, split: str = "test", beam: int = 5, length_penalt
     hypotheses = [pipeline.detokenize(tokens) for tokens in hyp_tokens]
     n = len(examples)
     metrics: dict[str, Any] = {
-        "split": split, "beam": beam, "length_penalty": settings["length_penalty"],
-        "unk_replace": unk_replace, "num_sentences": n, "checkpoint_step": checkpoint_info["step"],
+        "split": split,
+        "beam": beam,
+        "length_penalty": settings["length_penalty"],
+        "unk_replace": unk_replace,
+        "num_sentences": n,
+        "checkpoint_step": checkpoint_info["step"],
         "lowercased": pipeline.lowercase,
     }
     bucket_rows = []
     if has_references:
         references = list(examples.references)
         source_lengths = [int(x) for x in examples.source_lengths]
-        buckets = bleu_by_length(hypotheses, references, source_lengths,
-                                 length_bucket_edges(source_lengths, bucket_width))
-        bucket_rows = [{"bucket": f"[{lo}, {hi})", "lo": lo, "hi": None if math.isinf(hi) else hi,
-                        "bleu": None if math.isnan(row["bleu"]) else row["bleu"], "count": row["count"]}
-                       for row in buckets for lo, hi in [row["bucket"]]]
+        buckets = bleu_by_length(
+            hypotheses, references, source_lengths, length_bucket_edges(source_lengths, bucket_width)
+        )
+        bucket_rows = [
+            {
+                "bucket": f"[{lo}, {hi})",
+                "lo": lo,
+                "hi": None if math.isinf(hi) else hi,
+                "bleu": None if math.isnan(row["bleu"]) else row["bleu"],
+                "count": row["count"],
+            }
+            for row in buckets
+            for lo, hi in [row["bucket"]]
+        ]
         bleu, signature = corpus_bleu_with_signature(hypotheses, references)
-        metrics.update({
-            "bleu": bleu, "bleu_signature": signature,
-            "seq_accuracy": sum(ids == [int(t) for t in ref] for ids, ref in zip(hyp_ids, examples.target_ids)) / n,
-            "bleu_by_length": bucket_rows,
-        })
+        metrics.update(
+            {
+                "bleu": bleu,
+                "bleu_signature": signature,
+                "seq_accuracy": sum(ids == [int(t) for t in ref] for ids, ref in zip(hyp_ids, examples.target_ids)) / n,
+                "bleu_by_length": bucket_rows,
+            }
+        )
     task = config.data.get("task") if config.data.get("name") == "synthetic" else None
     if task in ("copy", "reverse"):
         metrics.update(_alignment_metrics(task, hyp_ids, alignments, bool(config.data.get("reverse_source", False))))
@@ -394,12 +489,20 @@ def evaluate_run(workdir: str, split: str = "test", beam: int = 5, length_penalt
         _write_text(output, hypotheses)
     if has_references:
         bleu_by_length_figure(bucket_rows, f"{config.get('name', '')} {split}, beam {beam}").savefig(
-            os.path.join(out_dir, "bleu_by_length.png"), format="png")
+            os.path.join(out_dir, "bleu_by_length.png"), format="png"
+        )
     record_dir = results_dir or config.get("results_dir")
     if split not in (FILE_SPLIT, INPUT_SPLIT) and record_dir:
-        write_decoding_result(record_dir, config.experiment, config.get("run_name") or config.name, metrics,
-                              config=config.to_dict(), decoding=settings, checkpoint_step=checkpoint_info["step"],
-                              decode_time_s=decode_time)
+        write_decoding_result(
+            record_dir,
+            config.experiment,
+            config.get("run_name") or config.name,
+            metrics,
+            config=config.to_dict(),
+            decoding=settings,
+            checkpoint_step=checkpoint_info["step"],
+            decode_time_s=decode_time,
+        )
     if has_references and split not in (FILE_SPLIT, INPUT_SPLIT):
         _log_to_run(workdir, config, split, beam, metrics)
     for i in range(min(heatmaps, n)):
@@ -408,8 +511,13 @@ def evaluate_run(workdir: str, split: str = "test", beam: int = 5, length_penalt
             target.append(vocab.eos_token)
         if not target or not examples.source_tokens[i]:
             continue
-        plot_attention(alignments[i], examples.source_tokens[i], target,
-                       os.path.join(out_dir, f"attention_{i}.png"), title=f"{split} example {i}, beam {beam}")
+        plot_attention(
+            alignments[i],
+            examples.source_tokens[i],
+            target,
+            os.path.join(out_dir, f"attention_{i}.png"),
+            title=f"{split} example {i}, beam {beam}",
+        )
     return metrics
 
 
@@ -419,8 +527,13 @@ def _log_to_run(workdir: str, config: ml_collections.ConfigDict, split: str, bea
     eval/<split>/beam<k>/."""
     prefix = f"eval/{split}/beam{beam}"
     with MetricWriter(workdir, config, config.get("wandb")) as writer:
-        writer.write_summary({f"{prefix}/bleu": metrics["bleu"], f"{prefix}/seq_accuracy": metrics["seq_accuracy"],
-                              f"{prefix}/bleu_signature": metrics["bleu_signature"]})
+        writer.write_summary(
+            {
+                f"{prefix}/bleu": metrics["bleu"],
+                f"{prefix}/seq_accuracy": metrics["seq_accuracy"],
+                f"{prefix}/bleu_signature": metrics["bleu_signature"],
+            }
+        )
 
 
 def _write_text(path: str, lines: list[str]) -> None:
@@ -433,8 +546,9 @@ def _write_text(path: str, lines: list[str]) -> None:
     os.replace(tmp, path)
 
 
-def _alignment_metrics(task: str, hyp_ids: list[list[int]], alignments: list[np.ndarray],
-                       reverse_source: bool) -> dict[str, float]:
+def _alignment_metrics(
+    task: str, hyp_ids: list[list[int]], alignments: list[np.ndarray], reverse_source: bool
+) -> dict[str, float]:
     """alignment_accuracy, alignment_error_rate and attention_entropy against the task's gold alignment."""
     weights, golds, predicted, sure = [], [], set(), set()
     for i, a in enumerate(alignments):
@@ -446,9 +560,11 @@ def _alignment_metrics(task: str, hyp_ids: list[list[int]], alignments: list[np.
         sure |= {(i, t, int(s)) for t, s in enumerate(gold)}
     entropies = np.concatenate([attention_entropy(a) for a in alignments])
     total_steps = sum(len(g) for g in golds)
-    return {"alignment_accuracy": alignment_accuracy(weights, golds) if total_steps else 0.0,
-            "alignment_error_rate": alignment_error_rate(predicted, sure) if predicted or sure else 1.0,
-            "attention_entropy": float(entropies.mean()) if entropies.size else 0.0}
+    return {
+        "alignment_accuracy": alignment_accuracy(weights, golds) if total_steps else 0.0,
+        "alignment_error_rate": alignment_error_rate(predicted, sure) if predicted or sure else 1.0,
+        "attention_entropy": float(entropies.mean()) if entropies.size else 0.0,
+    }
 
 
 def main(argv) -> None:
@@ -458,11 +574,20 @@ def main(argv) -> None:
         raise SystemExit("error: --workdir is required")
     logging.set_verbosity(logging.WARNING)  # orbax logs dozens of INFO lines per restore
     try:
-        metrics = evaluate_run(FLAGS.workdir, split=FLAGS.split, beam=FLAGS.beam,
-                               length_penalty=FLAGS.length_penalty, source_file=FLAGS.source_file,
-                               reference_file=FLAGS.reference_file, heatmaps=FLAGS.heatmaps,
-                               unk_replace=FLAGS.unk_replace, results_dir=FLAGS.results_dir,
-                               bucket_width=FLAGS.bucket_width, checkpoint=FLAGS.checkpoint, output=FLAGS.output)
+        metrics = evaluate_run(
+            FLAGS.workdir,
+            split=FLAGS.split,
+            beam=FLAGS.beam,
+            length_penalty=FLAGS.length_penalty,
+            source_file=FLAGS.source_file,
+            reference_file=FLAGS.reference_file,
+            heatmaps=FLAGS.heatmaps,
+            unk_replace=FLAGS.unk_replace,
+            results_dir=FLAGS.results_dir,
+            bucket_width=FLAGS.bucket_width,
+            checkpoint=FLAGS.checkpoint,
+            output=FLAGS.output,
+        )
     except (FileNotFoundError, ValueError, CheckpointError) as e:
         raise SystemExit(f"error: {e}") from None
     summary = json.dumps({k: v for k, v in metrics.items() if k not in ("bleu_by_length", "settings")}, indent=2)

@@ -11,6 +11,7 @@ A record of another config or other decoding settings is never overwritten: the 
 also redraws results/<experiment>/decoding/<run>__<split>__bleu_by_length.png with one curve per beam size
 found there (Bahdanau et al. 2015, Fig. 2 style). The README's `decoding` table is generated from these files.
 """
+
 from __future__ import annotations
 
 import glob
@@ -68,8 +69,17 @@ def _record_identity(record: dict) -> dict:
     return {"config": record.get("config"), "decoding": record.get("decoding")}
 
 
-def write_decoding_result(results_dir: str, experiment: str, run: str, metrics: dict, *, config: dict,
-                          decoding: dict, checkpoint_step, decode_time_s: float) -> str:
+def write_decoding_result(
+    results_dir: str,
+    experiment: str,
+    run: str,
+    metrics: dict,
+    *,
+    config: dict,
+    decoding: dict,
+    checkpoint_step,
+    decode_time_s: float,
+) -> str:
     """Writes one evaluation's JSON (module docstring) and redraws the run's BLEU-by-length plot.
 
     metrics: evaluate_run's metrics (split, beam, length_penalty, unk_replace, num_sentences, bleu, ...);
@@ -81,18 +91,32 @@ def write_decoding_result(results_dir: str, experiment: str, run: str, metrics: 
     suffix = "_unk" if metrics.get("unk_replace") else ""
     n = metrics["num_sentences"]
     record = {
-        "experiment": experiment, "run": run, "split": split, "beam": beam,
-        "length_penalty": metrics["length_penalty"], "unk_replace": metrics.get("unk_replace", False),
-        "config": canonical(config), "decoding": canonical(decoding),
-        "metrics": {k: v for k, v in metrics.items()
-                    if k not in ("split", "beam", "length_penalty", "unk_replace", "num_sentences", "settings")},
-        "checkpoint_step": checkpoint_step, "num_sentences": n, "decode_time_s": round(decode_time_s, 2),
+        "experiment": experiment,
+        "run": run,
+        "split": split,
+        "beam": beam,
+        "length_penalty": metrics["length_penalty"],
+        "unk_replace": metrics.get("unk_replace", False),
+        "config": canonical(config),
+        "decoding": canonical(decoding),
+        "metrics": {
+            k: v
+            for k, v in metrics.items()
+            if k not in ("split", "beam", "length_penalty", "unk_replace", "num_sentences", "settings")
+        },
+        "checkpoint_step": checkpoint_step,
+        "num_sentences": n,
+        "decode_time_s": round(decode_time_s, 2),
         "sentences_per_s": round(n / decode_time_s, 2) if decode_time_s > 0 else None,
-        "git_commit": provenance.git_commit(), "machine": provenance.machine(),
+        "git_commit": provenance.git_commit(),
+        "machine": provenance.machine(),
         "time": time.strftime("%Y-%m-%dT%H:%M:%S"),
     }
-    path = sibling_path(os.path.join(out_dir, f"{run}{SEPARATOR}{split}{SEPARATOR}beam{beam}{suffix}.json"),
-                        _record_identity(record), lambda p: _record_identity(read_json(p)))
+    path = sibling_path(
+        os.path.join(out_dir, f"{run}{SEPARATOR}{split}{SEPARATOR}beam{beam}{suffix}.json"),
+        _record_identity(record),
+        lambda p: _record_identity(read_json(p)),
+    )
     write_json(path, record)
     plot_bleu_by_length_curves(out_dir, run, split, config=record["config"])
     return path
@@ -119,17 +143,25 @@ def plot_bleu_by_length_curves(out_dir: str, run: str, split: str, config: dict 
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    records = [r for r in read_decoding_results(os.path.dirname(os.path.dirname(out_dir)))
-               if r["run"] == run and r["split"] == split and os.path.dirname(r["path"]) == out_dir
-               and (config is None or r.get("config") in (None, canonical(config)))]
+    records = [
+        r
+        for r in read_decoding_results(os.path.dirname(os.path.dirname(out_dir)))
+        if r["run"] == run
+        and r["split"] == split
+        and os.path.dirname(r["path"]) == out_dir
+        and (config is None or r.get("config") in (None, canonical(config)))
+    ]
     fig = Figure(figsize=(6, 4), dpi=100, layout="constrained")
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
     for record in records:
         rows = record["metrics"]["bleu_by_length"]
         points = [(i, row["bleu"]) for i, row in enumerate(rows) if row["bleu"] is not None]
-        label = ("greedy" if record["beam"] == 1 else f"beam {record['beam']}") + \
-            (" + unk replace" if record["unk_replace"] else "") + f" (BLEU {record['metrics']['bleu']:.1f})"
+        label = (
+            ("greedy" if record["beam"] == 1 else f"beam {record['beam']}")
+            + (" + unk replace" if record["unk_replace"] else "")
+            + f" (BLEU {record['metrics']['bleu']:.1f})"
+        )
         ax.plot([p[0] for p in points], [p[1] for p in points], marker="o", label=label)
         labels = [f"{row['bucket']}\nn={row['count']}" for row in rows]
         ax.set_xticks(range(len(rows)), labels, fontsize=7)

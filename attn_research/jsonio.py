@@ -5,6 +5,7 @@ destination (os.replace is atomic on POSIX), so a reader sees the old file or th
 read_json names the file in its error when the content is not valid JSON. write_text does the same atomic
 replacement for text records (tables, the README).
 """
+
 from __future__ import annotations
 
 import json
@@ -17,8 +18,9 @@ class CorruptJSONError(ValueError):
     """A JSON file that exists but cannot be decoded (torn by a crash, edited by hand)."""
 
 
-def write_json(path: str | os.PathLike, obj: Any, *, indent: int | None = 2, sort_keys: bool = False,
-               default=None) -> None:
+def write_json(
+    path: str | os.PathLike, obj: Any, *, indent: int | None = 2, sort_keys: bool = False, default=None
+) -> None:
     """Writes `obj` as JSON to `path` atomically (temporary file, fsync, os.replace).
 
     Non-finite floats are refused (json's allow_nan=False): raises ValueError naming `path` before
@@ -65,5 +67,7 @@ def read_json(path: str | os.PathLike) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as e:
-        raise CorruptJSONError(f"{path}: not valid JSON ({e.msg} at line {e.lineno}, column {e.colno}); "
-                               "the file may be torn by a crash: delete it to redo what wrote it") from None
+        raise CorruptJSONError(
+            f"{path}: not valid JSON ({e.msg} at line {e.lineno}, column {e.colno}); "
+            "the file may be torn by a crash: delete it to redo what wrote it"
+        ) from None

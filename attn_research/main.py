@@ -9,6 +9,7 @@ work; a bad flag, a missing config file, an invalid config or unavailable data p
 workdir, a config that differs from the workdir's, no loadable checkpoint, a non-finite loss) exit with 1. W&B: the config's `wandb.mode` if set, else $WANDB_MODE, else
 offline (logging/writer.py).
 """
+
 from __future__ import annotations
 
 import logging as std_logging
@@ -23,11 +24,13 @@ from attn_research.config_validation import ConfigError, validate_config
 _CONFIG = config_flags.DEFINE_config_file("config", None, "Experiment config file (path.py:arg).", lock_config=True)
 _WORKDIR = flags.DEFINE_string("workdir", None, "Directory for checkpoints, metrics and plots.")
 _COMPILATION_CACHE = flags.DEFINE_string(
-    "compilation_cache", os.path.expanduser("~/.cache/attn_research/jax"),
-    "Persistent XLA compilation cache ('' to disable): sweeps never recompile a shape twice.")
+    "compilation_cache",
+    os.path.expanduser("~/.cache/attn_research/jax"),
+    "Persistent XLA compilation cache ('' to disable): sweeps never recompile a shape twice.",
+)
 
 EXIT_USAGE = 2  # bad input: flags, config, data
-EXIT_RUN = 1    # the run stopped with one of training.loop.RUN_ERRORS
+EXIT_RUN = 1  # the run stopped with one of training.loop.RUN_ERRORS
 
 
 def enable_compilation_cache(path: str) -> None:

@@ -7,6 +7,7 @@ Sections sit between `<!-- BEGIN name -->` and `<!-- END name -->` markers:
   tables:    every results/tables/*.md written by `attn_research.sweep` (paper tables, full scale).
   benchmarks: one table per results/benchmarks/<name>_<backend>.json written by `make bench`.
 """
+
 from __future__ import annotations
 
 import glob
@@ -14,12 +15,11 @@ import os
 import re
 
 from attn_research.attention.catalogue import catalogue_markdown
-from attn_research.jsonio import read_json, write_text
 from attn_research.evaluate_results import plot_path, read_decoding_results
+from attn_research.jsonio import read_json, write_text
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 README = os.path.join(ROOT, "README.md")
-RESULT_METRICS = ("bleu", "ppl", "seq_accuracy", "token_accuracy")
 
 
 def _fmt(value) -> str:
@@ -35,8 +35,11 @@ def _commit(commit: str) -> str:
 
 def results_markdown(results_dir: str = os.path.join(ROOT, "results")) -> str:
     """A table of every training run's test (and validation) metrics, from the results JSON files."""
-    lines = ["| experiment | run | test BLEU | test ppl | test seq acc | test token acc | val seq acc | steps (best) "
-             "| wall time | commit | machine |", "| --- " * 11 + "|"]
+    lines = [
+        "| experiment | run | test BLEU | test ppl | test seq acc | test token acc | val seq acc | steps (best) "
+        "| wall time | commit | machine |",
+        "| --- " * 11 + "|",
+    ]
     for path in sorted(glob.glob(os.path.join(results_dir, "*", "*.json"))):
         result = read_json(path)  # a torn file: CorruptJSONError naming it
         if "metrics" not in result or "test" not in result.get("metrics", {}):
@@ -49,14 +52,18 @@ def results_markdown(results_dir: str = os.path.join(ROOT, "results")) -> str:
             f"| {_fmt(test.get('bleu'))} | {_fmt(test.get('ppl'))} | {_fmt(test.get('seq_accuracy'))} "
             f"| {_fmt(test.get('token_accuracy'))} | {_fmt(val.get('seq_accuracy'))} | {result.get('best_step')} "
             f"| {minutes:.1f} min | `{_commit(result['git_commit'])}` "
-            f"| {machine.get('cpu_count')}x {machine.get('cpu', '?')} ({machine.get('backend')}) |")
+            f"| {machine.get('cpu_count')}x {machine.get('cpu', '?')} ({machine.get('backend')}) |"
+        )
     return "\n".join(lines)
 
 
 def decoding_markdown(results_dir: str = os.path.join(ROOT, "results")) -> str:
     """One row per evaluation (results/<experiment>/decoding/*.json written by attn_research.evaluate)."""
-    lines = ["| experiment | run | split | decoding | BLEU | seq acc | alignment acc | AER | sentences/s "
-             "| BLEU by length | commit | machine |", "| --- " * 12 + "|"]
+    lines = [
+        "| experiment | run | split | decoding | BLEU | seq acc | alignment acc | AER | sentences/s "
+        "| BLEU by length | commit | machine |",
+        "| --- " * 12 + "|",
+    ]
     for record in read_decoding_results(results_dir):
         metrics, machine = record["metrics"], record.get("machine", {})
         decoding = "greedy" if record["beam"] == 1 else f"beam {record['beam']} (alpha {record['length_penalty']})"
@@ -69,7 +76,8 @@ def decoding_markdown(results_dir: str = os.path.join(ROOT, "results")) -> str:
             f"| {_fmt(metrics.get('seq_accuracy'))} | {_fmt(metrics.get('alignment_accuracy'))} "
             f"| {_fmt(metrics.get('alignment_error_rate'))} | {_fmt(record.get('sentences_per_s'))} "
             f"| [plot]({os.path.relpath(plot, ROOT)}) | `{_commit(record['git_commit'])}` "
-            f"| {machine.get('cpu_count')}x {machine.get('cpu', '?')} ({machine.get('backend')}) |")
+            f"| {machine.get('cpu_count')}x {machine.get('cpu', '?')} ({machine.get('backend')}) |"
+        )
     return "\n".join(lines)
 
 
@@ -93,15 +101,17 @@ def _benchmark_markdown(path: str, report: dict) -> list[str]:
     versions = ", ".join(f"{k} {v}" for k, v in machine.get("versions", {}).items() if v)
     minutes = f"; {report['wall_time_s'] / 60:.1f} min" if report.get("wall_time_s") else ""
     settings = ", ".join(f"{k} {v}" for k, v in report.get("settings", {}).items() if not isinstance(v, dict))
-    lines = [f"**`{report['benchmark']}`** ({machine.get('backend')}): {report.get('description', '')}",
-             "",
-             f"[{os.path.relpath(path, ROOT)}]({os.path.relpath(path, ROOT)}): {machine.get('cpu_count')}x "
-             f"{machine.get('cpu')}, devices {', '.join(machine.get('devices', []))}; {versions}; "
-             f"commit `{_commit(report.get('git_commit', ''))}`, {report.get('time', '?')}{minutes}; "
-             f"settings: {settings}",
-             "",
-             "| " + " | ".join(columns) + " |",
-             "|" + " --- |" * len(columns)]
+    lines = [
+        f"**`{report['benchmark']}`** ({machine.get('backend')}): {report.get('description', '')}",
+        "",
+        f"[{os.path.relpath(path, ROOT)}]({os.path.relpath(path, ROOT)}): {machine.get('cpu_count')}x "
+        f"{machine.get('cpu')}, devices {', '.join(machine.get('devices', []))}; {versions}; "
+        f"commit `{_commit(report.get('git_commit', ''))}`, {report.get('time', '?')}{minutes}; "
+        f"settings: {settings}",
+        "",
+        "| " + " | ".join(columns) + " |",
+        "|" + " --- |" * len(columns),
+    ]
     lines += ["| " + " | ".join(_fmt(row.get(c)) for c in columns) + " |" for row in rows]
     summary = report.get("summary") or {}
     if summary:
@@ -129,14 +139,26 @@ def tables_markdown(tables_dir: str = os.path.join(ROOT, "results", "tables")) -
     for path in sorted(glob.glob(os.path.join(tables_dir, "*.md"))):
         with open(path) as f:
             text = f.read().strip()
-        parts.append(re.sub(r"\]\((?![a-z]+:|/|#)([^)]+)\)",
-                            lambda m: f"]({os.path.relpath(os.path.join(tables_dir, m.group(1)), ROOT)})", text))
-    return "\n\n".join(parts) or "(no paper tables yet: run `python -m attn_research.sweep " \
-        "experiments/<name>.py --scale full`)"
+        parts.append(
+            re.sub(
+                r"\]\((?![a-z]+:|/|#)([^)]+)\)",
+                lambda m: f"]({os.path.relpath(os.path.join(tables_dir, m.group(1)), ROOT)})",
+                text,
+            )
+        )
+    return (
+        "\n\n".join(parts)
+        or "(no paper tables yet: run `python -m attn_research.sweep experiments/<name>.py --scale full`)"
+    )
 
 
-SECTIONS = {"catalogue": catalogue_markdown, "results": results_markdown, "decoding": decoding_markdown,
-            "benchmarks": benchmarks_markdown, "tables": tables_markdown}
+SECTIONS = {
+    "catalogue": catalogue_markdown,
+    "results": results_markdown,
+    "decoding": decoding_markdown,
+    "benchmarks": benchmarks_markdown,
+    "tables": tables_markdown,
+}
 
 
 def render(text: str) -> str:
@@ -145,7 +167,7 @@ def render(text: str) -> str:
         pattern = re.compile(rf"(<!-- BEGIN {name} -->\n)(?:.*?\n)?(<!-- END {name} -->)", re.S)
         if not pattern.search(text):
             raise ValueError(f"README has no '<!-- BEGIN {name} -->' ... '<!-- END {name} -->' section")
-        text = pattern.sub(lambda m: m.group(1) + make() + "\n" + m.group(2), text)
+        text = pattern.sub(lambda m, make=make: m.group(1) + make() + "\n" + m.group(2), text)
     return text
 
 

@@ -13,6 +13,7 @@ has the layout), each in its own subprocess, `--parallel` at a time, then writes
 (${args}) name the point. Exit status: 0, 1 if a run failed (its error is in
 <workdir_root>/<experiment>/<scale>/failures.jsonl), 2 for bad arguments or a malformed experiment.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -28,25 +29,40 @@ CONFIG_FLAG = "--config."
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="attn-sweep", description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="attn-sweep", description=__doc__.split("\n\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter
+    )
     p.add_argument("experiment", help="experiment file, e.g. experiments/luong2015_table4.py")
-    p.add_argument("--scale", default="smoke", help="one of the experiment's scales: smoke (a quick check) or full "
-                                                    "(the paper's setup)")
+    p.add_argument(
+        "--scale",
+        default="smoke",
+        help="one of the experiment's scales: smoke (a quick check) or full (the paper's setup)",
+    )
     p.add_argument("--parallel", type=int, default=1, help="runs at a time")
     p.add_argument("--tables_only", action="store_true", help="only render the tables from the results so far")
     p.add_argument("--dry_run", action="store_true", help="list the runs and whether they have finished")
-    p.add_argument("--only", action="append", default=[], metavar="KEY=V1,V2",
-                   help="run only the points whose swept KEY is one of the values (repeatable); the tables "
-                        "still show every point")
-    p.add_argument("--export_wandb", action="store_true",
-                   help="write W&B sweep YAML to <workdir_root>/<experiment>/<scale>/wandb/ and stop")
+    p.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        metavar="KEY=V1,V2",
+        help="run only the points whose swept KEY is one of the values (repeatable); the tables still show every point",
+    )
+    p.add_argument(
+        "--export_wandb",
+        action="store_true",
+        help="write W&B sweep YAML to <workdir_root>/<experiment>/<scale>/wandb/ and stop",
+    )
     p.add_argument("--export-wandb", dest="export_wandb", action="store_true", help=argparse.SUPPRESS)  # old spelling
     p.add_argument("--results_dir", default="results", help="results root")
     p.add_argument("--workdir_root", default=os.path.join("workdirs", "sweeps"), help="workdir root")
     p.add_argument("--tables_dir", default=None, help="tables root (default <results_dir>/tables)")
-    p.add_argument("--wandb_mode", choices=("offline", "online", "disabled"), default=None,
-                   help="W&B mode of the runs (None: the config's wandb.mode, else $WANDB_MODE, else offline)")
+    p.add_argument(
+        "--wandb_mode",
+        choices=("offline", "online", "disabled"),
+        default=None,
+        help="W&B mode of the runs (None: the config's wandb.mode, else $WANDB_MODE, else offline)",
+    )
     return p
 
 
@@ -87,8 +103,9 @@ def main(argv: list[str] | None = None) -> int:
         point = parse_point(extra)
         only = runner.parse_only(args.only)
         if only and experiment.method != "bayes":
-            runner.select_points(runner.planned_points(experiment, args.scale, runner.Paths(args.results_dir,
-                                                                                             args.workdir_root)), only)
+            runner.select_points(
+                runner.planned_points(experiment, args.scale, runner.Paths(args.results_dir, args.workdir_root)), only
+            )
     except (ValueError, FileNotFoundError) as error:
         return _error(error)
     paths = runner.Paths(args.results_dir, args.workdir_root)
@@ -97,8 +114,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.export_wandb:
         project = base_config(experiment, args.experiment).wandb.project
         try:
-            written = wandb_export.write_wandb_sweeps(experiment, os.path.relpath(args.experiment), args.scale,
-                                                      os.path.join(sweep_dir, "wandb"), project)
+            written = wandb_export.write_wandb_sweeps(
+                experiment, os.path.relpath(args.experiment), args.scale, os.path.join(sweep_dir, "wandb"), project
+            )
         except ImportError as error:  # wandb's `sweeps` package checks the YAML
             return _error(error)
         for yaml_path in written:
@@ -115,20 +133,29 @@ def main(argv: list[str] | None = None) -> int:
         points = runner.planned_points(experiment, args.scale, paths)
         for point in runner.select_points(points, only) if only else points:
             job = runner.make_job(experiment, args.experiment, args.scale, point, paths, args.wandb_mode)
-            state = ("stale" if job.stale() else "finished" if job.finished() else
-                     "to evaluate" if job.trained() else "to run")
+            state = (
+                "stale"
+                if job.stale()
+                else "finished"
+                if job.finished()
+                else "to evaluate"
+                if job.trained()
+                else "to run"
+            )
             print(f"{state:12s} {job.name}\n             {shlex.join(job.train_command)}")
         return 0
 
     failures = []
     if not args.tables_only:
         try:
-            failures = runner.run_sweep(experiment, args.experiment, args.scale, paths, args.parallel,
-                                        wandb_mode=args.wandb_mode, only=only)
+            failures = runner.run_sweep(
+                experiment, args.experiment, args.scale, paths, args.parallel, wandb_mode=args.wandb_mode, only=only
+            )
         except (ValueError, ImportError) as error:  # finished runs made with other settings; no `sweeps`
             return _error(error)
-    for written in write_tables(experiment, args.experiment, args.scale, paths,
-                                args.tables_dir or os.path.join(args.results_dir, "tables")):
+    for written in write_tables(
+        experiment, args.experiment, args.scale, paths, args.tables_dir or os.path.join(args.results_dir, "tables")
+    ):
         print(f"wrote {written}")
     if failures:
         print(f"{len(failures)} run(s) failed; errors in {failures_path}", file=sys.stderr)

@@ -7,6 +7,7 @@ and the git commit. Full runs write to results/benchmarks/ (the README's benchma
 there); --quick runs write to workdirs/bench_quick/ unless --out_dir says otherwise, so a smoke run never
 replaces a committed result.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -14,7 +15,7 @@ import json
 import os
 import statistics
 import time
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import jax
 
@@ -27,10 +28,15 @@ QUICK_DIR = os.path.join(provenance.REPO_ROOT, "workdirs", "bench_quick")
 def benchmark_arguments(description: str | None) -> argparse.ArgumentParser:
     """An argument parser with the flags every benchmark has: --quick and --out_dir (--out-dir: the old spelling)."""
     parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true",
-                        help="tiny sizes and few repeats: a smoke run that checks the benchmark works")
-    parser.add_argument("--out_dir", "--out-dir", default=None,
-                        help=f"where the JSON report goes (default {RESULTS_DIR}; with --quick {QUICK_DIR})")
+    parser.add_argument(
+        "--quick", action="store_true", help="tiny sizes and few repeats: a smoke run that checks the benchmark works"
+    )
+    parser.add_argument(
+        "--out_dir",
+        "--out-dir",
+        default=None,
+        help=f"where the JSON report goes (default {RESULTS_DIR}; with --quick {QUICK_DIR})",
+    )
     return parser
 
 
@@ -47,12 +53,19 @@ def spread(samples: Sequence[float]) -> dict[str, float]:
         raise ValueError("spread needs at least one sample")
     ordered = sorted(samples)
     n = len(ordered)
-    return {"median": statistics.median(ordered), "p10": ordered[n // 10], "p90": ordered[(9 * n) // 10],
-            "min": ordered[0], "max": ordered[-1], "n": n}
+    return {
+        "median": statistics.median(ordered),
+        "p10": ordered[n // 10],
+        "p90": ordered[(9 * n) // 10],
+        "min": ordered[0],
+        "max": ordered[-1],
+        "n": n,
+    }
 
 
-def time_call(fn: Callable[[], object], *, repeats: int = 20, warmup: int = 2,
-              max_seconds: float | None = None) -> dict[str, float]:
+def time_call(
+    fn: Callable[[], object], *, repeats: int = 20, warmup: int = 2, max_seconds: float | None = None
+) -> dict[str, float]:
     """Runs fn() (which returns jax arrays) warmup + repeats times, blocking on the results.
 
     max_seconds: when set, fewer repeats (but at least 3) are run if the first call shows that `repeats`
@@ -72,8 +85,13 @@ def time_call(fn: Callable[[], object], *, repeats: int = 20, warmup: int = 2,
         jax.block_until_ready(fn())
         samples.append((time.perf_counter() - start) * 1e3)
     stats = spread(samples)
-    return {"median_ms": stats["median"], "p10_ms": stats["p10"], "p90_ms": stats["p90"], "repeats": repeats,
-            "first_ms": first * 1e3}
+    return {
+        "median_ms": stats["median"],
+        "p10_ms": stats["p10"],
+        "p90_ms": stats["p90"],
+        "repeats": repeats,
+        "first_ms": first * 1e3,
+    }
 
 
 def report_path(name: str, out_dir: str) -> str:
@@ -81,9 +99,18 @@ def report_path(name: str, out_dir: str) -> str:
     return os.path.join(out_dir, f"{name}_{jax.default_backend()}.json")
 
 
-def write_report(name: str, *, description: str, columns: Sequence[str], rows: list[dict], settings: dict,
-                 out_dir: str, summary: dict | None = None, notes: Sequence[str] = (),
-                 wall_time_s: float | None = None) -> str:
+def write_report(
+    name: str,
+    *,
+    description: str,
+    columns: Sequence[str],
+    rows: list[dict],
+    settings: dict,
+    out_dir: str,
+    summary: dict | None = None,
+    notes: Sequence[str] = (),
+    wall_time_s: float | None = None,
+) -> str:
     """Writes the report (see the module docstring) and returns its path.
 
     description: one sentence on what is measured. columns: the row keys the README table shows, in order.
@@ -95,10 +122,19 @@ def write_report(name: str, *, description: str, columns: Sequence[str], rows: l
         raise ValueError(f"columns {missing} appear in no row of benchmark {name!r}")
     os.makedirs(out_dir, exist_ok=True)
     path = report_path(name, out_dir)
-    report = {"benchmark": name, "description": description, "columns": list(columns), "rows": rows,
-              "summary": summary or {}, "notes": list(notes), "settings": settings,
-              "wall_time_s": wall_time_s, "git_commit": provenance.git_commit(), "machine": provenance.machine(),
-              "time": time.strftime("%Y-%m-%dT%H:%M:%S")}
+    report = {
+        "benchmark": name,
+        "description": description,
+        "columns": list(columns),
+        "rows": rows,
+        "summary": summary or {},
+        "notes": list(notes),
+        "settings": settings,
+        "wall_time_s": wall_time_s,
+        "git_commit": provenance.git_commit(),
+        "machine": provenance.machine(),
+        "time": time.strftime("%Y-%m-%dT%H:%M:%S"),
+    }
     with open(path, "w") as f:
         json.dump(report, f, indent=2)
     return path

@@ -13,6 +13,7 @@ the cache's 0.5 s threshold are never stored, by design), so a sweep never recom
 it has compiled before. Models: configs/multi30k.py's bahdanau (GRU) and luong_general (LSTM, input
 feeding), both with a 512-unit annotation (encoder 2 x 256) so that every score fits both decoders.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,8 +28,7 @@ import numpy as np
 from benchmarks import multi30k
 from benchmarks.common import benchmark_arguments, output_dir, print_table, write_report
 
-COLUMNS = ("decoder", "score", "cold_s", "warm_s", "speedup", "step_s", "cold_written", "warm_hits",
-           "warm_compiled")
+COLUMNS = ("decoder", "score", "cold_s", "warm_s", "speedup", "step_s", "cold_written", "warm_hits", "warm_compiled")
 DECODER_CONFIGS = {"bahdanau": "bahdanau", "luong": "luong_general"}
 SCORES = ("dot", "scaled_dot", "general", "multiplicative", "additive", "concat", "location", "cosine")
 
@@ -58,8 +58,11 @@ def child(args) -> dict:
     from attn_research.training.steps import model_inputs, train_step
 
     counts = {"requests": 0, "hits": 0, "written": 0}
-    names = {"/jax/compilation_cache/compile_requests_use_cache": "requests",
-             "/jax/compilation_cache/cache_hits": "hits", "/jax/compilation_cache/cache_misses": "written"}
+    names = {
+        "/jax/compilation_cache/compile_requests_use_cache": "requests",
+        "/jax/compilation_cache/cache_hits": "hits",
+        "/jax/compilation_cache/cache_misses": "written",
+    }
 
     def listen(event: str, **kwargs) -> None:
         if event in names:
@@ -82,17 +85,30 @@ def child(args) -> dict:
 def synthetic_batch(batch: int, src_len: int, tgt_len: int, source_vocab: int, target_vocab: int) -> dict:
     """A full batch of random token ids (ids >= 4, past the special tokens) of the given shape."""
     rng = np.random.default_rng(0)
-    return {"source": rng.integers(4, source_vocab, (batch, src_len), dtype=np.int32),
-            "source_mask": np.ones((batch, src_len), bool),
-            "target_input": rng.integers(4, target_vocab, (batch, tgt_len), dtype=np.int32),
-            "target_output": rng.integers(4, target_vocab, (batch, tgt_len), dtype=np.int32),
-            "target_mask": np.ones((batch, tgt_len), bool)}
+    return {
+        "source": rng.integers(4, source_vocab, (batch, src_len), dtype=np.int32),
+        "source_mask": np.ones((batch, src_len), bool),
+        "target_input": rng.integers(4, target_vocab, (batch, tgt_len), dtype=np.int32),
+        "target_output": rng.integers(4, target_vocab, (batch, tgt_len), dtype=np.int32),
+        "target_mask": np.ones((batch, tgt_len), bool),
+    }
 
 
 def run_child(decoder: str, score: str, cache_dir: str, shape: dict, quick: bool) -> dict:
     """One fresh process of `child`; raises RuntimeError with its output if it fails."""
-    command = [sys.executable, "-m", "benchmarks.compile_times", "--child", "--decoder", decoder, "--score", score,
-               "--cache-dir", cache_dir, *(f"--{k.replace('_', '-')}={v}" for k, v in shape.items())]
+    command = [
+        sys.executable,
+        "-m",
+        "benchmarks.compile_times",
+        "--child",
+        "--decoder",
+        decoder,
+        "--score",
+        score,
+        "--cache-dir",
+        cache_dir,
+        *(f"--{k.replace('_', '-')}={v}" for k, v in shape.items()),
+    ]
     result = subprocess.run(command + (["--quick"] if quick else []), capture_output=True, text=True)
     if result.returncode:
         raise RuntimeError(f"{' '.join(command)} failed:\n{(result.stdout + result.stderr)[-3000:]}")
@@ -123,8 +139,12 @@ def main() -> None:
     config = multi30k.benchmark_config(args.quick)
     data = multi30k.load(config)
     src_len, tgt_len = multi30k.most_common_shape(multi30k.train_batches(config, data, 100))
-    shape = {"src_len": src_len, "tgt_len": tgt_len, "source_vocab": data.source_vocab.size,
-             "target_vocab": data.target_vocab.size}
+    shape = {
+        "src_len": src_len,
+        "tgt_len": tgt_len,
+        "source_vocab": data.source_vocab.size,
+        "target_vocab": data.target_vocab.size,
+    }
     rows = []
     for decoder in decoders:
         for score in scores:
@@ -132,24 +152,46 @@ def main() -> None:
                 cold = run_child(decoder, score, cache_dir, shape, args.quick)
                 warm = run_child(decoder, score, cache_dir, shape, args.quick)
             cold_s, warm_s = cold["to_first_step_s"], warm["to_first_step_s"]
-            rows.append({"decoder": decoder, "score": score, "cold_s": cold_s, "warm_s": warm_s,
-                         "speedup": cold_s / warm_s, "step_s": warm["step_s"], "cold_written": cold["written"],
-                         "warm_hits": warm["hits"], "warm_compiled": warm["requests"] - warm["hits"],
-                         "warm_written": warm["written"]})
+            rows.append(
+                {
+                    "decoder": decoder,
+                    "score": score,
+                    "cold_s": cold_s,
+                    "warm_s": warm_s,
+                    "speedup": cold_s / warm_s,
+                    "step_s": warm["step_s"],
+                    "cold_written": cold["written"],
+                    "warm_hits": warm["hits"],
+                    "warm_compiled": warm["requests"] - warm["hits"],
+                    "warm_written": warm["written"],
+                }
+            )
             print(rows[-1], flush=True)
     print_table(rows, COLUMNS)
-    summary = {"cold_s_total": sum(r["cold_s"] for r in rows), "warm_s_total": sum(r["warm_s"] for r in rows),
-               "cold_s_max": max(r["cold_s"] for r in rows),
-               "warm_written_total": sum(r["warm_written"] for r in rows)}
-    path = write_report("compile_times", description=(
-        "Compile time to the first training step of each decoder x score, in a fresh process with an empty "
-        "persistent compilation cache (cold) and again in a fresh process with the filled cache (warm)."),
-        columns=COLUMNS, rows=rows, out_dir=output_dir(args), summary=summary, notes=[
+    summary = {
+        "cold_s_total": sum(r["cold_s"] for r in rows),
+        "warm_s_total": sum(r["warm_s"] for r in rows),
+        "cold_s_max": max(r["cold_s"] for r in rows),
+        "warm_written_total": sum(r["warm_written"] for r in rows),
+    }
+    path = write_report(
+        "compile_times",
+        description=(
+            "Compile time to the first training step of each decoder x score, in a fresh process with an empty "
+            "persistent compilation cache (cold) and again in a fresh process with the filled cache (warm)."
+        ),
+        columns=COLUMNS,
+        rows=rows,
+        out_dir=output_dir(args),
+        summary=summary,
+        notes=[
             "Programs that compile in under 0.5 s are not written to the persistent cache (the threshold "
             "attn_research.main sets), so every process compiles them anew (warm_compiled); warm_written counts "
-            "programs whose compile time crossed the threshold only in the warm process."],
+            "programs whose compile time crossed the threshold only in the warm process."
+        ],
         settings={"batch": config.train.batch_size, **shape, "quick": args.quick},
-        wall_time_s=time.perf_counter() - started)
+        wall_time_s=time.perf_counter() - started,
+    )
     print(f"wrote {path}")
 
 

@@ -7,6 +7,7 @@ steps over --length steps and keys, forward + backward: `per_step_ms` re-project
 `precompute_ms` projects them once (`Attention.precompute`, as the decoders do); `speedup` is their
 ratio, measured in the same run.
 """
+
 from __future__ import annotations
 
 import time
@@ -29,7 +30,7 @@ def decoder_steps(attention, queries, keys, mask, precompute: bool):
 
         def step(total, query):
             out = attention.apply(params, query, keys, keys, mask, precomputed=memory)
-            return total + jnp.sum(out.context ** 2), None
+            return total + jnp.sum(out.context**2), None
 
         return jax.lax.scan(step, 0.0, queries)[0]
 
@@ -60,18 +61,37 @@ def main() -> None:
             timings = {}
             for precompute in (False, True):
                 fn = decoder_steps(attention, steps, keys, mask, precompute)
-                timings[precompute] = time_call(lambda: fn(params), repeats=args.repeats)
-            rows.append({"score": score, "length": length, "per_step_ms": timings[False]["median_ms"],
-                         "precompute_ms": timings[True]["median_ms"],
-                         "precompute_p10_ms": timings[True]["p10_ms"], "precompute_p90_ms": timings[True]["p90_ms"],
-                         "speedup": timings[False]["median_ms"] / timings[True]["median_ms"]})
+                timings[precompute] = time_call(lambda fn=fn, params=params: fn(params), repeats=args.repeats)
+            rows.append(
+                {
+                    "score": score,
+                    "length": length,
+                    "per_step_ms": timings[False]["median_ms"],
+                    "precompute_ms": timings[True]["median_ms"],
+                    "precompute_p10_ms": timings[True]["p10_ms"],
+                    "precompute_p90_ms": timings[True]["p90_ms"],
+                    "speedup": timings[False]["median_ms"] / timings[True]["median_ms"],
+                }
+            )
     print_table(rows, COLUMNS)
-    path = write_report("decoder_steps", description=(
-        "The decoder's attention pattern (one query per step, forward + backward): keys projected at every "
-        "step against once per sentence (Attention.precompute)."),
-        columns=COLUMNS, rows=rows, out_dir=output_dir(args), settings={
-            "lengths": lengths, "batch": args.batch, "dim": args.dim, "repeats": args.repeats, "quick": args.quick},
-        wall_time_s=time.perf_counter() - started)
+    path = write_report(
+        "decoder_steps",
+        description=(
+            "The decoder's attention pattern (one query per step, forward + backward): keys projected at every "
+            "step against once per sentence (Attention.precompute)."
+        ),
+        columns=COLUMNS,
+        rows=rows,
+        out_dir=output_dir(args),
+        settings={
+            "lengths": lengths,
+            "batch": args.batch,
+            "dim": args.dim,
+            "repeats": args.repeats,
+            "quick": args.quick,
+        },
+        wall_time_s=time.perf_counter() - started,
+    )
     print(f"wrote {path}")
 
 

@@ -12,6 +12,7 @@ size), no length penalty, the 1-best hypothesis. Our time covers the jitted sear
 one call per batch shape, compilation reported apart) and turning the ids into tokens; the peer's is its
 own -report_time measurement (translation only, not start-up or model loading). Runs alternate.
 """
+
 from __future__ import annotations
 
 import tempfile
@@ -38,14 +39,14 @@ class OurDecoding:
         self.batches = make_batches(split, config.eval.batch_size, seed=0, epoch=0, shuffle=False)
         self.sentences = len(split)
         self.mesh = make_mesh()
-        model, state = multi30k.model_and_state(config, data.source_vocab.size, data.target_vocab.size,
-                                                self.batches[0])
+        model, state = multi30k.model_and_state(config, data.source_vocab.size, data.target_vocab.size, self.batches[0])
         self.params = replicate(state.params, self.mesh)
         ids = dict(bos_id=self.vocab.bos_id, eos_id=self.vocab.eos_id)
         self.decode = {
             "greedy": jax.jit(lambda p, s, m: greedy_decode(model, p, s, m, max_len=length, **ids)[0]),
-            "beam5": jax.jit(lambda p, s, m: beam_search(model, p, s, m, beam_size=5, max_len=length,
-                                                          **ids).tokens[:, 0]),
+            "beam5": jax.jit(
+                lambda p, s, m: beam_search(model, p, s, m, beam_size=5, max_len=length, **ids).tokens[:, 0]
+            ),
         }
         one_per_shape = {multi30k.batch_shape(batch): batch for batch in self.batches}.values()
         self.compile_s = {}
@@ -72,8 +73,7 @@ class OurDecoding:
 class PeerDecoding:
     """onmt_translate on the same test sources with a one-step checkpoint of the same model."""
 
-    def __init__(self, venv: str, config: ml_collections.ConfigDict, data, sentences: int, length: int,
-                 workdir: str):
+    def __init__(self, venv: str, config: ml_collections.ConfigDict, data, sentences: int, length: int, workdir: str):
         self.venv = peer_opennmt.ensure_venv(venv)
         self.versions = peer_opennmt.versions(self.venv)
         self.options = peer_opennmt.model_options(config.model) + peer_opennmt.training_options(config)
@@ -86,12 +86,20 @@ class PeerDecoding:
 
     def run(self, name: str) -> dict:
         """One onmt_translate call: {"sentences_per_s", "seconds"}. Raises RuntimeError on a wrong output."""
-        log = peer_opennmt.translate(self.venv, self.model, self.corpus["test_src"], self.output,
-                                     beam_size=BEAMS[name], length=self.length, batch_size=self.batch_size)
+        log = peer_opennmt.translate(
+            self.venv,
+            self.model,
+            self.corpus["test_src"],
+            self.output,
+            beam_size=BEAMS[name],
+            length=self.length,
+            batch_size=self.batch_size,
+        )
         lines = self.output.read_text(encoding="utf-8").splitlines()
         if len(lines) != self.sentences or any(len(line.split()) != self.length for line in lines):
-            raise RuntimeError(f"onmt_translate wrote {len(lines)} lines, not {self.sentences} of {self.length} "
-                               "tokens each")
+            raise RuntimeError(
+                f"onmt_translate wrote {len(lines)} lines, not {self.sentences} of {self.length} tokens each"
+            )
         return peer_opennmt.parse_translate_log(log)
 
 
@@ -104,8 +112,9 @@ def main() -> None:
     parser.add_argument("--sentences", type=int, default=500, help="test sources decoded (the first n)")
     parser.add_argument("--length", type=int, default=30, help="target tokens per hypothesis")
     parser.add_argument("--repeats", type=int, default=3, help="runs of each framework and search, alternating")
-    parser.add_argument("--peer_venv", "--peer-venv", default=str(peer_opennmt.DEFAULT_VENV),
-                        help="OpenNMT-py's virtual env")
+    parser.add_argument(
+        "--peer_venv", "--peer-venv", default=str(peer_opennmt.DEFAULT_VENV), help="OpenNMT-py's virtual env"
+    )
     parser.add_argument("--no_peer", "--no-peer", action="store_true", help="time ours only")
     args = parser.parse_args()
     if args.quick:
@@ -139,16 +148,31 @@ def main() -> None:
     summary["ours_compile_s"] = {name: round(s, 2) for name, s in ours.compile_s.items()}
     print_table(rows, COLUMNS)
     print(summary)
-    settings = {"model": "configs/multi30k.py:luong_general", "sentences": len(split), "length": args.length,
-                "batch_sentences": config.eval.batch_size, "repeats": args.repeats, "quick": args.quick,
-                "model_dims": config.model.to_dict()}
+    settings = {
+        "model": "configs/multi30k.py:luong_general",
+        "sentences": len(split),
+        "length": args.length,
+        "batch_sentences": config.eval.batch_size,
+        "repeats": args.repeats,
+        "quick": args.quick,
+        "model_dims": config.model.to_dict(),
+    }
     if peer is not None:
         settings["peer"] = {"versions": peer.versions, "venv": str(peer.venv)}
-    path = write_report("decoding", description=(
-        "Decoding speed, sentences/s for greedy and beam 5 search with every hypothesis the same length: ours "
-        "against OpenNMT-py's onmt_translate on the Multi30k test sources, same model size, untrained."),
-        columns=COLUMNS, rows=rows, settings=settings, out_dir=output_dir(args), summary=summary, notes=notes,
-        wall_time_s=time.perf_counter() - started)
+    path = write_report(
+        "decoding",
+        description=(
+            "Decoding speed, sentences/s for greedy and beam 5 search with every hypothesis the same length: ours "
+            "against OpenNMT-py's onmt_translate on the Multi30k test sources, same model size, untrained."
+        ),
+        columns=COLUMNS,
+        rows=rows,
+        settings=settings,
+        out_dir=output_dir(args),
+        summary=summary,
+        notes=notes,
+        wall_time_s=time.perf_counter() - started,
+    )
     print(f"wrote {path}")
 
 

@@ -4,6 +4,7 @@ XLA's own count (`jax.jit(f).lower(...).compile().cost_analysis()["flops"]`) cos
 whatever its trip count, so it undercounts every recurrent model (the encoder RNNs and the decoder run under
 scan). `matmul_flops` walks the jaxpr instead and multiplies a scan's body by its length.
 """
+
 from __future__ import annotations
 
 import math
@@ -79,5 +80,9 @@ def matmul_peak(size: int, *, repeats: int = 10, dtype=jnp.float32) -> dict[str,
         samples.append(time.perf_counter() - start)
     median = statistics.median(samples)
     flops = 2.0 * size**3
-    return {"flops_per_s": flops / median, "best_flops_per_s": flops / min(samples), "median_ms": median * 1e3,
-            "size": size}
+    return {
+        "flops_per_s": flops / median,
+        "best_flops_per_s": flops / min(samples),
+        "median_ms": median * 1e3,
+        "size": size,
+    }

@@ -14,6 +14,7 @@ dot, an explicit softmax(q k^T / sqrt(d)) v. `temp_mb` is XLA's planned temporar
 program (memory_analysis), the peak beyond inputs and outputs. A case whose temporaries exceed
 --memory_gb is compiled but not run, and reported as skipped with the reason.
 """
+
 from __future__ import annotations
 
 import os
@@ -49,13 +50,15 @@ def naive_scaled_dot(params: dict, query, keys, values, mask):
 def fused_scaled_dot(params: dict, query, keys, values, mask):
     """jax.nn.dot_product_attention with one head (its default scale is 1 / sqrt(d))."""
     del params
-    out = jax.nn.dot_product_attention(query[:, :, None, :], keys[:, :, None, :], values[:, :, None, :],
-                                       mask=mask[:, None, None, :])
+    out = jax.nn.dot_product_attention(
+        query[:, :, None, :], keys[:, :, None, :], values[:, :, None, :], mask=mask[:, None, None, :]
+    )
     return out[:, :, 0, :]
 
 
 def fwd_bwd(attend):
     """jit(value_and_grad(sum(attend(params, q, k, k, mask)^2))) over params, queries and keys."""
+
     def loss(params, query, keys, mask):
         return jnp.sum(attend(params, query, keys, keys, mask) ** 2)
 
@@ -73,8 +76,11 @@ def cases(score: str, dim: int, length: int, rng) -> tuple[tuple, tuple | None]:
     if score not in ("additive", "concat"):
         return ours, None
     keys = jax.random.split(rng, 3)
-    naive = {"W1": jax.random.normal(keys[0], (dim, dim)) / dim**0.5,
-             "W2": jax.random.normal(keys[1], (dim, dim)) / dim**0.5, "v": jax.random.normal(keys[2], (dim,))}
+    naive = {
+        "W1": jax.random.normal(keys[0], (dim, dim)) / dim**0.5,
+        "W2": jax.random.normal(keys[1], (dim, dim)) / dim**0.5,
+        "v": jax.random.normal(keys[2], (dim,)),
+    }
     return ours, (naive_additive, naive)
 
 
@@ -88,11 +94,18 @@ def measure(fn_params: tuple, inputs: tuple, *, repeats: int, max_seconds: float
     compile_s = time.perf_counter() - start
     temp = compiled.memory_analysis().temp_size_in_bytes
     if temp > memory_bytes:
-        return {"temp_mb": temp / 2**20, "skipped": f"needs {temp / 2**30:.1f} GiB of temporaries "
-                                                    f"(> {memory_bytes / 2**30:.1f} GiB budget)"}
+        return {
+            "temp_mb": temp / 2**20,
+            "skipped": f"needs {temp / 2**30:.1f} GiB of temporaries (> {memory_bytes / 2**30:.1f} GiB budget)",
+        }
     timing = time_call(lambda: compiled(params, *inputs), repeats=repeats, max_seconds=max_seconds)
-    return {"ms": timing["median_ms"], "p10_ms": timing["p10_ms"], "p90_ms": timing["p90_ms"],
-            "temp_mb": temp / 2**20, "compile_s": compile_s}
+    return {
+        "ms": timing["median_ms"],
+        "p10_ms": timing["p10_ms"],
+        "p90_ms": timing["p90_ms"],
+        "temp_mb": temp / 2**20,
+        "compile_s": compile_s,
+    }
 
 
 def default_memory_gb() -> float:
@@ -126,24 +139,41 @@ def main() -> None:
         for score in (*SCORES, FUSED):
             ours, naive = cases(score, args.dim, length, rng)
             settings = dict(repeats=args.repeats, max_seconds=args.max_seconds, memory_bytes=memory_bytes)
-            row = {"score": score, "length": length,
-                   **{f"ours_{k}": v for k, v in measure(ours, inputs, **settings).items()}}
+            row = {
+                "score": score,
+                "length": length,
+                **{f"ours_{k}": v for k, v in measure(ours, inputs, **settings).items()},
+            }
             if naive is not None:
                 row.update({f"naive_{k}": v for k, v in measure(naive, inputs, **settings).items()})
                 if "ours_ms" in row and "naive_ms" in row:
                     row["naive_over_ours"] = row["naive_ms"] / row["ours_ms"]
-            row["skipped"] = "; ".join(f"{who}: {row.pop(f'{who}_skipped')}" for who in ("ours", "naive")
-                                       if f"{who}_skipped" in row) or None
+            row["skipped"] = (
+                "; ".join(f"{who}: {row.pop(f'{who}_skipped')}" for who in ("ours", "naive") if f"{who}_skipped" in row)
+                or None
+            )
             rows.append(row)
             print(row, flush=True)
     print_table(rows, COLUMNS)
-    path = write_report("kernels", description=(
-        "Attention kernels with parallel queries (query_len = key_len): forward + backward time and XLA's "
-        "planned temporary memory of each score, beside a naive reference in the same run."),
-        columns=COLUMNS, rows=rows, out_dir=output_dir(args),
-        settings={"lengths": lengths, "batch": args.batch, "dim": args.dim, "repeats": args.repeats,
-                  "memory_gb": round(memory_bytes / 2**30, 1), "quick": args.quick},
-        wall_time_s=time.perf_counter() - started)
+    path = write_report(
+        "kernels",
+        description=(
+            "Attention kernels with parallel queries (query_len = key_len): forward + backward time and XLA's "
+            "planned temporary memory of each score, beside a naive reference in the same run."
+        ),
+        columns=COLUMNS,
+        rows=rows,
+        out_dir=output_dir(args),
+        settings={
+            "lengths": lengths,
+            "batch": args.batch,
+            "dim": args.dim,
+            "repeats": args.repeats,
+            "memory_gb": round(memory_bytes / 2**30, 1),
+            "quick": args.quick,
+        },
+        wall_time_s=time.perf_counter() - started,
+    )
     print(f"wrote {path}")
 
 

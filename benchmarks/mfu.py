@@ -9,6 +9,7 @@ XLA's cost analysis, shown beside it, counts a loop body once). Step time: the m
 compiled steps. Peak: the median throughput of a float32 [n, n] @ [n, n] jnp.dot, n = --peak_size
 (8192 on a GPU). MFU = FLOPs / step time / peak.
 """
+
 from __future__ import annotations
 
 import time
@@ -20,8 +21,18 @@ from benchmarks import multi30k
 from benchmarks.common import benchmark_arguments, output_dir, print_table, time_call, write_report
 from benchmarks.flops import matmul_flops, matmul_peak, xla_flops
 
-COLUMNS = ("model", "batch", "src_len", "tgt_len", "gflop_per_step", "xla_gflop_per_step", "step_ms",
-           "gflop_per_s", "peak_gflop_per_s", "mfu")
+COLUMNS = (
+    "model",
+    "batch",
+    "src_len",
+    "tgt_len",
+    "gflop_per_step",
+    "xla_gflop_per_step",
+    "step_ms",
+    "gflop_per_s",
+    "peak_gflop_per_s",
+    "mfu",
+)
 
 
 def main() -> None:
@@ -45,18 +56,34 @@ def main() -> None:
 
     timing = time_call(step, repeats=args.repeats)
     seconds = timing["median_ms"] / 1e3
-    row = {"model": "multi30k luong_general", "batch": config.train.batch_size, "src_len": shape[0],
-           "tgt_len": shape[1], "gflop_per_step": flops / 1e9,
-           "xla_gflop_per_step": None if flops_xla is None else flops_xla / 1e9, "step_ms": timing["median_ms"],
-           "step_p10_ms": timing["p10_ms"], "step_p90_ms": timing["p90_ms"], "gflop_per_s": flops / seconds / 1e9,
-           "peak_gflop_per_s": peak["flops_per_s"] / 1e9, "mfu": flops / seconds / peak["flops_per_s"]}
+    row = {
+        "model": "multi30k luong_general",
+        "batch": config.train.batch_size,
+        "src_len": shape[0],
+        "tgt_len": shape[1],
+        "gflop_per_step": flops / 1e9,
+        "xla_gflop_per_step": None if flops_xla is None else flops_xla / 1e9,
+        "step_ms": timing["median_ms"],
+        "step_p10_ms": timing["p10_ms"],
+        "step_p90_ms": timing["p90_ms"],
+        "gflop_per_s": flops / seconds / 1e9,
+        "peak_gflop_per_s": peak["flops_per_s"] / 1e9,
+        "mfu": flops / seconds / peak["flops_per_s"],
+    }
     print_table([row], COLUMNS)
-    path = write_report("mfu", description=(
-        "Model FLOPs utilization of a training step of the Multi30k Luong model: matmul FLOPs per step (jaxpr, "
-        "scan bodies times their length) over the median step time, against a measured float32 matmul peak."),
-        columns=COLUMNS, rows=[row], settings={"repeats": args.repeats, "peak_size": peak_size, "quick": args.quick},
-        summary={"mfu": row["mfu"], "peak": peak}, out_dir=output_dir(args),
-        wall_time_s=time.perf_counter() - started)
+    path = write_report(
+        "mfu",
+        description=(
+            "Model FLOPs utilization of a training step of the Multi30k Luong model: matmul FLOPs per step (jaxpr, "
+            "scan bodies times their length) over the median step time, against a measured float32 matmul peak."
+        ),
+        columns=COLUMNS,
+        rows=[row],
+        settings={"repeats": args.repeats, "peak_size": peak_size, "quick": args.quick},
+        summary={"mfu": row["mfu"], "peak": peak},
+        out_dir=output_dir(args),
+        wall_time_s=time.perf_counter() - started,
+    )
     print(f"wrote {path}")
 
 

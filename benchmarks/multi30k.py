@@ -4,6 +4,7 @@ The data is read through the package's TFDS builder (`attn_research.data.load_da
 ATTN_RESEARCH_DATA_DIR to a folder holding multi30k/ (the Makefile does when ../shared/data exists), or
 the builder downloads the files.
 """
+
 from __future__ import annotations
 
 import collections
@@ -76,8 +77,9 @@ def target_tokens(batch: dict) -> int:
     return int(np.sum(batch["target_mask"]))
 
 
-def model_and_state(config: ml_collections.ConfigDict, source_vocab_size: int, target_vocab_size: int,
-                    example_batch: dict):
+def model_and_state(
+    config: ml_collections.ConfigDict, source_vocab_size: int, target_vocab_size: int, example_batch: dict
+):
     """(model, TrainState) built as attn_research.training.loop builds them (optimizer from config.train).
 
     Raises ValueError for a learning-rate schedule other than 'constant' (the benchmarks time no schedule).
@@ -85,8 +87,9 @@ def model_and_state(config: ml_collections.ConfigDict, source_vocab_size: int, t
     if config.train.schedule != "constant":
         raise ValueError(f"the benchmarks run a constant learning rate, not {config.train.schedule!r}")
     model = build_model(config.model, source_vocab_size, target_vocab_size)
-    state: TrainState = create_train_state(model, make_optimizer(config.train, steps_per_epoch=1), example_batch,
-                                           config.seed)
+    state: TrainState = create_train_state(
+        model, make_optimizer(config.train, steps_per_epoch=1), example_batch, config.seed
+    )
     return model, state
 
 

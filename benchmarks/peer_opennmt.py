@@ -14,6 +14,7 @@ a config OpenNMT-py cannot express identically. Training is timed through `StepP
 OpenNMT-py's own model, optimizer and step, built as onmt_train builds them, on exactly our batches'
 sentences); decoding through onmt_train's checkpoint and onmt_translate.
 """
+
 from __future__ import annotations
 
 import json
@@ -32,9 +33,22 @@ STEP_SCRIPT = Path(__file__).resolve().parent / "peer_step.py"  # run by the pee
 ONMT_VERSION = "3.5.1"
 TORCH_VERSION = "2.13.0"
 # OpenNMT-py 3.5.1's requirements without torch (it imports every transform, so spacy & co. are needed).
-RUNTIME_DEPENDENCIES = ("numpy<2", "configargparse", "ctranslate2>=4,<5", "tensorboard>=2.3", "flask", "waitress",
-                        "pyonmttok>=1.37,<2", "pyyaml", "sacrebleu", "rapidfuzz", "pyahocorasick", "fasttext-wheel",
-                        "spacy", "six")
+RUNTIME_DEPENDENCIES = (
+    "numpy<2",
+    "configargparse",
+    "ctranslate2>=4,<5",
+    "tensorboard>=2.3",
+    "flask",
+    "waitress",
+    "pyonmttok>=1.37,<2",
+    "pyyaml",
+    "sacrebleu",
+    "rapidfuzz",
+    "pyahocorasick",
+    "fasttext-wheel",
+    "spacy",
+    "six",
+)
 ATTENTION = {"dot": "dot", "general": "general", "concat": "mlp"}  # our score -> OpenNMT-py's global_attention
 CELLS = {"lstm": "LSTM", "gru": "GRU"}
 NEVER = "1000000"  # a step count the runs never reach (validation, checkpoints)
@@ -50,8 +64,12 @@ def ensure_venv(venv: Path = DEFAULT_VENV) -> Path:
         return venv
     print(f"installing OpenNMT-py {ONMT_VERSION} into {venv} (first use)", flush=True)
     pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet"]
-    steps = [[sys.executable, "-m", "venv", str(venv)], [*pip, f"torch=={TORCH_VERSION}"],
-             [*pip, "--no-deps", f"OpenNMT-py=={ONMT_VERSION}"], [*pip, *RUNTIME_DEPENDENCIES]]
+    steps = [
+        [sys.executable, "-m", "venv", str(venv)],
+        [*pip, f"torch=={TORCH_VERSION}"],
+        [*pip, "--no-deps", f"OpenNMT-py=={ONMT_VERSION}"],
+        [*pip, *RUNTIME_DEPENDENCIES],
+    ]
     for command in steps:
         if subprocess.run(command).returncode:
             raise RuntimeError(f"installing the peer failed at: {' '.join(command)}")
@@ -69,8 +87,10 @@ def _installed(venv: Path) -> bool:
 
 def versions(venv: Path) -> dict[str, str]:
     """The peer's torch, OpenNMT-py and numpy versions."""
-    code = ("import importlib.metadata as m, json; "
-            "print(json.dumps({p: m.version(p) for p in ('torch', 'OpenNMT-py', 'numpy')}))")
+    code = (
+        "import importlib.metadata as m, json; "
+        "print(json.dumps({p: m.version(p) for p in ('torch', 'OpenNMT-py', 'numpy')}))"
+    )
     out = subprocess.run([str(Path(venv) / "bin" / "python"), "-c", code], capture_output=True, text=True, check=True)
     return json.loads(out.stdout)
 
@@ -100,11 +120,28 @@ def model_options(model: ml_collections.ConfigDict) -> list[str]:
     for name, ok in required.items():
         if not ok:
             raise ValueError(f"OpenNMT-py cannot run this model the same way: it needs {name}")
-    return ["-encoder_type", "brnn", "-decoder_type", "rnn", "-rnn_type", CELLS[model.cell],
-            "-enc_layers", str(model.encoder_layers), "-dec_layers", str(model.decoder_layers),
-            "-hidden_size", str(model.decoder_hidden), "-word_vec_size", str(model.embed_dim),
-            "-global_attention", ATTENTION[attention.score], "-input_feed", str(int(model.input_feeding)),
-            "-dropout", str(model.dropout)]
+    return [
+        "-encoder_type",
+        "brnn",
+        "-decoder_type",
+        "rnn",
+        "-rnn_type",
+        CELLS[model.cell],
+        "-enc_layers",
+        str(model.encoder_layers),
+        "-dec_layers",
+        str(model.decoder_layers),
+        "-hidden_size",
+        str(model.decoder_hidden),
+        "-word_vec_size",
+        str(model.embed_dim),
+        "-global_attention",
+        ATTENTION[attention.score],
+        "-input_feed",
+        str(int(model.input_feeding)),
+        "-dropout",
+        str(model.dropout),
+    ]
 
 
 def training_options(config: ml_collections.ConfigDict) -> list[str]:
@@ -116,10 +153,30 @@ def training_options(config: ml_collections.ConfigDict) -> list[str]:
     if train.optimizer != "adam" or train.schedule != "constant" or train.get("label_smoothing", 0.0):
         raise ValueError("the peer runs Adam with a constant learning rate and no label smoothing")
     min_freq = str(config.data.get("min_freq", 1))
-    return ["-batch_type", "sents", "-batch_size", str(train.batch_size), "-optim", "adam",
-            "-learning_rate", str(train.learning_rate), "-max_grad_norm", str(train.clip_norm or 0),
-            "-src_words_min_frequency", min_freq, "-tgt_words_min_frequency", min_freq, "-vocab_size_multiple", "1",
-            "-seed", str(config.seed), "-valid_steps", NEVER, "-model_dtype", "fp32"]
+    return [
+        "-batch_type",
+        "sents",
+        "-batch_size",
+        str(train.batch_size),
+        "-optim",
+        "adam",
+        "-learning_rate",
+        str(train.learning_rate),
+        "-max_grad_norm",
+        str(train.clip_norm or 0),
+        "-src_words_min_frequency",
+        min_freq,
+        "-tgt_words_min_frequency",
+        min_freq,
+        "-vocab_size_multiple",
+        "1",
+        "-seed",
+        str(config.seed),
+        "-valid_steps",
+        NEVER,
+        "-model_dtype",
+        "fp32",
+    ]
 
 
 def write_corpus(data: TranslationData, workdir: Path, *, test_sentences: int | None = None) -> dict[str, Path]:
@@ -132,8 +189,11 @@ def write_corpus(data: TranslationData, workdir: Path, *, test_sentences: int | 
     workdir.mkdir(parents=True, exist_ok=True)
     train, test = data.splits["train"], data.splits["test"]
     paths = {"train_src": workdir / "train.src", "train_tgt": workdir / "train.tgt", "test_src": workdir / "test.src"}
-    sentences = {"train_src": train.source_tokens, "train_tgt": train.target_tokens,
-                 "test_src": test.source_tokens[:test_sentences]}
+    sentences = {
+        "train_src": train.source_tokens,
+        "train_tgt": train.target_tokens,
+        "test_src": test.source_tokens[:test_sentences],
+    }
     for key, token_lists in sentences.items():
         with open(paths[key], "w", encoding="utf-8") as f:
             for tokens in token_lists:
@@ -142,10 +202,17 @@ def write_corpus(data: TranslationData, workdir: Path, *, test_sentences: int | 
                 f.write(" ".join(tokens) + "\n")
     paths["config"] = workdir / "data.yaml"
     with open(paths["config"], "w") as f:
-        json.dump({"save_data": str(workdir / "onmt"), "src_vocab": str(workdir / "vocab.src"),
-                   "tgt_vocab": str(workdir / "vocab.tgt"), "overwrite": True,
-                   "data": {"corpus_1": {"path_src": str(paths["train_src"]), "path_tgt": str(paths["train_tgt"])}},
-                   "bucket_size": len(train)}, f)  # JSON is YAML; one bucket reads the corpus once
+        json.dump(
+            {
+                "save_data": str(workdir / "onmt"),
+                "src_vocab": str(workdir / "vocab.src"),
+                "tgt_vocab": str(workdir / "vocab.tgt"),
+                "overwrite": True,
+                "data": {"corpus_1": {"path_src": str(paths["train_src"]), "path_tgt": str(paths["train_tgt"])}},
+                "bucket_size": len(train),
+            },
+            f,
+        )  # JSON is YAML; one bucket reads the corpus once
     return paths
 
 
@@ -154,17 +221,31 @@ def build_vocab(venv: Path, corpus: dict[str, Path]) -> None:
     _run([str(Path(venv) / "bin" / "onmt_build_vocab"), "-config", str(corpus["config"]), "-n_sample", "-1"])
 
 
-def train(venv: Path, corpus: dict[str, Path], options: list[str], *, steps: int, report_every: int,
-          workers: int = 2) -> str:
+def train(
+    venv: Path, corpus: dict[str, Path], options: list[str], *, steps: int, report_every: int, workers: int = 2
+) -> str:
     """Runs onmt_train for `steps` steps on CPU, reporting every `report_every`; returns its log.
 
     workers: processes that build batches (OpenNMT-py's num_workers, default 2; 0 builds them in-line).
 
     The checkpoint of the last step is written to checkpoint_path(corpus, steps), after the last report.
     """
-    command = [str(Path(venv) / "bin" / "onmt_train"), "-config", str(corpus["config"]), *options,
-               "-train_steps", str(steps), "-report_every", str(report_every), "-num_workers", str(workers),
-               "-save_model", str(Path(corpus["config"]).parent / "model"), "-save_checkpoint_steps", str(steps)]
+    command = [
+        str(Path(venv) / "bin" / "onmt_train"),
+        "-config",
+        str(corpus["config"]),
+        *options,
+        "-train_steps",
+        str(steps),
+        "-report_every",
+        str(report_every),
+        "-num_workers",
+        str(workers),
+        "-save_model",
+        str(Path(corpus["config"]).parent / "model"),
+        "-save_checkpoint_steps",
+        str(steps),
+    ]
     return _run(command)
 
 
@@ -195,18 +276,37 @@ class StepPeer:
     then waits (idle) for run(). Raises RuntimeError, with the tail of its log, if it fails.
     """
 
-    def __init__(self, venv: Path, corpus: dict[str, Path], options: list[str],
-                 sentences: list[dict[str, list[str]]], *, threads: int = 0):
+    def __init__(
+        self,
+        venv: Path,
+        corpus: dict[str, Path],
+        options: list[str],
+        sentences: list[dict[str, list[str]]],
+        *,
+        threads: int = 0,
+    ):
         workdir = Path(corpus["config"]).parent
         batches_path = workdir / "our_batches.json"
         batches_path.write_text(json.dumps(sentences))
         self.log_path = workdir / "peer_step.log"
         self._log = open(self.log_path, "w")
-        command = [str(Path(venv) / "bin" / "python"), str(STEP_SCRIPT), "--batches", str(batches_path),
-                   "--threads", str(threads), "--", "-config", str(corpus["config"]), *options,
-                   "-save_model", str(workdir / "model")]
-        self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log,
-                                        text=True)
+        command = [
+            str(Path(venv) / "bin" / "python"),
+            str(STEP_SCRIPT),
+            "--batches",
+            str(batches_path),
+            "--threads",
+            str(threads),
+            "--",
+            "-config",
+            str(corpus["config"]),
+            *options,
+            "-save_model",
+            str(workdir / "model"),
+        ]
+        self.process = subprocess.Popen(
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log, text=True
+        )
         ready = self._read()
         self.parameters, self.target_tokens = ready["parameters"], ready["target_tokens"]
         self.threads = ready["threads"]
@@ -228,7 +328,7 @@ class StepPeer:
     def _read(self) -> dict:
         for line in self.process.stdout:
             if line.startswith("PEER_STEP "):
-                return json.loads(line[len("PEER_STEP "):])
+                return json.loads(line[len("PEER_STEP ") :])
         self.process.wait()
         self._log.flush()
         tail = self.log_path.read_text()[-3000:]
@@ -240,17 +340,40 @@ def checkpoint_path(corpus: dict[str, Path], steps: int) -> Path:
     return Path(corpus["config"]).parent / f"model_step_{steps}.pt"
 
 
-def translate(venv: Path, model: Path, source: Path, output: Path, *, beam_size: int, length: int,
-              batch_size: int) -> str:
+def translate(
+    venv: Path, model: Path, source: Path, output: Path, *, beam_size: int, length: int, batch_size: int
+) -> str:
     """Runs onmt_translate on CPU, every hypothesis exactly `length` tokens long; returns its log.
 
     min_length = max_length = length and max_length_ratio 0 (no cap from the source length), so the search
     runs `length` steps, as ours does; no length penalty.
     """
-    command = [str(Path(venv) / "bin" / "onmt_translate"), "-model", str(model), "-src", str(source),
-               "-output", str(output), "-beam_size", str(beam_size), "-batch_size", str(batch_size),
-               "-batch_type", "sents", "-min_length", str(length), "-max_length", str(length),
-               "-max_length_ratio", "0", "-length_penalty", "none", "-report_time", "-seed", "0"]
+    command = [
+        str(Path(venv) / "bin" / "onmt_translate"),
+        "-model",
+        str(model),
+        "-src",
+        str(source),
+        "-output",
+        str(output),
+        "-beam_size",
+        str(beam_size),
+        "-batch_size",
+        str(batch_size),
+        "-batch_type",
+        "sents",
+        "-min_length",
+        str(length),
+        "-max_length",
+        str(length),
+        "-max_length_ratio",
+        "0",
+        "-length_penalty",
+        "none",
+        "-report_time",
+        "-seed",
+        "0",
+    ]
     return _run(command, env={"TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD": "1"})
 
 

@@ -18,6 +18,7 @@ batches (warm-up), {"ready": true, "parameters", "target_tokens" (per pass: targ
 then for each line "run" on stdin one timed pass: {"seconds", "steps", "tokens", "loss" (mean per token of the
 pass)}; "quit" or end of input ends the process. OpenNMT-py's own log goes to stderr.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -71,9 +72,15 @@ def main() -> None:
     for b, batch in enumerate(raw):
         if len(batch["src"]) != len(batch["tgt"]) or not batch["src"]:
             raise ValueError(f"batch {b} of {args.batches} needs as many (>= 1) sources as targets")
-        examples = [(numericalize(vocabs, {"src": {"src": s}, "tgt": {"tgt": t}, "cid": "ours",
-                                           "cid_line_number": i, "align": None}), i)
-                    for i, (s, t) in enumerate(zip(batch["src"], batch["tgt"]))]
+        examples = [
+            (
+                numericalize(
+                    vocabs, {"src": {"src": s}, "tgt": {"tgt": t}, "cid": "ours", "cid_line_number": i, "align": None}
+                ),
+                i,
+            )
+            for i, (s, t) in enumerate(zip(batch["src"], batch["tgt"]))
+        ]
         batches.append(tensorify(vocabs, examples, "cpu"))
     pad = trainer.train_loss.padding_idx
     tokens = [int(batch["tgt"][:, 1:, 0].ne(pad).sum()) for batch in batches]  # targets + eos (no bos)
@@ -86,12 +93,22 @@ def main() -> None:
             # onmt_train's -normalization tokens: the batch's target tokens without eos (trainer._accum_batches)
             trainer._gradient_accumulation([batch], count - len(batch["tgt"]), stats, Statistics())
         seconds = time.perf_counter() - start
-        return {"seconds": seconds, "steps": len(batches), "tokens": sum(tokens),
-                "loss": stats.loss / max(stats.n_words, 1)}
+        return {
+            "seconds": seconds,
+            "steps": len(batches),
+            "tokens": sum(tokens),
+            "loss": stats.loss / max(stats.n_words, 1),
+        }
 
     one_pass()
-    _say({"ready": True, "parameters": sum(p.numel() for p in model.parameters()), "target_tokens": sum(tokens),
-          "threads": torch.get_num_threads()})
+    _say(
+        {
+            "ready": True,
+            "parameters": sum(p.numel() for p in model.parameters()),
+            "target_tokens": sum(tokens),
+            "threads": torch.get_num_threads(),
+        }
+    )
     for line in sys.stdin:
         command = line.strip()
         if command == "quit":

@@ -11,6 +11,7 @@ loss over consecutive windows of --window steps; the summary gives the largest w
 bfloat16 curve and of the seed-1 curve from the float32 seed-0 curve, and whether the first is within the
 noise (at most 1.5 times the second). Loss values do not depend on the machine's load, only the times do.
 """
+
 from __future__ import annotations
 
 import sys
@@ -61,22 +62,48 @@ def main() -> None:
         variant = config.copy_and_resolve_references()
         variant.model.compute_dtype, variant.seed = dtype, seed
         curves[name], seconds = training_curve(variant, data, batches, args.steps, args.window)
-        rows.append({"run": name, "compute_dtype": dtype, "seed": seed, "first_window_loss": float(curves[name][0]),
-                     "last_window_loss": float(curves[name][-1]), "seconds": seconds, "curve": curves[name].tolist()})
+        rows.append(
+            {
+                "run": name,
+                "compute_dtype": dtype,
+                "seed": seed,
+                "first_window_loss": float(curves[name][0]),
+                "last_window_loss": float(curves[name][-1]),
+                "seconds": seconds,
+                "curve": curves[name].tolist(),
+            }
+        )
     reference = curves["f32 seed 0"]
     for row in rows:
         row["max_gap_from_f32"] = float(np.max(np.abs(curves[row["run"]] - reference)))
     precision_gap, seed_gap = rows[1]["max_gap_from_f32"], rows[2]["max_gap_from_f32"]
-    summary = {"precision_gap": precision_gap, "seed_gap": seed_gap, "within_noise": precision_gap <= 1.5 * seed_gap,
-               "shape": "{}x{}".format(*shape), "batches": len(batches)}
+    summary = {
+        "precision_gap": precision_gap,
+        "seed_gap": seed_gap,
+        "within_noise": precision_gap <= 1.5 * seed_gap,
+        "shape": "{}x{}".format(*shape),
+        "batches": len(batches),
+    }
     print_table(rows, COLUMNS)
     print(summary)
-    path = write_report("precision_curves", description=(
-        "Mixed precision (bfloat16 matmuls, float32 master weights) against float32 on Multi30k: the largest gap "
-        "between windowed training loss curves, against the gap between two float32 seeds."),
-        columns=COLUMNS, rows=rows, settings={"steps": args.steps, "window": args.window, "quick": args.quick,
-                                              "model_dims": config.model.to_dict()},
-        out_dir=output_dir(args), summary=summary, wall_time_s=time.perf_counter() - started)
+    path = write_report(
+        "precision_curves",
+        description=(
+            "Mixed precision (bfloat16 matmuls, float32 master weights) against float32 on Multi30k: the largest gap "
+            "between windowed training loss curves, against the gap between two float32 seeds."
+        ),
+        columns=COLUMNS,
+        rows=rows,
+        settings={
+            "steps": args.steps,
+            "window": args.window,
+            "quick": args.quick,
+            "model_dims": config.model.to_dict(),
+        },
+        out_dir=output_dir(args),
+        summary=summary,
+        wall_time_s=time.perf_counter() - started,
+    )
     print(f"wrote {path}")
 
 

@@ -5,6 +5,7 @@
 Each benchmark prints its table and writes its JSON report (benchmarks/common.py). The peer benchmarks
 install OpenNMT-py into --peer_venv on first use (benchmarks/peer_opennmt.py).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -17,8 +18,16 @@ import time
 
 from benchmarks.common import QUICK_DIR, RESULTS_DIR
 
-BENCHMARKS = ("kernels", "decoder_steps", "mfu", "step_profile", "compile_times", "training_throughput", "decoding",
-              "small_updates")
+BENCHMARKS = (
+    "kernels",
+    "decoder_steps",
+    "mfu",
+    "step_profile",
+    "compile_times",
+    "training_throughput",
+    "decoding",
+    "small_updates",
+)
 PEER_BENCHMARKS = ("training_throughput", "decoding")
 
 
@@ -31,10 +40,12 @@ def parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=_HelpFormatter)
     parser.add_argument("--quick", action="store_true", help="smoke runs (tiny sizes, few repeats)")
     parser.add_argument("--out_dir", default=None, help=f"reports folder (None: {RESULTS_DIR}; --quick: {QUICK_DIR})")
-    parser.add_argument("--peer_venv", default=None, help="OpenNMT-py's virtual environment (None: the peer "
-                                                          "benchmarks' own default)")
-    parser.add_argument("--only", default=",".join(BENCHMARKS),
-                        help=f"comma separated benchmark names, from: {', '.join(BENCHMARKS)}")
+    parser.add_argument(
+        "--peer_venv", default=None, help="OpenNMT-py's virtual environment (None: the peer benchmarks' own default)"
+    )
+    parser.add_argument(
+        "--only", default=",".join(BENCHMARKS), help=f"comma separated benchmark names, from: {', '.join(BENCHMARKS)}"
+    )
     for old in ("--out-dir", "--peer-venv"):  # the old spellings, still accepted
         parser.add_argument(old, dest=old[2:].replace("-", "_"), help=argparse.SUPPRESS)
     return parser

@@ -14,6 +14,7 @@ batches (training.loop.stack_batches) and calls train_steps (jax.lax.scan over t
 `updates_per_s` is the median over --repeats rounds (compilation excluded: `compile_s`, all shapes);
 `projected_100k_min` = 100,000 / updates_per_s / 60, the paper's run without its evaluations.
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -48,13 +49,14 @@ def scan_config():
 
 def updates_per_second(state, batches: list[dict], steps_per_call: int, mesh, repeats: int):
     """(state, median updates/s over `repeats` rounds of len(batches) updates, compile seconds)."""
+
     def run(state):
         if steps_per_call == 1:
             for batch in batches:
                 state, metrics = train_step(state, shard_batch(model_inputs(batch), mesh))
         else:
             for start in range(0, len(batches), steps_per_call):
-                state, metrics = train_steps(state, stack_batches(batches[start:start + steps_per_call], mesh))
+                state, metrics = train_steps(state, stack_batches(batches[start : start + steps_per_call], mesh))
         jax.block_until_ready(metrics)
         return state
 
@@ -94,36 +96,65 @@ def main() -> None:
     mesh = make_mesh()
     rows = []
     for steps_per_call, padding in [(1, "per_batch")] + [(k, "fixed") for k in calls]:
-        batches = make_batches(data.splits["train"], 1, seed=0, epoch=0, shuffle=True,
-                               fixed_shape=padding == "fixed")[:args.updates]
-        state = replicate(create_train_state(model, make_optimizer(config.train, len(batches)), batches[0],
-                                             config.seed), mesh)
+        batches = make_batches(data.splits["train"], 1, seed=0, epoch=0, shuffle=True, fixed_shape=padding == "fixed")[
+            : args.updates
+        ]
+        state = replicate(
+            create_train_state(model, make_optimizer(config.train, len(batches)), batches[0], config.seed), mesh
+        )
         _, rate, compile_s = updates_per_second(state, batches, steps_per_call, mesh, args.repeats)
-        rows.append({"steps_per_call": steps_per_call, "padding": padding, "updates_per_s": rate,
-                     "ms_per_update": 1e3 / rate, "compile_s": compile_s,
-                     "projected_100k_min": PAPER_UPDATES / rate / 60})
+        rows.append(
+            {
+                "steps_per_call": steps_per_call,
+                "padding": padding,
+                "updates_per_s": rate,
+                "ms_per_update": 1e3 / rate,
+                "compile_s": compile_s,
+                "projected_100k_min": PAPER_UPDATES / rate / 60,
+            }
+        )
     base = rows[0]["updates_per_s"]  # train.steps_per_call = 1 as the loop runs it
     for row in rows:
         row["speedup"] = row["updates_per_s"] / base
     print_table(rows, COLUMNS)
     best = max(rows, key=lambda row: row["updates_per_s"])
     fixed = [row for row in rows if row["padding"] == "fixed"]
-    summary = {"best_steps_per_call": best["steps_per_call"], "best_padding": best["padding"],
-               "best_updates_per_s": best["updates_per_s"], "projected_100k_min": best["projected_100k_min"],
-               "under_15_min": bool(best["projected_100k_min"] < TARGET_MINUTES),
-               "fixed_best_over_fixed_one_per_call": max(r["updates_per_s"] for r in fixed) / fixed[0]["updates_per_s"]}
+    summary = {
+        "best_steps_per_call": best["steps_per_call"],
+        "best_padding": best["padding"],
+        "best_updates_per_s": best["updates_per_s"],
+        "projected_100k_min": best["projected_100k_min"],
+        "under_15_min": bool(best["projected_100k_min"] < TARGET_MINUTES),
+        "fixed_best_over_fixed_one_per_call": max(r["updates_per_s"] for r in fixed) / fixed[0]["updates_per_s"],
+    }
     shapes = batches[0]["source"].shape, batches[0]["target_input"].shape
-    path = write_report("small_updates", description=(
-        "Batch-1 training updates per second of SCAN's 1 x 100 GRU with attention (paper recipe), one jitted "
-        "call per update against K updates per call (jax.lax.scan)."),
-        columns=COLUMNS, rows=rows, summary=summary, out_dir=output_dir(args), notes=[
+    path = write_report(
+        "small_updates",
+        description=(
+            "Batch-1 training updates per second of SCAN's 1 x 100 GRU with attention (paper recipe), one jitted "
+            "call per update against K updates per call (jax.lax.scan)."
+        ),
+        columns=COLUMNS,
+        rows=rows,
+        summary=summary,
+        out_dir=output_dir(args),
+        notes=[
             f"projected_100k_min: {PAPER_UPDATES:,} updates at the measured rate, compilation and the run's "
             "evaluations not included; target < 15 min on 2 cores (issue 24).",
             f"SCAN {config.data.split} training examples; fixed padding: source {shapes[0]} and target "
-            f"{shapes[1]} per batch, per_batch padding: each batch's own lengths rounded up to 8."],
-        settings={"calls": calls, "updates": args.updates, "repeats": args.repeats, "quick": args.quick,
-                  "model": config.model.to_dict(), "batch_size": 1, "devices": jax.device_count()},
-        wall_time_s=time.perf_counter() - started)
+            f"{shapes[1]} per batch, per_batch padding: each batch's own lengths rounded up to 8.",
+        ],
+        settings={
+            "calls": calls,
+            "updates": args.updates,
+            "repeats": args.repeats,
+            "quick": args.quick,
+            "model": config.model.to_dict(),
+            "batch_size": 1,
+            "devices": jax.device_count(),
+        },
+        wall_time_s=time.perf_counter() - started,
+    )
     print(f"wrote {path}")
 
 

@@ -16,6 +16,7 @@ over the time its matmul operations ran, against the matmul peak measured in the
 to the machine's peak the matmuls themselves are. Run it on a quiet machine. The trace is kept under
 --trace_dir when given (opens in ui.perfetto.dev or xprof).
 """
+
 from __future__ import annotations
 
 import collections
@@ -35,13 +36,15 @@ from benchmarks.flops import matmul_flops, matmul_peak
 
 COLUMNS = ("part", "matmul_ms", "other_ms", "ms", "share_of_step")
 # (part, pattern on the jax source path); the first match wins
-PARTS = (("dropout masks (threefry PRNG)", r"_dropout|threefry|random_bits"),
-         ("attention", r"attention|_attend"),
-         ("encoder", r"encode"),
-         ("output layer", r"_logits"),
-         ("decoder cells", r"decoder"),
-         ("scan plumbing", r"dynamic_index_in_dim|dynamic_update_index_in_dim|dynamic_slice|dynamic_update_slice"),
-         ("loss and optimizer", r""))
+PARTS = (
+    ("dropout masks (threefry PRNG)", r"_dropout|threefry|random_bits"),
+    ("attention", r"attention|_attend"),
+    ("encoder", r"encode"),
+    ("output layer", r"_logits"),
+    ("decoder cells", r"decoder"),
+    ("scan plumbing", r"dynamic_index_in_dim|dynamic_update_index_in_dim|dynamic_slice|dynamic_update_slice"),
+    ("loss and optimizer", r""),
+)
 _INSTRUCTION = re.compile(r"^\s*(?:ROOT )?%([\w.-]+) = .*?\s([a-z][a-z0-9-]*)\((.*)$")
 _COMPUTATION = re.compile(r"^(?:ENTRY )?%([\w.-]+) .*\{\s*$")
 
@@ -60,8 +63,9 @@ def hlo_operations(hlo_text: str) -> dict[str, dict]:
             current = computations.setdefault(header.group(1), [])
         elif current is not None:
             current.append(line)
-    dot_computations = {name for name, lines in computations.items()
-                        if any(re.search(r"\s(dot|convolution)\(", line) for line in lines)}
+    dot_computations = {
+        name for name, lines in computations.items() if any(re.search(r"\s(dot|convolution)\(", line) for line in lines)
+    }
     operations = {}
     for lines in computations.values():
         for line in lines:
@@ -72,7 +76,8 @@ def hlo_operations(hlo_text: str) -> dict[str, dict]:
             called = re.search(r"calls=%([\w.-]+)", rest)
             source = re.search(r'op_name="([^"]*)"', rest)
             matmul = opcode in ("dot", "convolution") or (
-                opcode == "fusion" and called is not None and called.group(1) in dot_computations)
+                opcode == "fusion" and called is not None and called.group(1) in dot_computations
+            )
             operations[name] = {"matmul": matmul, "source": source.group(1) if source else "", "opcode": opcode}
     return operations
 
@@ -154,24 +159,46 @@ def main() -> None:
             times, _, threads = wall_times(json.load(f)["traceEvents"], "jit_train_step")
     rows, summary = _tables(times, operations, args.steps, traced_ms)
     matmul_ms = sum(row["matmul_ms"] or 0.0 for row in rows)
-    summary.update({"untraced_step_ms": untraced_ms, "threads_with_operations": threads,
-                    "matmul_gflop_per_step": flops / 1e9, "peak_gflop_per_s": peak / 1e9,
-                    "matmul_efficiency_while_running": flops / (matmul_ms / 1e3) / peak})
+    summary.update(
+        {
+            "untraced_step_ms": untraced_ms,
+            "threads_with_operations": threads,
+            "matmul_gflop_per_step": flops / 1e9,
+            "peak_gflop_per_s": peak / 1e9,
+            "matmul_efficiency_while_running": flops / (matmul_ms / 1e3) / peak,
+        }
+    )
     print_table(rows, COLUMNS)
     print(summary)
-    out = write_report("step_profile", description=(
-        "Where a training step of the Multi30k Luong model (benchmarks.mfu's step) spends its time: the step "
-        "time of a jax.profiler trace attributed to each XLA operation, by part of the model and kind, in ms per "
-        "step."), columns=COLUMNS, rows=rows, summary=summary,
-        settings={"model": "configs/multi30k.py:luong_general", "batch": config.train.batch_size,
-                  "src_len": shape[0], "tgt_len": shape[1], "steps": args.steps, "peak_size": args.peak_size,
-                  "quick": args.quick},
-        notes=(f"Parts by the operation's jax source path ({', '.join(name for name, _ in PARTS)}); matmul: dots "
-               "and fusions holding one. Operations running at once on several threads share the instant. "
-               "No operation: step time in which no XLA operation ran (dispatch, host). "
-               "matmul_efficiency_while_running: the step's matmul FLOPs (jaxpr count) over the time its "
-               "matmul operations ran, against the matmul peak measured in the same run.",),
-        out_dir=output_dir(args), wall_time_s=time.perf_counter() - started)
+    out = write_report(
+        "step_profile",
+        description=(
+            "Where a training step of the Multi30k Luong model (benchmarks.mfu's step) spends its time: the step "
+            "time of a jax.profiler trace attributed to each XLA operation, by part of the model and kind, in ms per "
+            "step."
+        ),
+        columns=COLUMNS,
+        rows=rows,
+        summary=summary,
+        settings={
+            "model": "configs/multi30k.py:luong_general",
+            "batch": config.train.batch_size,
+            "src_len": shape[0],
+            "tgt_len": shape[1],
+            "steps": args.steps,
+            "peak_size": args.peak_size,
+            "quick": args.quick,
+        },
+        notes=(
+            f"Parts by the operation's jax source path ({', '.join(name for name, _ in PARTS)}); matmul: dots "
+            "and fusions holding one. Operations running at once on several threads share the instant. "
+            "No operation: step time in which no XLA operation ran (dispatch, host). "
+            "matmul_efficiency_while_running: the step's matmul FLOPs (jaxpr count) over the time its "
+            "matmul operations ran, against the matmul peak measured in the same run.",
+        ),
+        out_dir=output_dir(args),
+        wall_time_s=time.perf_counter() - started,
+    )
     print(f"wrote {out}")
 
 
@@ -184,8 +211,9 @@ def _steps(step, state, batch, count: int):
     return state, (time.perf_counter() - start) * 1e3 / count
 
 
-def _tables(times: dict[str, float], operations: dict[str, dict], steps: int,
-            step_ms: float) -> tuple[list[dict], dict]:
+def _tables(
+    times: dict[str, float], operations: dict[str, dict], steps: int, step_ms: float
+) -> tuple[list[dict], dict]:
     """Rows by part (ms per step and share of the step) and the summary: matmul share, passes, top operations."""
     by_part = collections.defaultdict(lambda: {"matmul_ms": 0.0, "other_ms": 0.0})
     by_pass = collections.defaultdict(float)
@@ -194,17 +222,35 @@ def _tables(times: dict[str, float], operations: dict[str, dict], steps: int,
         operation = operations.get(name, {"matmul": False, "source": "?"})
         by_part[part_of(operation["source"])]["matmul_ms" if operation["matmul"] else "other_ms"] += ms
         by_pass[pass_of(operation["source"])] += ms
-    rows = [{"part": name, **by_part[name], "ms": sum(by_part[name].values()),
-             "share_of_step": sum(by_part[name].values()) / step_ms} for name, _ in PARTS if name in by_part]
+    rows = [
+        {
+            "part": name,
+            **by_part[name],
+            "ms": sum(by_part[name].values()),
+            "share_of_step": sum(by_part[name].values()) / step_ms,
+        }
+        for name, _ in PARTS
+        if name in by_part
+    ]
     busy = sum(row["ms"] for row in rows)
-    rows.append({"part": "no operation", "matmul_ms": None, "other_ms": None, "ms": step_ms - busy,
-                 "share_of_step": 1.0 - busy / step_ms})
+    rows.append(
+        {
+            "part": "no operation",
+            "matmul_ms": None,
+            "other_ms": None,
+            "ms": step_ms - busy,
+            "share_of_step": 1.0 - busy / step_ms,
+        }
+    )
     matmul = sum(p["matmul_ms"] for p in by_part.values())
     top = sorted(times.items(), key=lambda item: -item[1])[:8]
-    summary = {"step_ms": step_ms, "matmul_share_of_step": matmul / step_ms,
-               "no_operation_share_of_step": 1.0 - busy / step_ms,
-               "ms_by_pass": {k: round(v, 1) for k, v in sorted(by_pass.items())},
-               "top_operations_ms": {name: round(us / 1e3 / steps, 1) for name, us in top}}
+    summary = {
+        "step_ms": step_ms,
+        "matmul_share_of_step": matmul / step_ms,
+        "no_operation_share_of_step": 1.0 - busy / step_ms,
+        "ms_by_pass": {k: round(v, 1) for k, v in sorted(by_pass.items())},
+        "top_operations_ms": {name: round(us / 1e3 / steps, 1) for name, us in top},
+    }
     return rows, summary
 
 

@@ -25,6 +25,7 @@ length (benchmarks/flops.py), summed over the batches' shapes; XLA's cost analys
 once, is shown beside it for the most common shape. Throughput in GFLOP/s is set against the measured float32
 and bfloat16 matmul peaks ([n, n] @ [n, n], n = --peak_size) of the same run.
 """
+
 from __future__ import annotations
 
 import collections
@@ -59,8 +60,9 @@ class OurTraining:
         _, state = multi30k.model_and_state(config, data.source_vocab.size, data.target_vocab.size, batches[0])
         self.parameters = count_params(state.params)
         self.shapes = collections.Counter(multi30k.batch_shape(b) for b in batches)
-        self.examples = {shape: next(b for b in self.batches if multi30k.batch_shape(b) == shape)
-                         for shape in self.shapes}
+        self.examples = {
+            shape: next(b for b in self.batches if multi30k.batch_shape(b) == shape) for shape in self.shapes
+        }
         self.step_flops = {shape: matmul_flops(train_step, state, batch) for shape, batch in self.examples.items()}
         self.flops = sum(count * self.step_flops[shape] for shape, count in self.shapes.items())
         self.state = replicate(state, self.mesh)
@@ -80,24 +82,34 @@ class OurTraining:
             self.state, metrics = train_step(self.state, shard_batch(batch, self.mesh))
         jax.block_until_ready((self.state, metrics))
         seconds = time.perf_counter() - start
-        return {"tokens_per_s": self.tokens / seconds, "steps": len(self.batches), "tokens": self.tokens,
-                "seconds": seconds, "gflop_per_s": self.flops / seconds / 1e9}
+        return {
+            "tokens_per_s": self.tokens / seconds,
+            "steps": len(self.batches),
+            "tokens": self.tokens,
+            "seconds": seconds,
+            "gflop_per_s": self.flops / seconds / 1e9,
+        }
 
 
 def main() -> None:
     parser = benchmark_arguments(__doc__)
     parser.add_argument("--steps", type=int, default=12, help="training batches per timed pass")
-    parser.add_argument("--rounds", "--repeats", type=int, default=5,
-                        help="timed passes of each framework, interleaved round by round")
+    parser.add_argument(
+        "--rounds", "--repeats", type=int, default=5, help="timed passes of each framework, interleaved round by round"
+    )
     parser.add_argument("--threads", type=int, default=0, help="the peer's torch threads (0: torch's default)")
-    parser.add_argument("--peer_venv", "--peer-venv", default=str(peer_opennmt.DEFAULT_VENV),
-                        help="OpenNMT-py's virtual environment")
+    parser.add_argument(
+        "--peer_venv", "--peer-venv", default=str(peer_opennmt.DEFAULT_VENV), help="OpenNMT-py's virtual environment"
+    )
     parser.add_argument("--no_peer", "--no-peer", action="store_true", help="time ours only")
     parser.add_argument("--peak_size", type=int, default=None, help="n of the peaks' [n, n] matmuls")
     args = parser.parse_args()
     if min(args.steps, args.rounds) < 1 or args.threads < 0:
-        print(f"error: --steps and --rounds must be >= 1 and --threads >= 0, got {args.steps}, {args.rounds} and "
-              f"{args.threads}", file=sys.stderr)
+        print(
+            f"error: --steps and --rounds must be >= 1 and --threads >= 0, got {args.steps}, {args.rounds} and "
+            f"{args.threads}",
+            file=sys.stderr,
+        )
         raise SystemExit(2)
     peak_size = args.peak_size or (8192 if jax.default_backend() == "gpu" else 2048)
     if args.quick:
@@ -122,10 +134,13 @@ def main() -> None:
                 variant.model.compute_dtype = dtype
                 ours[dtype] = OurTraining(variant, data, batches)
             if peer is not None and peer.target_tokens != ours["float32"].tokens:
-                raise RuntimeError(f"the peer counts {peer.target_tokens} target tokens in our batches, we count "
-                                   f"{ours['float32'].tokens}: the frameworks would not train on the same sentences")
-            peaks = {dtype: matmul_peak(peak_size, repeats=5 if args.quick else 10, dtype=jnp.dtype(dtype))
-                     for dtype in OURS}
+                raise RuntimeError(
+                    f"the peer counts {peer.target_tokens} target tokens in our batches, we count "
+                    f"{ours['float32'].tokens}: the frameworks would not train on the same sentences"
+                )
+            peaks = {
+                dtype: matmul_peak(peak_size, repeats=5 if args.quick else 10, dtype=jnp.dtype(dtype)) for dtype in OURS
+            }
             rows = []
             for round_ in range(args.rounds):
                 for dtype, training in ours.items():
@@ -140,20 +155,38 @@ def main() -> None:
     summary = _summary(rows, ours, peer, peaks)
     print_table(rows, COLUMNS)
     print(summary)
-    notes.append("Both frameworks train on the same sentences (the same target tokens); the peer's GFLOP/s "
-                 "counts our step's matmul FLOPs (the same model) over its time.")
-    settings = {"model": "configs/multi30k.py:luong_general", "teacher_forcing_ratio": 1.0,
-                "batch_sentences": config.train.batch_size, "steps": args.steps, "rounds": args.rounds,
-                "quick": args.quick, "peak_size": peak_size, "model_dims": config.model.to_dict(),
-                "shapes": {f"{s}x{t}": n for (s, t), n in ours["float32"].shapes.items()}}
+    notes.append(
+        "Both frameworks train on the same sentences (the same target tokens); the peer's GFLOP/s "
+        "counts our step's matmul FLOPs (the same model) over its time."
+    )
+    settings = {
+        "model": "configs/multi30k.py:luong_general",
+        "teacher_forcing_ratio": 1.0,
+        "batch_sentences": config.train.batch_size,
+        "steps": args.steps,
+        "rounds": args.rounds,
+        "quick": args.quick,
+        "peak_size": peak_size,
+        "model_dims": config.model.to_dict(),
+        "shapes": {f"{s}x{t}": n for (s, t), n in ours["float32"].shapes.items()},
+    }
     if peer is not None:
         settings["peer"] = peer_settings
-    path = write_report("training_throughput", description=(
-        "Training throughput, target tokens/s, on identical sentences: our Multi30k Luong model (bidirectional "
-        "LSTM encoder, general score, input feeding) in float32 and mixed precision against OpenNMT-py's own "
-        "training step, same batches, dims and optimizer, interleaved rounds."),
-        columns=COLUMNS, rows=rows, settings=settings, out_dir=output_dir(args), summary=summary, notes=notes,
-        wall_time_s=time.perf_counter() - started)
+    path = write_report(
+        "training_throughput",
+        description=(
+            "Training throughput, target tokens/s, on identical sentences: our Multi30k Luong model (bidirectional "
+            "LSTM encoder, general score, input feeding) in float32 and mixed precision against OpenNMT-py's own "
+            "training step, same batches, dims and optimizer, interleaved rounds."
+        ),
+        columns=COLUMNS,
+        rows=rows,
+        settings=settings,
+        out_dir=output_dir(args),
+        summary=summary,
+        notes=notes,
+        wall_time_s=time.perf_counter() - started,
+    )
     print(f"wrote {path}")
 
 
@@ -165,8 +198,13 @@ def _start_peer(args, config: ml_collections.ConfigDict, data, batches: list[dic
     peer_opennmt.build_vocab(venv, corpus)
     sentences = peer_opennmt.batch_sentences(data.splits["train"], batches)
     peer = peer_opennmt.StepPeer(venv, corpus, options, sentences, threads=args.threads)
-    settings = {"versions": peer_opennmt.versions(venv), "options": options, "venv": str(venv),
-                "threads": peer.threads, "step": "benchmarks/peer_step.py"}
+    settings = {
+        "versions": peer_opennmt.versions(venv),
+        "options": options,
+        "venv": str(venv),
+        "threads": peer.threads,
+        "step": "benchmarks/peer_step.py",
+    }
     return peer, settings
 
 
@@ -184,16 +222,24 @@ def paired_ratio(rows: list[dict], ours: str, peer: str) -> dict[str, float]:
 
 def _summary(rows: list[dict], ours: dict[str, OurTraining], peer, peaks: dict) -> dict:
     """Spreads over the rounds, paired ratios, FLOPs (per time step and XLA's count) and shares of the peaks."""
+
     def column(framework: str, key: str = "tokens_per_s") -> list[float]:
         return [row[key] for row in rows if row["framework"] == framework]
 
     f32 = ours["float32"]
     shape = f32.shapes.most_common(1)[0][0]
     xla = xla_flops(train_step, jax.device_get(f32.state), f32.examples[shape])  # a scan body counted once
-    summary = {"tokens_per_pass": f32.tokens, "ours_parameters": f32.parameters, "gflop_per_pass": f32.flops / 1e9,
-               "gflop_per_step": {"shape": "{}x{}".format(*shape), "per_time_step": f32.step_flops[shape] / 1e9,
-                                  "xla_cost_analysis": None if xla is None else xla / 1e9},
-               "peak_gflop_per_s": {dtype: peak["flops_per_s"] / 1e9 for dtype, peak in peaks.items()}}
+    summary = {
+        "tokens_per_pass": f32.tokens,
+        "ours_parameters": f32.parameters,
+        "gflop_per_pass": f32.flops / 1e9,
+        "gflop_per_step": {
+            "shape": "{}x{}".format(*shape),
+            "per_time_step": f32.step_flops[shape] / 1e9,
+            "xla_cost_analysis": None if xla is None else xla / 1e9,
+        },
+        "peak_gflop_per_s": {dtype: peak["flops_per_s"] / 1e9 for dtype, peak in peaks.items()},
+    }
     for dtype, name in OURS.items():
         key = name.replace(" ", "_")
         summary[f"{key}_tokens_per_s"] = spread(column(name))

@@ -20,10 +20,10 @@ shape) over 10 epochs (the notebook's budget), warmup 800 steps (3.5 epochs), pe
 d_model^-0.5 * 800^-0.5 = 2.2e-3; we cap it at twice the notebook's constant rate, as post-LN layers are
 sensitive to large rates (Xiong et al. 2020). Not tuned: a first choice to be checked by a run.
 """
+
 from attn_research.config_defaults import attention_config, base_config
 
-LUONG_SCORES = {"luong_dot": "dot", "luong_general": "general", "luong_concat": "concat",
-                "luong_location": "location"}
+LUONG_SCORES = {"luong_dot": "dot", "luong_general": "general", "luong_concat": "concat", "luong_location": "location"}
 TRANSFORMERS = ("transformer", "transformer_nb6")
 MODELS = ("bahdanau", *LUONG_SCORES, "none_state", "none_input", *TRANSFORMERS)
 
@@ -40,29 +40,75 @@ def get_config(arg: str = "bahdanau"):
     config.experiment = "multi30k"
     config.name = f"de_en_{model}"
     config.data.update(dict(name="multi30k", source_lang="de", target_lang="en", tokenizer="moses", min_freq=2))
-    config.model.update(dict(embed_dim=256, cell="gru", encoder_layers=1, encoder_hidden=512, bidirectional=True,
-                             decoder_layers=1, decoder_hidden=512, bridge="bahdanau", dropout=0.5,
-                             teacher_forcing_ratio=0.5, decoder="bahdanau",
-                             attention=attention_config("additive", dim=512)))
+    config.model.update(
+        dict(
+            embed_dim=256,
+            cell="gru",
+            encoder_layers=1,
+            encoder_hidden=512,
+            bidirectional=True,
+            decoder_layers=1,
+            decoder_hidden=512,
+            bridge="bahdanau",
+            dropout=0.5,
+            teacher_forcing_ratio=0.5,
+            decoder="bahdanau",
+            attention=attention_config("additive", dim=512),
+        )
+    )
     if model in LUONG_SCORES:
-        config.model.update(dict(cell="lstm", decoder="luong", decoder_layers=2, encoder_layers=2,
-                                 encoder_hidden=256, input_feeding=True, bridge="last",
-                                 attention=attention_config(LUONG_SCORES[model], dim=512, max_len=64)))
+        config.model.update(
+            dict(
+                cell="lstm",
+                decoder="luong",
+                decoder_layers=2,
+                encoder_layers=2,
+                encoder_hidden=256,
+                input_feeding=True,
+                bridge="last",
+                attention=attention_config(LUONG_SCORES[model], dim=512, max_len=64),
+            )
+        )
     elif model in ("none_state", "none_input"):
         config.model.decoder = model
         config.model.bridge = "last"
-    config.train.update(dict(batch_size=128, num_epochs=10, learning_rate=1e-3, clip_norm=1.0,
-                             log_every_steps=25, eval_every_steps=0))
+    config.train.update(
+        dict(batch_size=128, num_epochs=10, learning_rate=1e-3, clip_norm=1.0, log_every_steps=25, eval_every_steps=0)
+    )
     config.eval.update(dict(batch_size=128, max_decode_len=50, num_heatmaps=4))
     if model in TRANSFORMERS:
-        config.model.update(dict(architecture="transformer", d_model=256, heads=8, key_dim=0, encoder_layers=3,
-                                 decoder_layers=3, ff_dim=512, dropout=0.1, attention_dropout=0.1, norm="post",
-                                 positions="learned", tie_embeddings=False, max_len=100,
-                                 teacher_forcing_ratio=1.0))  # the Transformer always trains on the gold prefix
+        config.model.update(
+            dict(
+                architecture="transformer",
+                d_model=256,
+                heads=8,
+                key_dim=0,
+                encoder_layers=3,
+                decoder_layers=3,
+                ff_dim=512,
+                dropout=0.1,
+                attention_dropout=0.1,
+                norm="post",
+                positions="learned",
+                tie_embeddings=False,
+                max_len=100,
+                teacher_forcing_ratio=1.0,
+            )
+        )  # the Transformer always trains on the gold prefix
         config.train.learning_rate = 5e-4
     if model == "transformer":
-        config.train.update(dict(adam_b1=0.9, adam_b2=0.98, adam_eps=1e-9, schedule="warmup_rsqrt",
-                                 warmup_steps=800, learning_rate=1e-3, label_smoothing=0.1, num_epochs=10))
+        config.train.update(
+            dict(
+                adam_b1=0.9,
+                adam_b2=0.98,
+                adam_eps=1e-9,
+                schedule="warmup_rsqrt",
+                warmup_steps=800,
+                learning_rate=1e-3,
+                label_smoothing=0.1,
+                num_epochs=10,
+            )
+        )
     if precision:
         config.name = f"{config.name}_{precision}"
         config.model.compute_dtype = precision

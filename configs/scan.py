@@ -16,6 +16,7 @@ jitted call: on 2 CPU cores a batch-1 update is compute-bound, and each batch pa
 (K = 1) runs about 2x the updates/s of K updates per call (--config.train.steps_per_call=K, every batch
 padded to SCAN's longest; benchmarks/small_updates.py), about 5 min of training for the 100,000.
 """
+
 from attn_research.config_defaults import attention_config, base_config
 
 SPLITS = ("simple", "length", "addprim_jump", "addprim_turn_left")
@@ -52,24 +53,62 @@ def get_config(arg: str = "simple"):
     config.experiment = "scan"
     config.name = f"{split}_{model}"
     config.data.update(dict(name="scan", split=split))
-    config.model.update(dict(
-        embed_dim=hidden, cell=cell, encoder_layers=layers, decoder_layers=layers, encoder_hidden=hidden,
-        decoder_hidden=hidden, bidirectional=False, dropout=dropout, teacher_forcing_ratio=0.5, bridge="last",
-        decoder="bahdanau" if attention else "none_state",
-        attention=attention_config("additive", dim=hidden)))
-    config.train.update(dict(batch_size=64, num_steps=6000, learning_rate=1e-3, clip_norm=5.0,
-                             eval_every_steps=1000, log_every_steps=100, best_metric="seq_accuracy",
-                             best_mode="max"))
+    config.model.update(
+        dict(
+            embed_dim=hidden,
+            cell=cell,
+            encoder_layers=layers,
+            decoder_layers=layers,
+            encoder_hidden=hidden,
+            decoder_hidden=hidden,
+            bidirectional=False,
+            dropout=dropout,
+            teacher_forcing_ratio=0.5,
+            bridge="last",
+            decoder="bahdanau" if attention else "none_state",
+            attention=attention_config("additive", dim=hidden),
+        )
+    )
+    config.train.update(
+        dict(
+            batch_size=64,
+            num_steps=6000,
+            learning_rate=1e-3,
+            clip_norm=5.0,
+            eval_every_steps=1000,
+            log_every_steps=100,
+            best_metric="seq_accuracy",
+            best_mode="max",
+        )
+    )
     if model == "bigru_attention":  # our fast attentive GRU: 1 x 200, bidirectional encoder, cosine schedule
-        config.model.update(dict(bidirectional=True, bridge="bahdanau", encoder_layers=1, decoder_layers=1,
-                                 dropout=0.1, teacher_forcing_ratio=1.0))
+        config.model.update(
+            dict(
+                bidirectional=True,
+                bridge="bahdanau",
+                encoder_layers=1,
+                decoder_layers=1,
+                dropout=0.1,
+                teacher_forcing_ratio=1.0,
+            )
+        )
         config.train.update(dict(num_steps=5000, schedule="cosine", warmup_steps=200, learning_rate=2e-3))
     if recipe == "paper":  # Lake & Baroni (2018), sec. 2: many single-example updates
         config.name = f"{split}_{model}_paper"
         config.model.teacher_forcing_ratio = 0.5
-        config.train.update(dict(batch_size=1, num_steps=100_000, learning_rate=1e-3, clip_norm=5.0,
-                                 schedule="constant", warmup_steps=0, steps_per_call=PAPER_STEPS_PER_CALL,
-                                 log_every_steps=1000, eval_every_steps=10_000))
+        config.train.update(
+            dict(
+                batch_size=1,
+                num_steps=100_000,
+                learning_rate=1e-3,
+                clip_norm=5.0,
+                schedule="constant",
+                warmup_steps=0,
+                steps_per_call=PAPER_STEPS_PER_CALL,
+                log_every_steps=1000,
+                eval_every_steps=10_000,
+            )
+        )
     config.eval.update(dict(batch_size=256, max_decode_len=56, num_heatmaps=4))
     config.wandb.group = "scan"
     return config

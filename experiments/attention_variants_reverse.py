@@ -27,6 +27,7 @@ full: 14 runs on 2 CPU cores: 9 of about 1 min (6 epochs), 2 forward of about 2.
 monotonic and MoChA of about 2 min (12 epochs), hard REINFORCE of about 2.5 min (15 epochs); about
 20 min in all. smoke: three stateful families on the tiny SMOKE task.
 """
+
 from attn_research.sweeps import SMOKE, Block, Experiment, Metric, Scale, Table
 
 # small location filters for sequences of at most 13 tokens (the defaults, 10 x 31, are for speech frames)
@@ -38,10 +39,19 @@ LONGER = {"train.num_epochs": 15, "train.schedule": "cosine"}
 # 2014, sec. 3.3; the gold alignment becomes the diagonal), with Raffel et al.'s (2017, sec. 2.5)
 # pre-sigmoid noise raised from 1 to 3 so that the expected alignment of training is near the hard one
 # used in decoding.
-MONOTONIC = {"model.attention.mode": "parallel", "data.reverse_source": True, "model.attention.noise_std": 3.0,
-             "train.num_epochs": 12, "train.schedule": "cosine"}
-VARIANT_KEYS = ("model.attention.location_source", "model.attention.transition_agent",
-                "model.attention.estimator", "model.attention.mode")
+MONOTONIC = {
+    "model.attention.mode": "parallel",
+    "data.reverse_source": True,
+    "model.attention.noise_std": 3.0,
+    "train.num_epochs": 12,
+    "train.schedule": "cosine",
+}
+VARIANT_KEYS = (
+    "model.attention.location_source",
+    "model.attention.transition_agent",
+    "model.attention.estimator",
+    "model.attention.mode",
+)
 
 
 def label(point):
@@ -62,41 +72,70 @@ EXPERIMENT = Experiment(
     overrides={"data.test_min_len": 3, "data.test_max_len": 12},
     blocks=(
         Block({"model.attention.family": ["factored", "coverage"]}, name="content"),
-        Block({"model.attention.family": "location_aware",
-               "model.attention.location_source": ["previous", "cumulative", "previous_2d", "recurrent"],
-               **LOCATION}, name="location"),
-        Block({"model.attention.family": "forward", "model.attention.transition_agent": [False, True], **LOCATION,
-               **LONGER}, name="forward"),
-        Block({"model.attention.family": ["multi_head_additive", "multi_head_location"],
-               "model.attention.heads": 4, "model.attention.dim": 16, **LOCATION}, name="multi_head"),
+        Block(
+            {
+                "model.attention.family": "location_aware",
+                "model.attention.location_source": ["previous", "cumulative", "previous_2d", "recurrent"],
+                **LOCATION,
+            },
+            name="location",
+        ),
+        Block(
+            {
+                "model.attention.family": "forward",
+                "model.attention.transition_agent": [False, True],
+                **LOCATION,
+                **LONGER,
+            },
+            name="forward",
+        ),
+        Block(
+            {
+                "model.attention.family": ["multi_head_additive", "multi_head_location"],
+                "model.attention.heads": 4,
+                "model.attention.dim": 16,
+                **LOCATION,
+            },
+            name="multi_head",
+        ),
         Block({"model.attention.family": ["monotonic", "mocha"], **MONOTONIC}, name="monotonic"),
-        Block({"model.attention.family": "hard", "model.attention.estimator": "reinforce",
-               "train.num_epochs": 15}, name="hard_reinforce"),
+        Block(
+            {"model.attention.family": "hard", "model.attention.estimator": "reinforce", "train.num_epochs": 15},
+            name="hard_reinforce",
+        ),
         Block({"model.attention.family": "hard", "model.attention.estimator": "gumbel"}, name="hard"),
     ),
     scales={
-        "full": Scale("configs/synthetic.py:reverse with each family; 14 runs of 1-2.5 min, about 20 min in all "
-                      "on 2 CPU cores"),
-        "smoke": Scale("tiny SMOKE task, 20 steps; three families", overrides=SMOKE,
-                       blocks=(Block({"model.attention.family": ["location_aware", "monotonic"], **LOCATION},
-                                     name="stateful"),
-                               Block({"model.attention.family": "hard", "model.attention.estimator": "reinforce"},
-                                     name="hard"))),
+        "full": Scale(
+            "configs/synthetic.py:reverse with each family; 14 runs of 1-2.5 min, about 20 min in all on 2 CPU cores"
+        ),
+        "smoke": Scale(
+            "tiny SMOKE task, 20 steps; three families",
+            overrides=SMOKE,
+            blocks=(
+                Block({"model.attention.family": ["location_aware", "monotonic"], **LOCATION}, name="stateful"),
+                Block({"model.attention.family": "hard", "model.attention.estimator": "reinforce"}, name="hard"),
+            ),
+        ),
     },
     objective=Metric("validation/seq_accuracy", "val seq acc %", scale=100, digits=1),
     table=Table(
-        metrics=(Metric("test/seq_accuracy", "test seq acc %", scale=100, digits=1),
-                 Metric("test/token_accuracy", "test token acc %", scale=100, digits=1),
-                 Metric("validation/seq_accuracy", "val seq acc %", scale=100, digits=1)),
+        metrics=(
+            Metric("test/seq_accuracy", "test seq acc %", scale=100, digits=1),
+            Metric("test/token_accuracy", "test token acc %", scale=100, digits=1),
+            Metric("validation/seq_accuracy", "val seq acc %", scale=100, digits=1),
+        ),
         row_label=label,
         row_title="attention",
         published={},
         source="no paper table: the target is >= 95% test sequence accuracy for every family",
-        notes=("Monotonic and MoChA train with the parallel expected alignment and decode with the hard "
-               "monotonic process; hard attention samples in training and takes the argmax at evaluation.",
-               "6 epochs at a constant learning rate of 3e-3, except: forward 15 epochs with a cosine decay; "
-               "monotonic and MoChA 12 epochs with a cosine decay, pre-sigmoid noise 3 and the source read "
-               "reversed (Sutskever et al. 2014), since they can only attend left to right; hard (reinforce) "
-               "15 epochs."),
+        notes=(
+            "Monotonic and MoChA train with the parallel expected alignment and decode with the hard "
+            "monotonic process; hard attention samples in training and takes the argmax at evaluation.",
+            "6 epochs at a constant learning rate of 3e-3, except: forward 15 epochs with a cosine decay; "
+            "monotonic and MoChA 12 epochs with a cosine decay, pre-sigmoid noise 3 and the source read "
+            "reversed (Sutskever et al. 2014), since they can only attend left to right; hard (reinforce) "
+            "15 epochs.",
+        ),
     ),
 )

@@ -17,6 +17,7 @@ full: 4 runs of at most about 80 min on 2 CPU cores (the 15-token runs see two t
 search of the test set each: about 4-5 hours. smoke: the same 4 runs at limits 4 and 6 on the synthetic
 sort task with greedy evaluation; about a minute.
 """
+
 from attn_research.sweeps import SMOKE, Block, Evaluation, Experiment, Metric, Scale, Table
 
 # Our training-length limits and the paper's limit each stands for (full: 15, 25; smoke: 4, 6).
@@ -30,9 +31,18 @@ def label(point):
 
 
 def blocks(limits):
-    return (Block({"data.max_len": list(limits), "model.decoder": "none_input", "model.bidirectional": False,
-                   "model.bridge": "last"}, name="rnnencdec"),
-            Block({"data.max_len": list(limits)}, name="rnnsearch"))
+    return (
+        Block(
+            {
+                "data.max_len": list(limits),
+                "model.decoder": "none_input",
+                "model.bidirectional": False,
+                "model.bridge": "last",
+            },
+            name="rnnencdec",
+        ),
+        Block({"data.max_len": list(limits)}, name="rnnsearch"),
+    )
 
 
 EXPERIMENT = Experiment(
@@ -42,11 +52,17 @@ EXPERIMENT = Experiment(
     overrides={"data.source_lang": "en", "data.target_lang": "fr"},
     blocks=blocks((15, 25)),
     scales={
-        "full": Scale("Multi30k en→fr, training sentences of at most 15 or 25 tokens, 10 epochs, beam-5 "
-                      "test decoding; 4 runs, about 4-5 h on 2 CPU cores", evaluation=Evaluation("test", beam=5)),
-        "smoke": Scale("synthetic sort task, tiny model, 20 steps, limits 4 and 6, greedy evaluation; about a "
-                       "minute", overrides={**SMOKE, "data.task": "sort"}, blocks=blocks((4, 6)),
-                       evaluation=Evaluation("test", beam=1)),
+        "full": Scale(
+            "Multi30k en→fr, training sentences of at most 15 or 25 tokens, 10 epochs, beam-5 "
+            "test decoding; 4 runs, about 4-5 h on 2 CPU cores",
+            evaluation=Evaluation("test", beam=5),
+        ),
+        "smoke": Scale(
+            "synthetic sort task, tiny model, 20 steps, limits 4 and 6, greedy evaluation; about a minute",
+            overrides={**SMOKE, "data.task": "sort"},
+            blocks=blocks((4, 6)),
+            evaluation=Evaluation("test", beam=1),
+        ),
     },
     objective=Metric("validation/bleu", "BLEU"),
     table=Table(
@@ -62,9 +78,11 @@ EXPERIMENT = Experiment(
             "RNNsearch-50": {"eval/bleu": "26.75"},
         },
         source="Bahdanau et al. (2015), Table 1 (all sentences), WMT'14 En→Fr news-test-2014",
-        notes=("Ours: Multi30k en→fr test2016; -30 and -50 stand for our limits of 15 and 25 tokens "
-               "(smoke: 4 and 6). Bucket columns [lo, hi) (once runs exist): BLEU of the test sentences whose "
-               "source has lo to hi - 1 tokens; the paper gives these only as a plot (Fig. 2).",),
+        notes=(
+            "Ours: Multi30k en→fr test2016; -30 and -50 stand for our limits of 15 and 25 tokens "
+            "(smoke: 4 and 6). Bucket columns [lo, hi) (once runs exist): BLEU of the test sentences whose "
+            "source has lo to hi - 1 tokens; the paper gives these only as a plot (Fig. 2).",
+        ),
         by_length=True,
     ),
 )

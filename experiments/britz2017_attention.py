@@ -19,6 +19,7 @@ took 5 to 15 min a run (about 10 with attention, 5 without), 3.6 h of run time i
 two at a time (results/tables/britz2017_attention.md). smoke: additive and multiplicative
 at d = 16 and None-Input, one seed each, on the synthetic reverse task; well under a minute.
 """
+
 from attn_research.sweeps import SMOKE, Block, Experiment, Metric, Scale, Table
 
 SCORES = {"additive": "Add", "multiplicative": "Mul"}
@@ -33,9 +34,18 @@ def label(point):
     return f"{SCORES[point['model.attention.score']]}-{point['model.attention.dim']}"
 
 
-FULL = {"data.min_freq": 5, "model.embed_dim": 128, "model.encoder_hidden": 128, "model.decoder_hidden": 256,
-        "model.dropout": 0.3, "model.teacher_forcing_ratio": 1.0, "train.num_epochs": 3, "train.learning_rate": 2e-3, "train.schedule": "cosine",
-        "train.warmup_steps": 100}
+FULL = {
+    "data.min_freq": 5,
+    "model.embed_dim": 128,
+    "model.encoder_hidden": 128,
+    "model.decoder_hidden": 256,
+    "model.dropout": 0.3,
+    "model.teacher_forcing_ratio": 1.0,
+    "train.num_epochs": 3,
+    "train.learning_rate": 2e-3,
+    "train.schedule": "cosine",
+    "train.warmup_steps": 100,
+}
 NO_ATTENTION = Block({"model.decoder": ["none_state", "none_input"], "model.bridge": "last"}, name="none")
 
 EXPERIMENT = Experiment(
@@ -43,18 +53,31 @@ EXPERIMENT = Experiment(
     title="Britz et al. (2017), sec. 4.5: attention mechanism and dimensionality, en→de",
     config="configs/multi30k.py:bahdanau",
     overrides={"data.source_lang": "en", "data.target_lang": "de"},
-    blocks=(Block({"model.attention.score": ["additive", "multiplicative"],
-                   "model.attention.dim": [128, 256, 512]}, name="attention"),
-            NO_ATTENTION),
+    blocks=(
+        Block(
+            {"model.attention.score": ["additive", "multiplicative"], "model.attention.dim": [128, 256, 512]},
+            name="attention",
+        ),
+        NO_ATTENTION,
+    ),
     scales={
-        "full": Scale("Multi30k en→de, the bahdanau model with GRU 128 (each direction) / 256, 3 epochs, 3 seeds; 24 runs of "
-                      "5 to 15 min, two at a time on 2 CPU cores (about 1 h 50)", overrides=FULL,
-                      seeds=(0, 1, 2)),
-        "smoke": Scale("synthetic reverse task, tiny model, 20 steps; 3 runs, under a minute",
-                       overrides=SMOKE,
-                       blocks=(Block({"model.attention.score": ["additive", "multiplicative"],
-                                      "model.attention.dim": [16]}, name="attention"),
-                               Block({"model.decoder": ["none_input"], "model.bridge": "last"}, name="none"))),
+        "full": Scale(
+            "Multi30k en→de, the bahdanau model with GRU 128 (each direction) / 256, 3 epochs, 3 seeds; 24 runs of "
+            "5 to 15 min, two at a time on 2 CPU cores (about 1 h 50)",
+            overrides=FULL,
+            seeds=(0, 1, 2),
+        ),
+        "smoke": Scale(
+            "synthetic reverse task, tiny model, 20 steps; 3 runs, under a minute",
+            overrides=SMOKE,
+            blocks=(
+                Block(
+                    {"model.attention.score": ["additive", "multiplicative"], "model.attention.dim": [16]},
+                    name="attention",
+                ),
+                Block({"model.decoder": ["none_input"], "model.bridge": "last"}, name="none"),
+            ),
+        ),
     },
     objective=Metric("validation/bleu", "BLEU"),
     table=Table(
@@ -74,12 +97,14 @@ EXPERIMENT = Experiment(
             "None-Input": {"test/bleu": "11.57 ± 0.30 (11.85)"},
         },
         source="Britz et al. (2017), sec. 4.5, WMT'15 En→De newstest2013 BLEU, mean ± std (max) over runs "
-               "(from two agreeing secondary transcriptions)",
-        notes=("Ours: Multi30k en→de test2016, bidirectional GRU (128 a direction) with Bahdanau's GRU 256 decoder, 3 epochs, "
-               "greedy decoding (the experiment's docstring has the recipe). "
-               "The paper's claim to check: additive slightly but consistently above multiplicative, the "
-               "dimension matters little for additive, and no attention does far worse.",
-               "Vaswani et al. (2017, sec. 3.2.1) cite this paper for additive attention outperforming the unscaled "
-               "dot product at larger dimensions, the suspected reason being softmax saturation.",),
+        "(from two agreeing secondary transcriptions)",
+        notes=(
+            "Ours: Multi30k en→de test2016, bidirectional GRU (128 a direction) with Bahdanau's GRU 256 decoder, 3 epochs, "
+            "greedy decoding (the experiment's docstring has the recipe). "
+            "The paper's claim to check: additive slightly but consistently above multiplicative, the "
+            "dimension matters little for additive, and no attention does far worse.",
+            "Vaswani et al. (2017, sec. 3.2.1) cite this paper for additive attention outperforming the unscaled "
+            "dot product at larger dimensions, the suspected reason being softmax saturation.",
+        ),
     ),
 )

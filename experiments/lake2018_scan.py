@@ -28,6 +28,7 @@ matters: GRU with attention, seed 0, went from 42.8% at 3,000 updates of 64 to 5
 overrides and `--config.train.num_steps=12000 --config.train.batch_size=16 --config.train.learning_rate=1e-3`.
 smoke: GRU with and without attention on the synthetic reverse task; well under a minute.
 """
+
 from attn_research.sweeps import SMOKE, Block, Experiment, Metric, Scale, Table
 
 SPLITS = ("simple", "length", "addprim_jump", "addprim_turn_left")
@@ -36,42 +37,73 @@ HIDDEN = 100
 # The paper's sentences that the published column below comes from (arXiv 1711.00350v3), one per split.
 PAPER_TEXT = {
     "simple": "The top-performing network for this experiment achieved 99.8% correct on the test set [...] The "
-              "best-overall network achieved 99.7% correct.",
+    "best-overall network achieved 99.7% correct.",
     "length": "The best result (20.8% on average, again over 5 runs) is achieved by a GRU with attention, one "
-              "50-dimensional hidden layer, and dropout 0.5. [...] The overall-best model achieves 13.8% accuracy.",
+    "50-dimensional hidden layer, and dropout 0.5. [...] The overall-best model achieves 13.8% accuracy.",
     "addprim_turn_left": "The best performance is achieved by a GRU network with attention, one layer with 100 "
-                         "hidden units, and dropout of 0.1 (90.3% accuracy). The overall-best model achieved "
-                         "90.0% accuracy.",
+    "hidden units, and dropout of 0.1 (90.3% accuracy). The overall-best model achieved "
+    "90.0% accuracy.",
     "addprim_jump": "The best performance was 1.2% accuracy (LSTM, attention, one layer, 100 hidden units, dropout "
-                    "0.1). The overall-best model reached 0.08% accuracy.",
+    "0.1). The overall-best model reached 0.08% accuracy.",
 }
-FULL = {"model.encoder_layers": 1, "model.decoder_layers": 1, "model.embed_dim": HIDDEN,
-        "model.encoder_hidden": HIDDEN, "model.decoder_hidden": HIDDEN, "model.attention.dim": HIDDEN,
-        "model.dropout": 0.1, "train.num_steps": 3000, "train.learning_rate": 2e-3, "train.schedule": "cosine",
-        "train.warmup_steps": 100}
+FULL = {
+    "model.encoder_layers": 1,
+    "model.decoder_layers": 1,
+    "model.embed_dim": HIDDEN,
+    "model.encoder_hidden": HIDDEN,
+    "model.decoder_hidden": HIDDEN,
+    "model.attention.dim": HIDDEN,
+    "model.dropout": 0.1,
+    "train.num_steps": 3000,
+    "train.learning_rate": 2e-3,
+    "train.schedule": "cosine",
+    "train.warmup_steps": 100,
+}
 # Lake & Baroni (2018), sec. 2: 100,000 updates of one example, Adam 1e-3, clipping at 5, teacher forcing 0.5.
-PAPER = {"train.batch_size": 1, "train.num_steps": 100_000, "train.learning_rate": 1e-3, "train.clip_norm": 5.0,
-         "train.schedule": "constant", "train.warmup_steps": 0, "train.steps_per_call": 1,
-         "train.log_every_steps": 1000, "train.eval_every_steps": 10_000, "model.teacher_forcing_ratio": 0.5}
+PAPER = {
+    "train.batch_size": 1,
+    "train.num_steps": 100_000,
+    "train.learning_rate": 1e-3,
+    "train.clip_norm": 5.0,
+    "train.schedule": "constant",
+    "train.warmup_steps": 0,
+    "train.steps_per_call": 1,
+    "train.log_every_steps": 1000,
+    "train.eval_every_steps": 10_000,
+    "model.teacher_forcing_ratio": 0.5,
+}
 
 
 def _network(split, cell, layers, hidden, dropout, attention):
     """One block: `split` with the network the paper names for it (sec. 3-5)."""
-    return Block({"data.split": split, "model.cell": cell, "model.encoder_layers": layers,
-                  "model.decoder_layers": layers, "model.embed_dim": hidden, "model.encoder_hidden": hidden,
-                  "model.decoder_hidden": hidden, "model.attention.dim": hidden, "model.dropout": dropout,
-                  "model.decoder": "bahdanau" if attention else "none_state"}, name=split)
+    return Block(
+        {
+            "data.split": split,
+            "model.cell": cell,
+            "model.encoder_layers": layers,
+            "model.decoder_layers": layers,
+            "model.embed_dim": hidden,
+            "model.encoder_hidden": hidden,
+            "model.decoder_hidden": hidden,
+            "model.attention.dim": hidden,
+            "model.dropout": dropout,
+            "model.decoder": "bahdanau" if attention else "none_state",
+        },
+        name=split,
+    )
 
 
 # Each split's top performer (the paper's sizes), the runs of the `paper` scale.
-PAPER_BLOCKS = (_network("addprim_turn_left", "gru", 1, 100, 0.1, True),
-                _network("simple", "lstm", 2, 200, 0.0, False),
-                _network("length", "gru", 1, 50, 0.5, True),
-                _network("addprim_jump", "lstm", 1, 100, 0.1, True))
+PAPER_BLOCKS = (
+    _network("addprim_turn_left", "gru", 1, 100, 0.1, True),
+    _network("simple", "lstm", 2, 200, 0.0, False),
+    _network("length", "gru", 1, 50, 0.5, True),
+    _network("addprim_jump", "lstm", 1, 100, 0.1, True),
+)
 
 
 def label(point):
-    """"<split>, <CELL>, attention | no attention", e.g. "length, GRU, attention"."""
+    """ "<split>, <CELL>, attention | no attention", e.g. "length, GRU, attention"."""
     return f"{point['data.split']}, {point['model.cell'].upper()}, {ATTENTION[point['model.decoder']]}"
 
 
@@ -79,22 +111,38 @@ EXPERIMENT = Experiment(
     name="lake2018_scan",
     title="Lake & Baroni (2018): SCAN splits, with and without attention, GRU and LSTM",
     config="configs/scan.py:simple,gru_attention",
-    blocks=(Block({"data.split": list(SPLITS), "model.cell": ["gru", "lstm"],
-                   "model.decoder": ["bahdanau", "none_state"]}),),
+    blocks=(
+        Block({"data.split": list(SPLITS), "model.cell": ["gru", "lstm"], "model.decoder": ["bahdanau", "none_state"]}),
+    ),
     scales={
-        "full": Scale("SCAN, 1 x 100 units, dropout 0.1, 3,000 steps of 64, 5 seeds; 80 runs of about 3 min, "
-                      "two at a time on 2 CPU cores (about 2 h 20)", overrides=FULL, seeds=(0, 1, 2, 3, 4)),
-        "paper": Scale("the paper's own recipe: each split's top performer at the paper's size, 100,000 updates "
-                       "of batch 1, Adam 1e-3, clipping 5, teacher forcing 0.5; 4 points x 3 seeds, 7-20 min each "
-                       "on one CPU core", overrides=PAPER, seeds=(0, 1, 2), blocks=PAPER_BLOCKS),
-        "smoke": Scale("synthetic reverse task, tiny model, 20 steps; 2 runs, under a minute", overrides=SMOKE,
-                       blocks=(Block({"data.split": ["simple"], "model.cell": ["gru"],
-                                      "model.decoder": ["bahdanau", "none_state"]}),)),
+        "full": Scale(
+            "SCAN, 1 x 100 units, dropout 0.1, 3,000 steps of 64, 5 seeds; 80 runs of about 3 min, "
+            "two at a time on 2 CPU cores (about 2 h 20)",
+            overrides=FULL,
+            seeds=(0, 1, 2, 3, 4),
+        ),
+        "paper": Scale(
+            "the paper's own recipe: each split's top performer at the paper's size, 100,000 updates "
+            "of batch 1, Adam 1e-3, clipping 5, teacher forcing 0.5; 4 points x 3 seeds, 7-20 min each "
+            "on one CPU core",
+            overrides=PAPER,
+            seeds=(0, 1, 2),
+            blocks=PAPER_BLOCKS,
+        ),
+        "smoke": Scale(
+            "synthetic reverse task, tiny model, 20 steps; 2 runs, under a minute",
+            overrides=SMOKE,
+            blocks=(
+                Block({"data.split": ["simple"], "model.cell": ["gru"], "model.decoder": ["bahdanau", "none_state"]}),
+            ),
+        ),
     },
     objective=Metric("validation/seq_accuracy", "exact match (%)", scale=100, digits=1),
     table=Table(
-        metrics=(Metric("test/seq_accuracy", "exact match (%)", scale=100, digits=1),
-                 Metric("test/token_accuracy", "token accuracy (%)", scale=100, digits=1)),
+        metrics=(
+            Metric("test/seq_accuracy", "exact match (%)", scale=100, digits=1),
+            Metric("test/token_accuracy", "token accuracy (%)", scale=100, digits=1),
+        ),
         row_label=label,
         row_title="split, cell, attention",
         # Lake & Baroni (2018), sec. 3 (exp. 1), 4 (exp. 2) and 5 (exp. 3), read from the paper's text (arXiv
@@ -110,14 +158,16 @@ EXPERIMENT = Experiment(
             "addprim_turn_left, LSTM, no attention": {"test/seq_accuracy": "90.0 ‡"},
         },
         source="Lake & Baroni (2018), sec. 3-5, test exact match averaged over 5 runs; the paper gives each "
-               "split's top performer and its overall-best network only",
-        notes=("Exact match: the whole action sequence right (greedy decoding), as in the paper.",
-               "Ours: 1 layer x 100 units, dropout 0.1, 3,000 updates of 64 (the experiment's docstring has the "
-               "recipe). Paper, unmarked: the split's top performer, the same architecture as ours (jump: LSTM "
-               "with attention; turn left: GRU with attention). † the split's top performer at another size "
-               "(simple: LSTM 2 x 200, no dropout; length: GRU 1 x 50, dropout 0.5). ‡ the overall-best network "
-               "(LSTM 2 x 200, no attention, dropout 0.5).",
-               "Turn left: ours is far below the paper's 90%; the paper makes 100,000 updates, we make 3,000, and "
-               "more updates raise it (the experiment's docstring gives two single-seed checks).",),
+        "split's top performer and its overall-best network only",
+        notes=(
+            "Exact match: the whole action sequence right (greedy decoding), as in the paper.",
+            "Ours: 1 layer x 100 units, dropout 0.1, 3,000 updates of 64 (the experiment's docstring has the "
+            "recipe). Paper, unmarked: the split's top performer, the same architecture as ours (jump: LSTM "
+            "with attention; turn left: GRU with attention). † the split's top performer at another size "
+            "(simple: LSTM 2 x 200, no dropout; length: GRU 1 x 50, dropout 0.5). ‡ the overall-best network "
+            "(LSTM 2 x 200, no attention, dropout 0.5).",
+            "Turn left: ours is far below the paper's 90%; the paper makes 100,000 updates, we make 3,000, and "
+            "more updates raise it (the experiment's docstring gives two single-seed checks).",
+        ),
     ),
 )

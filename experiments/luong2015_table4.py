@@ -13,6 +13,7 @@ full: 12 runs; about 80 min each on 2 CPU cores (like Multi30k bahdanau, 10 epoc
 smoke: dot and general with local-p on the synthetic reverse task; well under a minute.
 Test BLEU is greedy decoding without unknown-word replacement (the paper's "before unk replace" column).
 """
+
 from attn_research.sweeps import SMOKE, Block, Experiment, Metric, Scale, Table
 
 WINDOWS = {"global": "global", "local_m": "local-m", "local_p": "local-p"}
@@ -30,15 +31,24 @@ EXPERIMENT = Experiment(
     title="Luong et al. (2015), Table 4: alignment functions and attention windows, en→de",
     config="configs/multi30k.py:luong_general",
     overrides={"data.source_lang": "en", "data.target_lang": "de"},
-    blocks=(Block({"model.attention.score": ["location", "dot", "general", "concat"],
-                   "model.attention.window": ["global", "local_m", "local_p"]}),),
+    blocks=(
+        Block(
+            {
+                "model.attention.score": ["location", "dot", "general", "concat"],
+                "model.attention.window": ["global", "local_m", "local_p"],
+            }
+        ),
+    ),
     scales={
-        "full": Scale("Multi30k en→de, configs/multi30k.py Luong model, 10 epochs; 12 runs of about 80 min "
-                      "on 2 CPU cores (about 16 h)"),
-        "smoke": Scale("synthetic reverse task, tiny model, 20 steps; 2 runs, under a minute",
-                       overrides=SMOKE,
-                       blocks=(Block({"model.attention.score": ["dot", "general"],
-                                      "model.attention.window": ["local_p"]}),)),
+        "full": Scale(
+            "Multi30k en→de, configs/multi30k.py Luong model, 10 epochs; 12 runs of about 80 min "
+            "on 2 CPU cores (about 16 h)"
+        ),
+        "smoke": Scale(
+            "synthetic reverse task, tiny model, 20 steps; 2 runs, under a minute",
+            overrides=SMOKE,
+            blocks=(Block({"model.attention.score": ["dot", "general"], "model.attention.window": ["local_p"]}),),
+        ),
     },
     objective=Metric("validation/bleu", "BLEU"),
     table=Table(
@@ -60,12 +70,13 @@ EXPERIMENT = Experiment(
             "local-p (concat)": {"test/ppl": "7.1"},
         },
         source="Luong et al. (2015), Table 4 and footnote 15 (concat), WMT'14 En→De newstest2014, "
-               "4-layer LSTM, BLEU before unk replacement",
-        notes=("Ours: Multi30k en→de test2016 (1,000 sentences), 2-layer LSTM, greedy decoding; the paper's "
-               "model and data are far larger, so compare the ordering of the rows, not the values.",
-               "‡ The paper's text reads 7.0 for local-m (dot), without BLEU (x); the PDF may typeset it as "
-               "> 7.0 (not verified).",
-               "The paper reports concat only as perplexities (footnote 15) and location only with the "
-               "global window."),
+        "4-layer LSTM, BLEU before unk replacement",
+        notes=(
+            "Ours: Multi30k en→de test2016 (1,000 sentences), 2-layer LSTM, greedy decoding; the paper's "
+            "model and data are far larger, so compare the ordering of the rows, not the values.",
+            "‡ The paper's text reads 7.0 for local-m (dot), without BLEU (x); the PDF may typeset it as "
+            "> 7.0 (not verified).",
+            "The paper reports concat only as perplexities (footnote 15) and location only with the global window.",
+        ),
     ),
 )

@@ -14,6 +14,7 @@ beam 4 (the paper's beam size) on the validation split.
 full: 7 runs of the Multi30k Transformer (20 epochs each; not yet timed on 2 CPU cores, roughly 1 h a
 run). smoke: the synthetic reverse task with a tiny Transformer, 1 and 2 heads and a small d_k, 20 steps.
 """
+
 from attn_research.sweeps import SMOKE, Block, Evaluation, Experiment, Metric, Scale, Table
 
 BASE_HEADS = 8
@@ -30,8 +31,14 @@ def label(point):
 
 SMOKE_TRANSFORMER = {
     **{k: v for k, v in SMOKE.items() if not k.startswith("model.")},
-    "model.architecture": "transformer", "model.d_model": 16, "model.encoder_layers": 1, "model.decoder_layers": 1,
-    "model.ff_dim": 32, "model.dropout": 0.0, "model.max_len": 16, "train.schedule": "constant",
+    "model.architecture": "transformer",
+    "model.d_model": 16,
+    "model.encoder_layers": 1,
+    "model.decoder_layers": 1,
+    "model.ff_dim": 32,
+    "model.dropout": 0.0,
+    "model.max_len": 16,
+    "train.schedule": "constant",
     "train.label_smoothing": 0.0,
 }
 
@@ -39,15 +46,24 @@ EXPERIMENT = Experiment(
     name="vaswani2017_heads",
     title="Vaswani et al. (2017), Table 3 rows (A) and (B): heads and key size, de→en",
     config="configs/multi30k.py:transformer",
-    blocks=(Block({"model.heads": [1, 4, 8, 16, 32], "model.key_dim": 0}, name="heads"),
-            Block({"model.heads": BASE_HEADS, "model.key_dim": [8, 16]}, name="key_size")),
+    blocks=(
+        Block({"model.heads": [1, 4, 8, 16, 32], "model.key_dim": 0}, name="heads"),
+        Block({"model.heads": BASE_HEADS, "model.key_dim": [8, 16]}, name="key_size"),
+    ),
     scales={
-        "full": Scale("Multi30k de→en, configs/multi30k.py transformer (d_model 256, 3 + 3 layers), 7 runs, "
-                      "beam 4 on validation", seeds=(0,), evaluation=Evaluation("validation", beam=4)),
-        "smoke": Scale("synthetic reverse task, tiny Transformer (d_model 16), 20 steps; 3 runs",
-                       overrides=SMOKE_TRANSFORMER,
-                       blocks=(Block({"model.heads": [1, 2], "model.key_dim": 0}, name="heads"),
-                               Block({"model.heads": 2, "model.key_dim": 4}, name="key_size"))),
+        "full": Scale(
+            "Multi30k de→en, configs/multi30k.py transformer (d_model 256, 3 + 3 layers), 7 runs, beam 4 on validation",
+            seeds=(0,),
+            evaluation=Evaluation("validation", beam=4),
+        ),
+        "smoke": Scale(
+            "synthetic reverse task, tiny Transformer (d_model 16), 20 steps; 3 runs",
+            overrides=SMOKE_TRANSFORMER,
+            blocks=(
+                Block({"model.heads": [1, 2], "model.key_dim": 0}, name="heads"),
+                Block({"model.heads": 2, "model.key_dim": 4}, name="key_size"),
+            ),
+        ),
     },
     objective=Metric("validation/ppl", "ppl", goal="minimize"),
     table=Table(
@@ -66,8 +82,10 @@ EXPERIMENT = Experiment(
             "(B) d_k=base/2": {"validation/ppl": "5.01", "eval/bleu": "25.4"},
         },
         source="Vaswani et al. (2017), Table 3 rows (A), (B), WMT'14 En→De newstest2013, beam search",
-        notes=("Ours: Multi30k de→en validation, teacher-forced perplexity per word (Moses tokens; the paper's is "
-               "per wordpiece), BLEU of beam 4. The claims to check: one head is clearly worse than the best, too "
-               "many heads hurt again, and a smaller key size hurts.",),
+        notes=(
+            "Ours: Multi30k de→en validation, teacher-forced perplexity per word (Moses tokens; the paper's is "
+            "per wordpiece), BLEU of beam 4. The claims to check: one head is clearly worse than the best, too "
+            "many heads hurt again, and a smaller key size hurts.",
+        ),
     ),
 )

@@ -5,6 +5,7 @@ no NaN, finite gradients, jit/vmap equal to eager, decoder steps equal to the pa
 Cost: one set of array shapes (B, T, S) = (3, 4, 6) is shared by almost every test, so eager mode
 compiles each primitive once per worker; jit compiles once per combination.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -44,15 +45,25 @@ def randomize(params, seed: int, scale: float = 0.7):
 
 def inputs(seed: int, batch=B, query_len=T, key_len=S):
     rng = np.random.default_rng(seed)
-    return (jnp.asarray(rng.normal(size=(batch, query_len, DIM)), jnp.float32),
-            jnp.asarray(rng.normal(size=(batch, key_len, DIM)), jnp.float32),
-            jnp.asarray(rng.normal(size=(batch, key_len, VDIM)), jnp.float32))
+    return (
+        jnp.asarray(rng.normal(size=(batch, query_len, DIM)), jnp.float32),
+        jnp.asarray(rng.normal(size=(batch, key_len, DIM)), jnp.float32),
+        jnp.asarray(rng.normal(size=(batch, key_len, VDIM)), jnp.float32),
+    )
 
 
 def make(score, window, normalizer, half_width=HALF_WIDTH, **kwargs):
     temperature = 0.7 if normalizer == "softmax" else 1.0
-    return Attention(score=score, window=window, normalizer=normalizer, dim=5, half_width=half_width,
-                     max_len=MAX_LEN, temperature=temperature, **kwargs)
+    return Attention(
+        score=score,
+        window=window,
+        normalizer=normalizer,
+        dim=5,
+        half_width=half_width,
+        max_len=MAX_LEN,
+        temperature=temperature,
+        **kwargs,
+    )
 
 
 def init(module, seed, q, k, v, mask):
@@ -93,8 +104,18 @@ def test_combination(score, window, normalizer):
 
     # The paper's formulas, computed independently.
     ref_context, ref_weights, ref_allowed = np_attention(
-        score, window, normalizer, params, q, k, v, MASK, half_width=HALF_WIDTH, max_len=MAX_LEN,
-        temperature=module.temperature)
+        score,
+        window,
+        normalizer,
+        params,
+        q,
+        k,
+        v,
+        MASK,
+        half_width=HALF_WIDTH,
+        max_len=MAX_LEN,
+        temperature=module.temperature,
+    )
     np.testing.assert_allclose(out.weights, ref_weights, rtol=RTOL, atol=ATOL)
     np.testing.assert_allclose(out.context, ref_context, rtol=RTOL, atol=ATOL)
     check_weight_properties(out.weights, ref_allowed, window, MASK)
@@ -115,7 +136,7 @@ def test_combination(score, window, normalizer):
     # Gradients w.r.t. params and every input are finite (also through the fully masked row).
     def loss(p, q_, k_, v_):
         o = module.apply(p, q_, k_, v_, mask)
-        return jnp.sum(o.context ** 2) + jnp.sum(o.weights * jnp.arange(S, dtype=jnp.float32))
+        return jnp.sum(o.context**2) + jnp.sum(o.weights * jnp.arange(S, dtype=jnp.float32))
 
     grads = jax.grad(loss, argnums=(0, 1, 2, 3))(params, q, k, v)
     for g in jax.tree_util.tree_leaves(grads):
@@ -139,9 +160,15 @@ SHAPES = [(3, 4, 6), (3, 1, 6), (2, 3, 7)]  # few shapes: eager mode compiles pe
 
 
 @settings(max_examples=25, deadline=None, database=None)
-@given(combo=st.sampled_from(ALL), shape=st.sampled_from(SHAPES), seed=st.integers(0, 2**31 - 1),
-       p_mask=st.sampled_from([0.3, 0.8, 1.0]), start=st.integers(0, 5), half_width=st.integers(1, 3),
-       normalize=st.booleans())
+@given(
+    combo=st.sampled_from(ALL),
+    shape=st.sampled_from(SHAPES),
+    seed=st.integers(0, 2**31 - 1),
+    p_mask=st.sampled_from([0.3, 0.8, 1.0]),
+    start=st.integers(0, 5),
+    half_width=st.integers(1, 3),
+    normalize=st.booleans(),
+)
 def test_combination_random(combo, shape, seed, p_mask, start, half_width, normalize):
     """Random combination, shapes, masks, decoder position, window half-width and (for the additive score)
     weight normalization, against the reference."""
@@ -156,8 +183,19 @@ def test_combination_random(combo, shape, seed, p_mask, start, half_width, norma
     state = {"position": jnp.full((batch,), start, jnp.int32)}
     out = module.apply(params, q, k, v, jnp.asarray(mask), state)
     ref_context, ref_weights, ref_allowed = np_attention(
-        score, window, normalizer, params, q, k, v, mask, positions=positions, half_width=half_width,
-        max_len=MAX_LEN, temperature=module.temperature)
+        score,
+        window,
+        normalizer,
+        params,
+        q,
+        k,
+        v,
+        mask,
+        positions=positions,
+        half_width=half_width,
+        max_len=MAX_LEN,
+        temperature=module.temperature,
+    )
     np.testing.assert_allclose(out.weights, ref_weights, rtol=RTOL, atol=ATOL)
     np.testing.assert_allclose(out.context, ref_context, rtol=RTOL, atol=ATOL)
     check_weight_properties(out.weights, ref_allowed, window, mask)
@@ -167,9 +205,11 @@ def test_combination_random(combo, shape, seed, p_mask, start, half_width, norma
 
 
 # ---------------------------------------------------------------------------------------- gradients
-GRAD_CASES = [(score, WINDOW_NAMES[(i + j) % 3], normalizer)
-              for i, score in enumerate(SCORE_NAMES)
-              for j, normalizer in enumerate(("softmax", "sparsemax", "sigmoid"))]
+GRAD_CASES = [
+    (score, WINDOW_NAMES[(i + j) % 3], normalizer)
+    for i, score in enumerate(SCORE_NAMES)
+    for j, normalizer in enumerate(("softmax", "sparsemax", "sigmoid"))
+]
 
 
 @pytest.mark.parametrize("score,window,normalizer", GRAD_CASES)
@@ -197,8 +237,9 @@ def test_hardmax_has_zero_score_gradient():
     q, k, v = inputs(3)
     module = make("general", "global", "hardmax")
     params = init(module, 4, q, k, v, MASK)
-    grads = jax.grad(lambda p, q_, v_: jnp.sum(module.apply(p, q_, k, v_, jnp.asarray(MASK)).context),
-                     argnums=(0, 1, 2))(params, q, v)
+    grads = jax.grad(
+        lambda p, q_, v_: jnp.sum(module.apply(p, q_, k, v_, jnp.asarray(MASK)).context), argnums=(0, 1, 2)
+    )(params, q, v)
     assert np.all(np.asarray(grads[0]["params"]["GeneralScore_0"]["W_a"]) == 0.0)
     assert np.all(np.asarray(grads[1]) == 0.0)
     weights = module.apply(params, q, k, v, jnp.asarray(MASK)).weights
@@ -230,8 +271,7 @@ def test_local_p_with_wide_window_is_gaussian_weighted_global(score):
         local = make(score, "local_p", normalizer, half_width=half_width)
         params = init(local, 14, q, k, v, MASK)
         got = local.apply(params, q, k, v, mask)
-        global_params = {"params": {name: value for name, value in params["params"].items()
-                                    if name != LOCAL_P_MODULE}}
+        global_params = {"params": {name: value for name, value in params["params"].items() if name != LOCAL_P_MODULE}}
         glob = make(score, "global", normalizer).apply(global_params, q, k, v, mask)
         gaussian = np.zeros((B, T, S))
         sigma = half_width / 2.0
@@ -272,7 +312,7 @@ def test_step_by_step_equals_parallel(score, window):
     state = module.init_state(B, S)
     np.testing.assert_array_equal(state["position"], np.zeros(B))
     for t in range(T):
-        step = module.apply(params, q[:, t:t + 1], k, v, mask, state)
+        step = module.apply(params, q[:, t : t + 1], k, v, mask, state)
         np.testing.assert_allclose(step.weights[:, 0], parallel.weights[:, t], rtol=1e-6, atol=1e-6)
         np.testing.assert_allclose(step.context[:, 0], parallel.context[:, t], rtol=1e-6, atol=1e-6)
         state = step.state

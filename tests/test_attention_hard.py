@@ -6,6 +6,7 @@ The references are written from the equations: the alignment in NumPy float64 fr
 test_attention_reference, the exact gradient of E[r_s] = sum_s softmax(theta)_s r_s by jax.grad of that
 closed form, dH/dtheta_k = -p_k (log p_k + H) for the entropy.
 """
+
 from __future__ import annotations
 
 import jax
@@ -42,14 +43,17 @@ TOL = dict(rtol=1e-5, atol=1e-6)
 
 def inputs(seed: int):
     rng = np.random.default_rng(seed)
-    return (jnp.asarray(rng.normal(size=(B, T, DIM)), jnp.float32),
-            jnp.asarray(rng.normal(size=(B, S, DIM)), jnp.float32),
-            jnp.asarray(rng.normal(size=(B, S, VDIM)), jnp.float32))
+    return (
+        jnp.asarray(rng.normal(size=(B, T, DIM)), jnp.float32),
+        jnp.asarray(rng.normal(size=(B, S, DIM)), jnp.float32),
+        jnp.asarray(rng.normal(size=(B, S, VDIM)), jnp.float32),
+    )
 
 
 def make(estimator: str = "reinforce", eval_mode: str = "argmax") -> HardAttention:
-    return HardAttention(base=Attention(score="additive", dim=5), estimator=estimator, eval_mode=eval_mode,
-                         gumbel_temperature=0.5)
+    return HardAttention(
+        base=Attention(score="additive", dim=5), estimator=estimator, eval_mode=eval_mode, gumbel_temperature=0.5
+    )
 
 
 def random_params(module, seed: int, q, k, v):
@@ -118,7 +122,7 @@ def test_evaluation_modes_need_no_rng():
     def run(params):  # no rngs: apply would raise if evaluation drew from 'sampling'
         state, steps = argmax.init_state(B, S), []
         for t in range(T):  # a decoder's step-by-step calls
-            steps.append(argmax.apply(params, q[:, t:t + 1], k, v, mask, state))
+            steps.append(argmax.apply(params, q[:, t : t + 1], k, v, mask, state))
             state = steps[-1].state
         return argmax.apply(params, q, k, v, mask), expectation.apply(params, q, k, v, mask), steps
 
@@ -137,11 +141,16 @@ def test_bad_configuration_names_the_valid_choices():
         build_attention({"family": "hard", "estimator": "reinforc"})
     with pytest.raises(ValueError, match="expectation"):
         build_attention({"family": "hard", "eval_mode": "mean"})
-    config = ml_collections.ConfigDict(dict(family="hard", score="general", estimator="gumbel",
-                                            eval_mode="expectation", gumbel_temperature=0.3))
+    config = ml_collections.ConfigDict(
+        dict(family="hard", score="general", estimator="gumbel", eval_mode="expectation", gumbel_temperature=0.3)
+    )
     module = build_attention(config)
-    assert (module.base.score, module.estimator, module.eval_mode, module.gumbel_temperature) == \
-        ("general", "gumbel", "expectation", 0.3)
+    assert (module.base.score, module.estimator, module.eval_mode, module.gumbel_temperature) == (
+        "general",
+        "gumbel",
+        "expectation",
+        0.3,
+    )
     q, k, v = inputs(0)
     with pytest.raises(ValueError, match="local_p"):
         HardAttention(base=Attention(window="local_p")).init(jax.random.key(0), q, k, v)
@@ -160,8 +169,14 @@ def test_reinforce_estimator_is_unbiased_on_a_toy_problem():
 
     def surrogate(th, position):  # one sample: batch 1, one step
         log_prob = position_log_prob(jax.nn.softmax(th)[None, None, :], position[None, None])
-        loss, _ = reinforce_loss(log_prob, jnp.zeros((1, 1)), jnp.ones((1, 1), bool), -reward[position][None],
-                                 jnp.asarray(0.7), entropy_weight=0.0)
+        loss, _ = reinforce_loss(
+            log_prob,
+            jnp.zeros((1, 1)),
+            jnp.ones((1, 1), bool),
+            -reward[position][None],
+            jnp.asarray(0.7),
+            entropy_weight=0.0,
+        )
         return loss
 
     per_sample = np.asarray(fast_jit(jax.vmap(jax.grad(surrogate), in_axes=(None, 0)))(theta, positions), np.float64)
@@ -172,8 +187,14 @@ def test_reinforce_estimator_is_unbiased_on_a_toy_problem():
     # The trainer's batched form is the mean of the per-sample gradients.
     def batched(th):
         log_prob = position_log_prob(jnp.broadcast_to(jax.nn.softmax(th), (samples, 1, 5)), positions[:, None])
-        return reinforce_loss(log_prob, jnp.zeros((samples, 1)), jnp.ones((samples, 1), bool), -reward[positions],
-                              jnp.asarray(0.7), entropy_weight=0.0)[0]
+        return reinforce_loss(
+            log_prob,
+            jnp.zeros((samples, 1)),
+            jnp.ones((samples, 1), bool),
+            -reward[positions],
+            jnp.asarray(0.7),
+            entropy_weight=0.0,
+        )[0]
 
     np.testing.assert_allclose(fast_jit(jax.grad(batched))(theta), mean, rtol=1e-4, atol=1e-5)
 
@@ -189,8 +210,9 @@ def test_reinforce_loss_terms_and_baseline():
     def entropy_term(th):
         h = alignment_entropy(jax.nn.softmax(th))
         steps = jnp.stack([h, 100.0 + h])[None]  # the second step is padding
-        return reinforce_loss(jnp.zeros((1, 2)), steps, jnp.asarray([[True, False]]), jnp.zeros(1),
-                              jnp.asarray(0.0), entropy_weight=0.3)[0]
+        return reinforce_loss(
+            jnp.zeros((1, 2)), steps, jnp.asarray([[True, False]]), jnp.zeros(1), jnp.asarray(0.0), entropy_weight=0.3
+        )[0]
 
     value, grad = fast_jit(jax.value_and_grad(entropy_term))(theta)
     np.testing.assert_allclose(value, -0.3 * entropy, rtol=1e-6)
@@ -198,15 +220,17 @@ def test_reinforce_loss_terms_and_baseline():
 
     log_prob = jnp.asarray([[-1.0, -2.0, -4.0], [-0.5, -0.5, -9.0]])
     mask = jnp.asarray([[True, True, True], [True, True, False]])
-    loss, mean_reward = reinforce_loss(log_prob, jnp.zeros((2, 3)), mask, jnp.asarray([3.0, 5.0]), jnp.asarray(-2.0),
-                                       entropy_weight=0.0)
+    loss, mean_reward = reinforce_loss(
+        log_prob, jnp.zeros((2, 3)), mask, jnp.asarray([3.0, 5.0]), jnp.asarray(-2.0), entropy_weight=0.0
+    )
     # R = (-3, -5), R - b = (-1, -3), sum_t log p = (-7, -1): -mean((-1)(-7), (-3)(-1)) = -5
     np.testing.assert_allclose(loss, -5.0, rtol=1e-6)
     np.testing.assert_allclose(mean_reward, -4.0)
     np.testing.assert_allclose(update_baseline(jnp.asarray(-2.0), mean_reward, 0.9), 0.9 * -2.0 + 0.1 * -4.0)
 
-    assert reinforce_settings({"family": "hard", "estimator": "reinforce", "entropy_weight": 0.01,
-                               "baseline_decay": 0.95}) == ReinforceSettings(0.01, 0.95)
+    assert reinforce_settings(
+        {"family": "hard", "estimator": "reinforce", "entropy_weight": 0.01, "baseline_decay": 0.95}
+    ) == ReinforceSettings(0.01, 0.95)
     assert reinforce_settings({"family": "hard", "estimator": "gumbel"}) is None
     assert reinforce_settings({"family": "factored"}) is None
     with pytest.raises(ValueError, match="baseline_decay"):

@@ -6,6 +6,7 @@ moves back.
 The references read the Flax params (energy weights) and compute in float64 with plain loops: eq. 9 in its
 sum-of-products form (not the recurrence the module uses), the hard process of sec. 2.2, and eq. 20.
 """
+
 from __future__ import annotations
 
 import math
@@ -29,9 +30,11 @@ TOL = dict(rtol=1e-5, atol=1e-6)
 
 def inputs(seed: int, query_len: int = T):
     rng = np.random.default_rng(seed)
-    return (jnp.asarray(rng.normal(size=(B, query_len, DIM)), jnp.float32),
-            jnp.asarray(rng.normal(size=(B, S, DIM)), jnp.float32),
-            jnp.asarray(rng.normal(size=(B, S, VDIM)), jnp.float32))
+    return (
+        jnp.asarray(rng.normal(size=(B, query_len, DIM)), jnp.float32),
+        jnp.asarray(rng.normal(size=(B, S, DIM)), jnp.float32),
+        jnp.asarray(rng.normal(size=(B, S, VDIM)), jnp.float32),
+    )
 
 
 def random_params(module, seed: int, q, k, v):
@@ -62,8 +65,15 @@ def np_energies(energy_params: dict, query, keys) -> np.ndarray:
     """e[b, i, j] = score(q_i, h_j) (+ r): the additive score of test_attention_reference, in float64."""
     score_params = energy_params["AdditiveScore_0"]
     query, keys = np.asarray(query, np.float64), np.asarray(keys, np.float64)
-    e = np.array([[[np_score("additive", score_params, query[b, i], keys[b, j], j) for j in range(keys.shape[1])]
-                   for i in range(query.shape[1])] for b in range(query.shape[0])])
+    e = np.array(
+        [
+            [
+                [np_score("additive", score_params, query[b, i], keys[b, j], j) for j in range(keys.shape[1])]
+                for i in range(query.shape[1])
+            ]
+            for b in range(query.shape[0])
+        ]
+    )
     return e + float(energy_params["r"]) if "r" in energy_params else e
 
 
@@ -80,8 +90,9 @@ def np_expected_alignment(p: np.ndarray, alpha_0: np.ndarray) -> np.ndarray:
         previous = alpha_0[b]
         for i in range(queries):
             for j in range(keys):
-                alpha[b, i, j] = p[b, i, j] * sum(previous[k] * math.prod(1.0 - p[b, i, l] for l in range(k, j))
-                                                  for k in range(j + 1))
+                alpha[b, i, j] = p[b, i, j] * sum(
+                    previous[k] * math.prod(1.0 - p[b, i, m] for m in range(k, j)) for k in range(j + 1)
+                )
             previous = alpha[b, i]
     return alpha
 
@@ -113,7 +124,7 @@ def np_chunkwise(alpha: np.ndarray, u: np.ndarray, mask: np.ndarray, w: int) -> 
                 if not mask[b, j]:
                     continue
                 for k in range(j, min(j + w, keys)):
-                    denominator = sum(math.exp(u[b, i, l]) for l in range(max(k - w + 1, 0), k + 1) if mask[b, l])
+                    denominator = sum(math.exp(u[b, i, m]) for m in range(max(k - w + 1, 0), k + 1) if mask[b, m])
                     beta[b, i, j] += alpha[b, i, k] * math.exp(u[b, i, j]) / denominator
     return beta
 
@@ -171,11 +182,14 @@ def test_recursive_and_parallel_agree_with_noise():
     np.testing.assert_allclose(a.weights, b.weights, **TOL)
     np.testing.assert_allclose(a.context, b.context, **TOL)
     quiet = MonotonicAttention(mode="parallel", dim=5, noise_std=0.0)
-    assert not np.allclose(jitted(quiet, train=True)(params, q, k, v, mask).weights, b.weights, atol=1e-3), \
+    assert not np.allclose(jitted(quiet, train=True)(params, q, k, v, mask).weights, b.weights, atol=1e-3), (
         "noise_std=1 must perturb p"
+    )
     assert np.all(np.asarray(b.weights)[np.broadcast_to(~MASK[:, None, :], (B, T, S))] == 0.0)
-    np.testing.assert_array_equal(jitted(parallel, train=False)(params, q, k, v, mask).weights,
-                                  jitted(quiet, train=False)(params, q, k, v, mask).weights)
+    np.testing.assert_array_equal(
+        jitted(parallel, train=False)(params, q, k, v, mask).weights,
+        jitted(quiet, train=False)(params, q, k, v, mask).weights,
+    )
 
 
 def test_hard_process_matches_reference_and_never_moves_back():
@@ -198,7 +212,7 @@ def test_hard_process_matches_reference_and_never_moves_back():
     step_fn = jitted(module, train=False)
     state, seen = module.init_state(B, S), []
     for i in range(q.shape[1]):
-        step = step_fn(params, q[:, i:i + 1], k, v, mask, state)
+        step = step_fn(params, q[:, i : i + 1], k, v, mask, state)
         np.testing.assert_array_equal(step.weights[:, 0], alpha[:, i])
         assert np.all(np.asarray(step.state["index"]) >= np.asarray(state["index"])), "the index moved back"
         state = step.state
@@ -206,9 +220,14 @@ def test_hard_process_matches_reference_and_never_moves_back():
     np.testing.assert_array_equal(np.stack(seen, 1), indices)
 
 
-@pytest.mark.parametrize("module", [MonotonicAttention(mode="parallel", dim=5, noise_std=0.0),
-                                    MonotonicChunkwiseAttention(mode="recursive", chunk_size=2, dim=5, noise_std=0.0)],
-                         ids=["monotonic", "mocha"])
+@pytest.mark.parametrize(
+    "module",
+    [
+        MonotonicAttention(mode="parallel", dim=5, noise_std=0.0),
+        MonotonicChunkwiseAttention(mode="recursive", chunk_size=2, dim=5, noise_std=0.0),
+    ],
+    ids=["monotonic", "mocha"],
+)
 def test_parallel_call_equals_steps_and_transforms(module):
     """One call over every query == the decoder's step-by-step calls (training; evaluation's hard process:
     test_hard_process_matches_reference_and_never_moves_back); the precomputed key projection gives the same
@@ -222,7 +241,7 @@ def test_parallel_call_equals_steps_and_transforms(module):
     def run(params):
         state, steps = module.init_state(B, S), []
         for i in range(T):
-            steps.append(module.apply(params, q[:, i:i + 1], k, v, mask, state, train=True))
+            steps.append(module.apply(params, q[:, i : i + 1], k, v, mask, state, train=True))
             state = steps[-1].state
         full = module.apply(params, q, k, v, mask, train=True)
         memory = module.apply(params, k, method=module.precompute)
@@ -320,12 +339,21 @@ def test_mocha_hard_attends_to_the_chunk_ending_at_the_stop():
 
 # ----------------------------------------------------------------------------------------------- registry
 def test_registry_builds_both_and_names_the_valid_choices():
-    config = ml_collections.ConfigDict(dict(family="mocha", score="general", dim=6, mode="recursive",
-                                            noise_std=0.5, energy_bias_init=-2.0, chunk_size=4))
+    config = ml_collections.ConfigDict(
+        dict(
+            family="mocha", score="general", dim=6, mode="recursive", noise_std=0.5, energy_bias_init=-2.0, chunk_size=4
+        )
+    )
     module = build_attention(config)
     assert isinstance(module, MonotonicChunkwiseAttention)
-    assert (module.score, module.mode, module.dim, module.noise_std, module.energy_bias_init,
-            module.chunk_size) == ("general", "recursive", 6, 0.5, -2.0, 4)
+    assert (module.score, module.mode, module.dim, module.noise_std, module.energy_bias_init, module.chunk_size) == (
+        "general",
+        "recursive",
+        6,
+        0.5,
+        -2.0,
+        4,
+    )
     assert isinstance(build_attention({"family": "monotonic"}), MonotonicAttention)
     with pytest.raises(ValueError, match="parallel"):
         build_attention({"family": "monotonic", "mode": "paralel"})

@@ -1,5 +1,6 @@
 """Multi-head attention (Vaswani et al. 2017, eq. 1, sec. 3.2.2) against a NumPy implementation reading the
 Flax params, its masks, its fused path, and sinusoidal positions (sec. 3.5) against the formula."""
+
 from __future__ import annotations
 
 import jax
@@ -26,8 +27,11 @@ def inputs(seed: int, query_len=T, self_attention=False):
     query = jnp.asarray(rng.normal(size=(B, query_len, QDIM)), jnp.float32)
     if self_attention:
         return query, query, query
-    return (query, jnp.asarray(rng.normal(size=(B, S, KDIM)), jnp.float32),
-            jnp.asarray(rng.normal(size=(B, S, VDIM)), jnp.float32))
+    return (
+        query,
+        jnp.asarray(rng.normal(size=(B, S, KDIM)), jnp.float32),
+        jnp.asarray(rng.normal(size=(B, S, VDIM)), jnp.float32),
+    )
 
 
 def setup(seed=0, self_attention=False, **kwargs):
@@ -79,7 +83,7 @@ def test_multihead_incremental_causal_decoding_equals_parallel():
     parallel = apply(params, x, x, x, None)
     state = module.init_state(B, T)
     for t in range(T):
-        step = apply(params, x[:, t:t + 1], x, x, None, state)
+        step = apply(params, x[:, t : t + 1], x, x, None, state)
         np.testing.assert_allclose(step.weights[:, :, 0], parallel.weights[:, :, t], rtol=1e-6, atol=1e-6)
         np.testing.assert_allclose(step.context[:, 0], parallel.context[:, t], rtol=1e-5, atol=1e-6)
         state = step.state
@@ -95,8 +99,9 @@ def test_multihead_fused_path_equals_explicit(causal, v_dim, monkeypatch):
     """
     fused_calls = []
     original = jax.nn.dot_product_attention
-    monkeypatch.setattr(jax.nn, "dot_product_attention",
-                        lambda *args, **kwargs: fused_calls.append(1) or original(*args, **kwargs))
+    monkeypatch.setattr(
+        jax.nn, "dot_product_attention", lambda *args, **kwargs: fused_calls.append(1) or original(*args, **kwargs)
+    )
     explicit = MultiHeadAttention(heads=HEADS, qk_dim=QK, v_dim=v_dim, causal=causal)
     x = inputs(4, self_attention=True)[0]
     params = randomize(jax.eval_shape(explicit.init, jax.random.key(0), x, x, x), 104)
@@ -116,8 +121,9 @@ def test_multihead_fused_path_equals_explicit(causal, v_dim, monkeypatch):
 def test_multihead_gradients_finite_with_masked_rows():
     module, params, q, k, v = setup(5)
     mask = jnp.asarray(MASK)
-    grads = jax.jit(jax.grad(lambda p, q_, k_, v_: jnp.sum(module.apply(p, q_, k_, v_, mask).context ** 2),
-                             argnums=(0, 1, 2, 3)))(params, q, k, v)
+    grads = jax.jit(
+        jax.grad(lambda p, q_, k_, v_: jnp.sum(module.apply(p, q_, k_, v_, mask).context ** 2), argnums=(0, 1, 2, 3))
+    )(params, q, k, v)
     for g in jax.tree_util.tree_leaves(grads):
         assert np.all(np.isfinite(g))
     assert np.all(np.asarray(grads[3])[~MASK] == 0.0)

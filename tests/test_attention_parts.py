@@ -1,5 +1,6 @@
 """Scores and normalizers, each against an independent NumPy implementation of its paper's formula;
 sparsemax as a Euclidean projection; bfloat16 inputs; chunked additive energies."""
+
 from __future__ import annotations
 
 import functools
@@ -30,8 +31,7 @@ SETTINGS = settings(max_examples=20, deadline=None, database=None)
 def randomize(params, seed: int, scale: float = 0.7):
     """Replace every parameter by random normal values (so that biases, g, etc. are not at their init)."""
     rng = np.random.default_rng(seed)
-    return jax.tree_util.tree_map(
-        lambda x: jnp.asarray(rng.normal(size=x.shape) * scale, x.dtype), params)
+    return jax.tree_util.tree_map(lambda x: jnp.asarray(rng.normal(size=x.shape) * scale, x.dtype), params)
 
 
 def random_params(module, *args, seed: int, scale: float = 0.7):
@@ -82,8 +82,9 @@ def test_location_score_with_fewer_keys_than_max_len():
     params = random_params(module, query, keys, seed=3)
     got = module.apply(params, query, keys)
     assert got.shape == (3, 4, 2)
-    np.testing.assert_allclose(got, np_scores("location", params["params"], query, keys, max_len=4),
-                               rtol=RTOL, atol=ATOL)
+    np.testing.assert_allclose(
+        got, np_scores("location", params["params"], query, keys, max_len=4), rtol=RTOL, atol=ATOL
+    )
 
 
 def test_additive_normalize_has_gain_and_bias():
@@ -115,9 +116,12 @@ def test_concat_is_additive_with_split_weights():
     concat = scores.ConcatScore(dim=6)
     cparams = random_params(concat, query, keys, seed=6)["params"]
     aparams = {"W2": {"kernel": cparams["W_a_query"]}, "W1": {"kernel": cparams["W_a_key"]}, "v": cparams["v_a"][:, 0]}
-    np.testing.assert_allclose(concat.apply({"params": cparams}, query, keys),
-                               scores.AdditiveScore(dim=6).apply({"params": aparams}, query, keys),
-                               rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        concat.apply({"params": cparams}, query, keys),
+        scores.AdditiveScore(dim=6).apply({"params": aparams}, query, keys),
+        rtol=1e-5,
+        atol=1e-6,
+    )
 
 
 @pytest.mark.parametrize("name", ["dot", "scaled_dot", "cosine"])
@@ -145,7 +149,7 @@ def test_cosine_is_bounded_by_g_and_finite_on_zero_vectors():
 
 
 # ------------------------------------------------------------------------------------ normalizers
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _normalizer(name, temperature=1.0):
     """The normalizer as a jitted function (jit compiles once per shape; eager mode compiles every op)."""
     if name == "softmax":
@@ -153,8 +157,10 @@ def _normalizer(name, temperature=1.0):
     return jax.jit(normalizers.NORMALIZERS[name])
 
 
-@pytest.mark.parametrize("name,temperature", [("softmax", 1.0), ("softmax", 0.3), ("softmax", 4.0),
-                                              ("sparsemax", 1.0), ("hardmax", 1.0), ("sigmoid", 1.0)])
+@pytest.mark.parametrize(
+    "name,temperature",
+    [("softmax", 1.0), ("softmax", 0.3), ("softmax", 4.0), ("sparsemax", 1.0), ("hardmax", 1.0), ("sigmoid", 1.0)],
+)
 def test_normalizer_matches_numpy_formula(name, temperature):
     rng = np.random.default_rng(11)
     e = normal(rng, (3, 4, 7)) * 2.0
@@ -170,9 +176,14 @@ def test_normalizer_matches_numpy_formula(name, temperature):
 
 
 @SETTINGS
-@given(name=st.sampled_from(NORMALIZER_NAMES), seed=st.integers(0, 2**31 - 1),
-       key_len=st.integers(1, 9), p_allowed=st.sampled_from([0.2, 0.7, 1.0]),
-       temperature=st.sampled_from([0.25, 1.0, 2.5]), spread=st.sampled_from([0.1, 1.0, 10.0]))
+@given(
+    name=st.sampled_from(NORMALIZER_NAMES),
+    seed=st.integers(0, 2**31 - 1),
+    key_len=st.integers(1, 9),
+    p_allowed=st.sampled_from([0.2, 0.7, 1.0]),
+    temperature=st.sampled_from([0.25, 1.0, 2.5]),
+    spread=st.sampled_from([0.1, 1.0, 10.0]),
+)
 def test_normalizers_random(name, seed, key_len, p_allowed, temperature, spread):
     """Random scores and masks; the effective key length varies through the mask (one shape, one compile)."""
     rng = np.random.default_rng(seed)
@@ -219,14 +230,17 @@ def test_normalizer_gradients_float64(name):
 
 
 # -------------------------------------------------------------------------------------- sparsemax
-@pytest.mark.parametrize("z,expected", [
-    ([1.0, 0.5, -1.0], [0.75, 0.25, 0.0]),  # k(z) = 2, tau = (1 + 0.5 - 1) / 2 = 0.25
-    ([0.1, 0.1], [0.5, 0.5]),  # tau = (0.2 - 1) / 2 = -0.4
-    ([3.0, 0.0, 0.0], [1.0, 0.0, 0.0]),  # k(z) = 1, tau = 2
-    ([0.5, 0.3, 0.2], [0.5, 0.3, 0.2]),  # already on the simplex: tau = 0
-    ([0.0, 0.0, 0.0, 0.0], [0.25, 0.25, 0.25, 0.25]),
-    ([2.0, 1.5, 0.0, -5.0], [0.75, 0.25, 0.0, 0.0]),  # tau = (3.5 - 1) / 2 = 1.25
-])
+@pytest.mark.parametrize(
+    "z,expected",
+    [
+        ([1.0, 0.5, -1.0], [0.75, 0.25, 0.0]),  # k(z) = 2, tau = (1 + 0.5 - 1) / 2 = 0.25
+        ([0.1, 0.1], [0.5, 0.5]),  # tau = (0.2 - 1) / 2 = -0.4
+        ([3.0, 0.0, 0.0], [1.0, 0.0, 0.0]),  # k(z) = 1, tau = 2
+        ([0.5, 0.3, 0.2], [0.5, 0.3, 0.2]),  # already on the simplex: tau = 0
+        ([0.0, 0.0, 0.0, 0.0], [0.25, 0.25, 0.25, 0.25]),
+        ([2.0, 1.5, 0.0, -5.0], [0.75, 0.25, 0.0, 0.0]),  # tau = (3.5 - 1) / 2 = 1.25
+    ],
+)
 def test_sparsemax_hand_worked(z, expected):
     got = np.asarray(_normalizer("sparsemax")(jnp.asarray([z], jnp.float32), jnp.ones((1, len(z)), bool)))[0]
     np.testing.assert_allclose(got, expected, atol=1e-6)

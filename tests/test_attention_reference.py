@@ -5,6 +5,7 @@ attn_research: the references read only the Flax params dict (W matrices) and co
 plain loops, so that they share no code with the implementation. The tests at the bottom check the
 references themselves on hand-worked cases, so that a wrong reference cannot hide a wrong implementation.
 """
+
 from __future__ import annotations
 
 import math
@@ -18,8 +19,12 @@ NORMALIZER_NAMES = ("softmax", "sparsemax", "hardmax", "sigmoid")
 
 # The Flax module names that Attention gives its parts (nn.compact auto-naming).
 SCORE_MODULE = {
-    "general": "GeneralScore_0", "multiplicative": "MultiplicativeScore_0", "additive": "AdditiveScore_0",
-    "concat": "ConcatScore_0", "location": "LocationScore_0", "cosine": "CosineScore_0",
+    "general": "GeneralScore_0",
+    "multiplicative": "MultiplicativeScore_0",
+    "additive": "AdditiveScore_0",
+    "concat": "ConcatScore_0",
+    "location": "LocationScore_0",
+    "cosine": "CosineScore_0",
 }
 LOCAL_P_MODULE = "LocalPredictiveWindow_0"
 
@@ -181,8 +186,20 @@ def np_window(name: str, params: dict, query, mask, positions, half_width: int):
     return allowed, factor
 
 
-def np_attention(score: str, window: str, normalizer: str, params: dict, query, keys, values, mask,
-                 positions=None, half_width: int = 1, max_len: int = 0, temperature: float = 1.0):
+def np_attention(
+    score: str,
+    window: str,
+    normalizer: str,
+    params: dict,
+    query,
+    keys,
+    values,
+    mask,
+    positions=None,
+    half_width: int = 1,
+    max_len: int = 0,
+    temperature: float = 1.0,
+):
     """The factored attention, from the equations: (context, weights, allowed) in float64."""
     query = f64(query)
     batch, query_len, _ = query.shape
@@ -260,8 +277,11 @@ def test_reference_normalizers_hand_worked():
     allowed = np.array([True, True, False])
     np.testing.assert_allclose(np_normalize_row("softmax", e, allowed), [0.25, 0.75, 0.0], atol=1e-12)
     # T = 2: exp(log 3 / 2) = sqrt 3.
-    np.testing.assert_allclose(np_normalize_row("softmax", e, allowed, 2.0),
-                               [1 / (1 + math.sqrt(3)), math.sqrt(3) / (1 + math.sqrt(3)), 0.0], atol=1e-12)
+    np.testing.assert_allclose(
+        np_normalize_row("softmax", e, allowed, 2.0),
+        [1 / (1 + math.sqrt(3)), math.sqrt(3) / (1 + math.sqrt(3)), 0.0],
+        atol=1e-12,
+    )
     np.testing.assert_allclose(np_normalize_row("hardmax", e, allowed), [0.0, 1.0, 0.0])
     # sigma(0) = 1/2, sigma(log 3) = 3/4: weights 0.4, 0.6.
     np.testing.assert_allclose(np_normalize_row("sigmoid", e, allowed), [0.4, 0.6, 0.0], atol=1e-12)
@@ -275,14 +295,20 @@ def test_reference_scores_hand_worked():
     assert np_score("general", {"W_a": np.array([[0.0, 1.0], [1.0, 0.0]])}, h_t, h_s, 0) == 1.0 * -1 + 2 * 3
     concat = {"W_a_query": np.eye(2), "W_a_key": np.zeros((2, 2)), "v_a": np.array([[1.0], [1.0]])}  # = h_t
     assert np_score("concat", concat, h_t, h_s, 0) == pytest.approx(math.tanh(1.0) + math.tanh(2.0))
-    additive = {"W1": {"kernel": np.eye(2)}, "W2": {"kernel": np.eye(2)}, "v": np.array([3.0, 4.0]),
-                "g": np.array(10.0), "b": np.array([0.0, -1.0])}  # g v / ||v|| = [6, 8]
+    additive = {
+        "W1": {"kernel": np.eye(2)},
+        "W2": {"kernel": np.eye(2)},
+        "v": np.array([3.0, 4.0]),
+        "g": np.array(10.0),
+        "b": np.array([0.0, -1.0]),
+    }  # g v / ||v|| = [6, 8]
     assert np_score("additive", additive, h_t, h_s, 0) == pytest.approx(6 * math.tanh(4.0) + 8 * math.tanh(0.0))
     location = {"W_a": {"kernel": np.array([[1.0, 0.0], [0.0, 1.0]])}}
     assert np_score("location", location, h_t, h_s, 1, max_len=2) == 2.0
     assert np_score("location", location, h_t, h_s, 2, max_len=2) == -math.inf
-    assert np_score("cosine", {"g": np.array(2.0)}, np.array([1.0, 0.0]), np.array([1.0, 1.0]), 0) == \
-        pytest.approx(2.0 / math.sqrt(2))
+    assert np_score("cosine", {"g": np.array(2.0)}, np.array([1.0, 0.0]), np.array([1.0, 1.0]), 0) == pytest.approx(
+        2.0 / math.sqrt(2)
+    )
 
 
 def test_reference_sinusoidal_hand_worked():

@@ -5,6 +5,7 @@ float64 NumPy implementation written here from the papers' equations with plain 
 params dict; then the properties (padding, fully masked rows, gradients, jit / vmap, parallel = step by
 step) and the plug-in into both attentive decoders and beam search. One compiled program per case, cached.
 """
+
 from __future__ import annotations
 
 import functools
@@ -46,8 +47,17 @@ CASES = {
 
 
 def case_config(case: str) -> ml_collections.ConfigDict:
-    return ml_collections.ConfigDict(dict(dim=DIM, channels=CHANNELS, filter_width=WIDTH, att_win=ATT_WIN,
-                                          heads=HEADS, temperature=TEMPERATURE, **CASES[case]))
+    return ml_collections.ConfigDict(
+        dict(
+            dim=DIM,
+            channels=CHANNELS,
+            filter_width=WIDTH,
+            att_win=ATT_WIN,
+            heads=HEADS,
+            temperature=TEMPERATURE,
+            **CASES[case],
+        )
+    )
 
 
 def randomize(tree, seed: int, scale: float = 0.5):
@@ -57,8 +67,9 @@ def randomize(tree, seed: int, scale: float = 0.5):
 
 def inputs(seed: int):
     rng = np.random.default_rng(seed)
-    return tuple(jnp.asarray(rng.normal(size=shape), jnp.float32)
-                 for shape in ((B, T, QDIM), (B, S, KDIM), (B, S, VDIM)))
+    return tuple(
+        jnp.asarray(rng.normal(size=shape), jnp.float32) for shape in ((B, T, QDIM), (B, S, KDIM), (B, S, VDIM))
+    )
 
 
 # ------------------------------------------------------------------------------ NumPy references (float64)
@@ -111,15 +122,19 @@ def np_location(p, query, keys, values, mask, source):
         h, c = np.zeros(DIM), np.zeros(DIM)
         keys_proj = keys[b] @ p["V"] + p["b"]
         for i in range(T):
-            signal = {"previous": previous[:, None], "cumulative": coverage[:, None], "previous_2d": history.T,
-                      "recurrent": previous[:, None]}[source]
+            signal = {
+                "previous": previous[:, None],
+                "cumulative": coverage[:, None],
+                "previous_2d": history.T,
+                "recurrent": previous[:, None],
+            }[source]
             f = np_conv_same(signal, p["F"])
             if source == "recurrent":  # ESPnet AttLocRec: max-pool relu(f) over the real keys -> LSTM cell
                 pooled = np.zeros(CHANNELS)
                 if mask[b].any():
                     pooled = np.max(np.maximum(f[mask[b]], 0.0), axis=0)
                 gates = pooled @ p["lstm_Wx"] + h @ p["lstm_Wh"]
-                gi, gf, gg, go = gates[:DIM], gates[DIM:2 * DIM], gates[2 * DIM:3 * DIM], gates[3 * DIM:]
+                gi, gf, gg, go = gates[:DIM], gates[DIM : 2 * DIM], gates[2 * DIM : 3 * DIM], gates[3 * DIM :]
                 c = sigmoid(gf) * c + sigmoid(gi) * np.tanh(gg)
                 h = sigmoid(go) * np.tanh(c)
                 location = np.tile(h, (S, 1))
@@ -128,9 +143,12 @@ def np_location(p, query, keys, values, mask, source):
             a = np_softmax(np_energy(query[b, i] @ p["W"], keys_proj, location, p["w"]), mask[b], TEMPERATURE)
             weights[b, i], context[b, i] = a, a @ values[b]
             previous, coverage, history = a, coverage + a, np.vstack([history[1:], a])
-        state = {"previous": {"alignment": previous}, "cumulative": {"coverage": coverage},
-                 "previous_2d": {"alignments": history},
-                 "recurrent": {"alignment": previous, "lstm_h": h, "lstm_c": c}}[source]
+        state = {
+            "previous": {"alignment": previous},
+            "cumulative": {"coverage": coverage},
+            "previous_2d": {"alignments": history},
+            "recurrent": {"alignment": previous, "lstm_h": h, "lstm_c": c},
+        }[source]
         for key, value in state.items():
             final.setdefault(key, []).append(value)
     return weights, context, {k: np.stack(v) for k, v in final.items()}
@@ -215,13 +233,20 @@ def reference(case: str, params, query, keys, values):
     if family == "coverage":
         return np_coverage(p, query, keys, values, MASK, config.get("fertility", 0.0))
     if family == "forward":
-        return np_forward(p, query, keys, values, MASK, config.get("forward_score") != "additive",
-                          config.get("transition_agent", False))
+        return np_forward(
+            p,
+            query,
+            keys,
+            values,
+            MASK,
+            config.get("forward_score") != "additive",
+            config.get("transition_agent", False),
+        )
     return np_multi_head(p, query, keys, values, MASK, family == "multi_head_location")
 
 
 # -------------------------------------------------------------------------------- one program per case
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def run_case(case: str):
     """(module, params, inputs, outputs): the parallel call, the same queries one at a time, and gradients."""
     module = build_attention(case_config(case))
@@ -243,7 +268,7 @@ def run_case(case: str):
 
         def objective(params, query, keys, values):
             out = module.apply(params, query, keys, values, mask)
-            return jnp.sum(out.context ** 2) + jnp.sum(out.weights * jnp.arange(S))
+            return jnp.sum(out.context**2) + jnp.sum(out.weights * jnp.arange(S))
 
         grads = jax.grad(objective, argnums=(0, 1, 2, 3))(params, query, keys, values)
         return parallel, stepped, grads
@@ -317,20 +342,22 @@ def test_forward_attention_moves_at_most_one_key_per_step():
     _, _, _, (out, _, _) = run_case("forward_location")
     weights = np.asarray(out.weights)
     for t in range(T):
-        assert np.all(weights[:, t, t + 2:] == 0.0)
-        assert np.all(weights[0, t, :t + 2] > 0.0)  # ... and every reachable key of a full row has weight
+        assert np.all(weights[:, t, t + 2 :] == 0.0)
+        assert np.all(weights[0, t, : t + 2] > 0.0)  # ... and every reachable key of a full row has weight
 
 
 def test_invalid_settings_raise_value_errors():
     q, k, v = inputs(1)
-    for bad, match in ((dict(family="location_aware", location_source="prev"), "previous, previous_2d"),
-                       (dict(family="forward", forward_score="dot"), "additive, location_aware"),
-                       (dict(family="location_aware", filter_width=4), "odd"),
-                       (dict(family="multi_head_location", filter_width=0), "odd"),
-                       (dict(family="coverage", fertility=-1.0), "fertility"),
-                       (dict(family="multi_head_additive", heads=0), "heads"),
-                       (dict(family="forward", temperature=0.0), "temperature"),
-                       (dict(family="covrage"), "coverage")):
+    for bad, match in (
+        (dict(family="location_aware", location_source="prev"), "previous, previous_2d"),
+        (dict(family="forward", forward_score="dot"), "additive, location_aware"),
+        (dict(family="location_aware", filter_width=4), "odd"),
+        (dict(family="multi_head_location", filter_width=0), "odd"),
+        (dict(family="coverage", fertility=-1.0), "fertility"),
+        (dict(family="multi_head_additive", heads=0), "heads"),
+        (dict(family="forward", temperature=0.0), "temperature"),
+        (dict(family="covrage"), "coverage"),
+    ):
         with pytest.raises(ValueError, match=match):
             module = build_attention(ml_collections.ConfigDict(dict(dim=4, **bad)))
             jax.eval_shape(module.init, jax.random.key(0), q, k, v)
@@ -386,13 +413,14 @@ DECODER_CASES = {  # (decoder, attention config, run beam search): every family 
 }
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def run_model(case: str):
     decoder, attention, with_beam = DECODER_CASES[case]
     config = default_model_config()
     config.update(dict(embed_dim=8, encoder_hidden=4, decoder_hidden=8, dropout=0.0, decoder=decoder))
-    config.attention = ml_collections.ConfigDict(dict(dim=4, channels=2, filter_width=3, att_win=2, heads=2,
-                                                      **attention))
+    config.attention = ml_collections.ConfigDict(
+        dict(dim=4, channels=2, filter_width=3, att_win=2, heads=2, **attention)
+    )
     model = Seq2Seq(ml_collections.FrozenConfigDict(config), VOCAB, VOCAB)
     mask = SOURCE > 0
     shapes = jax.eval_shape(functools.partial(model.init, train=False), jax.random.key(0), SOURCE, mask, TARGET_IN)
@@ -435,10 +463,12 @@ def test_family_plugs_into_decoders_and_beam_search(case):
 def test_train_step_adds_the_weighted_coverage_loss():
     """loss = mean token cross-entropy + lambda * mean coverage loss per target token (See et al., eq. 13)."""
     model, variables, (out, _, _, _) = run_model("bahdanau-coverage")
-    state = TrainState.create(apply_fn=model.apply, params=variables["params"], tx=optax.sgd(0.0),
-                              rng=jax.random.PRNGKey(0))
-    batch = dict(source=SOURCE, source_mask=SOURCE > 0, target_input=TARGET_IN, target_output=TARGET_OUT,
-                 target_mask=TARGET_MASK)
+    state = TrainState.create(
+        apply_fn=model.apply, params=variables["params"], tx=optax.sgd(0.0), rng=jax.random.PRNGKey(0)
+    )
+    batch = dict(
+        source=SOURCE, source_mask=SOURCE > 0, target_input=TARGET_IN, target_output=TARGET_OUT, target_mask=TARGET_MASK
+    )
     _, metrics = train_step(state, batch, coverage_loss_weight=0.5)
     logits, targets, mask = f64(out.logits), np.asarray(TARGET_OUT), np.asarray(TARGET_MASK)
     log_probs = logits - np.log(np.exp(logits).sum(-1, keepdims=True))

@@ -1,4 +1,5 @@
 """The benchmark helpers: FLOP counting, timing statistics, reports, the peer's options and logs, references."""
+
 import json
 import os
 import sys
@@ -10,8 +11,17 @@ import pytest
 
 from attn_research import readme
 from attn_research.attention import build_attention
-from benchmarks import (common, compile_times, decoder_steps, kernels, multi30k, peer_opennmt, precision_curves, run,
-                        training_throughput)
+from benchmarks import (
+    common,
+    compile_times,
+    decoder_steps,
+    kernels,
+    multi30k,
+    peer_opennmt,
+    precision_curves,
+    run,
+    training_throughput,
+)
 from benchmarks.flops import matmul_flops
 
 
@@ -54,23 +64,38 @@ def test_spread_and_time_call():
 
 def test_write_report_records_provenance_and_checks_columns(tmp_path):
     rows = [{"case": "a", "ms": 1.5}, {"case": "b", "ms": 2.5}]
-    path = common.write_report("example", description="d", columns=["case", "ms"], rows=rows, settings={"n": 1},
-                               out_dir=str(tmp_path), summary={"best": 1.5}, notes=["a note"])
+    path = common.write_report(
+        "example",
+        description="d",
+        columns=["case", "ms"],
+        rows=rows,
+        settings={"n": 1},
+        out_dir=str(tmp_path),
+        summary={"best": 1.5},
+        notes=["a note"],
+    )
     assert os.path.basename(path) == f"example_{jax.default_backend()}.json"
     with open(path) as f:
         report = json.load(f)
     assert report["rows"] == rows and report["columns"] == ["case", "ms"] and report["summary"] == {"best": 1.5}
     assert report["git_commit"] and report["machine"]["cpu"] and report["machine"]["versions"]["jax"] == jax.__version__
     with pytest.raises(ValueError, match="missing"):
-        common.write_report("example", description="d", columns=["missing"], rows=rows, settings={},
-                            out_dir=str(tmp_path))
+        common.write_report(
+            "example", description="d", columns=["missing"], rows=rows, settings={}, out_dir=str(tmp_path)
+        )
 
 
 def test_readme_renders_a_report_with_its_declared_columns_summary_and_notes():
-    report = {"benchmark": "example", "description": "what it measures", "columns": ["b", "a"],
-              "rows": [{"a": 1, "b": 0.5, "hidden": 9}], "summary": {"speed": {"median": 2.0, "min": 1.0, "max": 3.0,
-                                                                                "n": 3}},
-              "notes": ["Limited by X."], "settings": {"n": 2, "nested": {"k": 1}}, "machine": {"backend": "cpu"}}
+    report = {
+        "benchmark": "example",
+        "description": "what it measures",
+        "columns": ["b", "a"],
+        "rows": [{"a": 1, "b": 0.5, "hidden": 9}],
+        "summary": {"speed": {"median": 2.0, "min": 1.0, "max": 3.0, "n": 3}},
+        "notes": ["Limited by X."],
+        "settings": {"n": 2, "nested": {"k": 1}},
+        "machine": {"backend": "cpu"},
+    }
     lines = readme._benchmark_markdown(os.path.join(readme.ROOT, "results", "benchmarks", "example_cpu.json"), report)
     assert "| b | a |" in lines and "| 0.5 | 1 |" in lines
     assert "- speed: 2 (1–3, n=3)" in lines and "Limited by X." in lines
@@ -78,8 +103,9 @@ def test_readme_renders_a_report_with_its_declared_columns_summary_and_notes():
 
 
 def test_quick_run_writes_a_report_the_readme_renders(tmp_path, monkeypatch):
-    monkeypatch.setattr(sys, "argv", ["decoder_steps", "--quick", "--batch", "2", "--dim", "8", "--out-dir",
-                                      str(tmp_path)])
+    monkeypatch.setattr(
+        sys, "argv", ["decoder_steps", "--quick", "--batch", "2", "--dim", "8", "--out-dir", str(tmp_path)]
+    )
     decoder_steps.main()
     with open(tmp_path / f"decoder_steps_{jax.default_backend()}.json") as f:
         report = json.load(f)
@@ -99,16 +125,24 @@ def test_naive_additive_is_bahdanaus_score_and_matches_our_chunked_attention():
     expected = np.zeros((batch, length, dim))
     for b in range(batch):  # Bahdanau et al. (2015), eq. 6: e_ts = v^T tanh(W1 h_s + W2 s_t), softmax over s
         for t in range(length):
-            e = [sum(v[d] * np.tanh(sum(w1[i, d] * k[b, s, i] + w2[i, d] * q[b, t, i] for i in range(dim)))
-                     for d in range(dim)) for s in range(length)]
+            e = [
+                sum(
+                    v[d] * np.tanh(sum(w1[i, d] * k[b, s, i] + w2[i, d] * q[b, t, i] for i in range(dim)))
+                    for d in range(dim)
+                )
+                for s in range(length)
+            ]
             a = np.array([np.exp(e[s]) if mask[b, s] else 0.0 for s in range(length)])
             expected[b, t] = (a / a.sum()) @ k[b]
     params = {"W1": jnp.asarray(w1, jnp.float32), "W2": jnp.asarray(w2, jnp.float32), "v": jnp.asarray(v, jnp.float32)}
     inputs = tuple(jnp.asarray(x, jnp.float32) for x in (q, k, k)) + (jnp.asarray(mask),)
     np.testing.assert_allclose(kernels.naive_additive(params, *inputs), expected, rtol=1e-4, atol=1e-5)
     attention = build_attention({"score": "additive", "dim": dim, "query_chunk": 2})  # chunks of 2 queries
-    ours = {"params": {"AdditiveScore_0": {"W1": {"kernel": params["W1"]}, "W2": {"kernel": params["W2"]},
-                                           "v": params["v"]}}}
+    ours = {
+        "params": {
+            "AdditiveScore_0": {"W1": {"kernel": params["W1"]}, "W2": {"kernel": params["W2"]}, "v": params["v"]}
+        }
+    }
     np.testing.assert_allclose(attention.apply(ours, *inputs).context, expected, rtol=1e-4, atol=1e-5)
 
 
@@ -148,12 +182,15 @@ def test_peer_options_express_our_benchmark_model():
         assert train["-batch_type"] == "sents" and int(train["-batch_size"]) == config.train.batch_size
 
 
-@pytest.mark.parametrize("change, message", [
-    (lambda m: m.update(decoder="bahdanau"), "decoder 'luong'"),
-    (lambda m: m.attention.update(score="location"), "score in"),
-    (lambda m: m.update(encoder_hidden=512), "2 \\* encoder_hidden"),
-    (lambda m: m.update(teacher_forcing_ratio=0.5), "teacher_forcing_ratio"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda m: m.update(decoder="bahdanau"), "decoder 'luong'"),
+        (lambda m: m.attention.update(score="location"), "score in"),
+        (lambda m: m.update(encoder_hidden=512), "2 \\* encoder_hidden"),
+        (lambda m: m.update(teacher_forcing_ratio=0.5), "teacher_forcing_ratio"),
+    ],
+)
 def test_peer_options_refuse_what_opennmt_cannot_express(change, message):
     config = multi30k.benchmark_config()
     change(config.model)
@@ -162,8 +199,10 @@ def test_peer_options_refuse_what_opennmt_cannot_express(change, message):
 
 
 def test_parse_translate_log():
-    log = ("[2026-11-21 20:52:13,315 INFO] Total translation time (s): 18.7\n"
-           "[2026-11-21 20:52:13,315 INFO] Average translation time (ms): 373.7\n")
+    log = (
+        "[2026-11-21 20:52:13,315 INFO] Total translation time (s): 18.7\n"
+        "[2026-11-21 20:52:13,315 INFO] Average translation time (ms): 373.7\n"
+    )
     assert peer_opennmt.parse_translate_log(log) == {"sentences_per_s": pytest.approx(1000 / 373.7), "seconds": 18.7}
     with pytest.raises(ValueError, match="report_time"):
         peer_opennmt.parse_translate_log("nothing")
@@ -185,13 +224,24 @@ def _tiny_data(train_source):
     from attn_research.data import Split, TranslationData, Vocabulary
 
     def split(name, source, target):
-        return Split(source_ids=[np.zeros(len(s), np.int32) for s in source],
-                     target_ids=[np.zeros(len(t), np.int32) for t in target], source_tokens=source,
-                     target_tokens=target, references=[" ".join(t) for t in target], name=name)
+        return Split(
+            source_ids=[np.zeros(len(s), np.int32) for s in source],
+            target_ids=[np.zeros(len(t), np.int32) for t in target],
+            source_tokens=source,
+            target_tokens=target,
+            references=[" ".join(t) for t in target],
+            name=name,
+        )
 
     vocab = Vocabulary(["<pad>", "<s>", "</s>", "<unk>"])
-    return TranslationData(vocab, vocab, {"train": split("train", train_source, [["a", "b"]] * len(train_source)),
-                                          "test": split("test", [["x"], ["y", "z"]], [["a"], ["b"]])})
+    return TranslationData(
+        vocab,
+        vocab,
+        {
+            "train": split("train", train_source, [["a", "b"]] * len(train_source)),
+            "test": split("test", [["x"], ["y", "z"]], [["a"], ["b"]]),
+        },
+    )
 
 
 def test_write_corpus_writes_our_tokens_one_sentence_a_line(tmp_path):
@@ -208,17 +258,21 @@ def test_batch_sentences_are_each_batch_rows_by_index_without_filler_rows():
     data = _tiny_data([["ein", "hund", "."], ["zwei"], ["drei", "katzen"]])
     batches = [{"index": np.array([2, 0])}, {"index": np.array([1, -1])}]  # -1: a filler row of the last batch
     assert peer_opennmt.batch_sentences(data.splits["train"], batches) == [
-        {"src": ["drei katzen", "ein hund ."], "tgt": ["a b", "a b"]}, {"src": ["zwei"], "tgt": ["a b"]}]
+        {"src": ["drei katzen", "ein hund ."], "tgt": ["a b", "a b"]},
+        {"src": ["zwei"], "tgt": ["a b"]},
+    ]
     with pytest.raises(ValueError, match="whitespace"):
         peer_opennmt.batch_sentences(_tiny_data([["new york"]]).splits["train"], [{"index": np.array([0])}])
 
 
 def test_paired_ratio_divides_within_each_round():
-    rows = [{"framework": "ours", "round": 0, "tokens_per_s": 300.0}, {"framework": "peer", "round": 0,
-                                                                        "tokens_per_s": 100.0},
-            {"framework": "ours", "round": 1, "tokens_per_s": 100.0}, {"framework": "peer", "round": 1,
-                                                                        "tokens_per_s": 50.0},
-            {"framework": "ours", "round": 2, "tokens_per_s": 999.0}]  # no peer in round 2: left out
+    rows = [
+        {"framework": "ours", "round": 0, "tokens_per_s": 300.0},
+        {"framework": "peer", "round": 0, "tokens_per_s": 100.0},
+        {"framework": "ours", "round": 1, "tokens_per_s": 100.0},
+        {"framework": "peer", "round": 1, "tokens_per_s": 50.0},
+        {"framework": "ours", "round": 2, "tokens_per_s": 999.0},
+    ]  # no peer in round 2: left out
     ratio = training_throughput.paired_ratio(rows, "ours", "peer")
     # Per round 3 and 2 (median 2.5); a ratio of medians would give 200 / 75.
     assert ratio["n"] == 2 and ratio["min"] == 2.0 and ratio["max"] == 3.0 and ratio["median"] == 2.5
@@ -226,8 +280,10 @@ def test_paired_ratio_divides_within_each_round():
         training_throughput.paired_ratio(rows, "ours", "nobody")
 
 
-@pytest.mark.skipif(not peer_opennmt._installed(peer_opennmt.DEFAULT_VENV),
-                    reason="OpenNMT-py's venv is not installed (benchmarks.peer_opennmt.ensure_venv installs it)")
+@pytest.mark.skipif(
+    not peer_opennmt._installed(peer_opennmt.DEFAULT_VENV),
+    reason="OpenNMT-py's venv is not installed (benchmarks.peer_opennmt.ensure_venv installs it)",
+)
 def test_peer_step_trains_opennmt_on_exactly_our_sentences(tmp_path):
     source = [["ein", "hund", "."], ["zwei"], ["drei", "katzen", "laufen", "."]]
     data = _tiny_data(source)
@@ -246,8 +302,16 @@ def test_peer_step_trains_opennmt_on_exactly_our_sentences(tmp_path):
         # 16, embeddings 8, general attention (W_a 16 x 16, W_c 32 x 16), 7 source and 2 target words:
         lstm = lambda inputs, hidden: 4 * hidden * (inputs + hidden) + 2 * 4 * hidden  # noqa: E731 torch: 2 biases
         vocab_src, vocab_tgt = 4 + 7, 4 + 2  # <unk> <blank> <s> </s> (OpenNMT-py's specials) + the words
-        expected = (vocab_src * 8 + 2 * lstm(8, 8) + vocab_tgt * 8 + lstm(8 + 16, 16) + 16 * 16 + 32 * 16
-                    + 16 * vocab_tgt + vocab_tgt)
+        expected = (
+            vocab_src * 8
+            + 2 * lstm(8, 8)
+            + vocab_tgt * 8
+            + lstm(8 + 16, 16)
+            + 16 * 16
+            + 32 * 16
+            + 16 * vocab_tgt
+            + vocab_tgt
+        )
         assert peer.parameters == expected
         first, second = peer.run(), peer.run()
         for result in (first, second):

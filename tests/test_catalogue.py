@@ -1,4 +1,5 @@
 """The README catalogue lists every registered attention part, and the generated sections are current."""
+
 import os
 
 from attn_research import readme
@@ -7,8 +8,12 @@ from attn_research.attention.catalogue import CATALOGUE
 
 
 def test_every_registered_part_has_exactly_one_row():
-    registered = {("score", n) for n in SCORES} | {("window", n) for n in WINDOWS} | \
-        {("normalizer", n) for n in NORMALIZERS} | {("family", n) for n in FAMILIES}
+    registered = (
+        {("score", n) for n in SCORES}
+        | {("window", n) for n in WINDOWS}
+        | {("normalizer", n) for n in NORMALIZERS}
+        | {("family", n) for n in FAMILIES}
+    )
     rows = [(e.kind, e.name) for e in CATALOGUE]
     assert len(rows) == len(set(rows)), "duplicate catalogue rows"
     assert set(rows) == registered
@@ -37,8 +42,7 @@ def test_render_refuses_text_without_markers(tmp_path):
 
 
 def _snapshot(folder: str) -> dict[str, float]:
-    return {os.path.join(d, f): os.path.getmtime(os.path.join(d, f))
-            for d, _, files in os.walk(folder) for f in files}
+    return {os.path.join(d, f): os.path.getmtime(os.path.join(d, f)) for d, _, files in os.walk(folder) for f in files}
 
 
 def test_a_make_train_run_writes_only_its_workdir_and_the_readme_stays_current(tmp_path, monkeypatch):
@@ -48,8 +52,9 @@ def test_a_make_train_run_writes_only_its_workdir_and_the_readme_stays_current(t
 
     from attn_research.training.loop import train_and_evaluate
 
-    spec = importlib.util.spec_from_file_location("synthetic_config", os.path.join(readme.ROOT, "configs",
-                                                                                   "synthetic.py"))
+    spec = importlib.util.spec_from_file_location(
+        "synthetic_config", os.path.join(readme.ROOT, "configs", "synthetic.py")
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     config = module.get_config("reverse")

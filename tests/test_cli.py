@@ -1,5 +1,6 @@
 """Command lines: every override the README documents parses through absl + config_flags and validates;
 `attn_research.main` reports bad input as one line `error: ...` with exit status 2, before any work."""
+
 import os
 import re
 import subprocess
@@ -15,8 +16,12 @@ from tests.test_configs import all_args, load
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 README = os.path.join(ROOT, "README.md")
 # Keys the README names as settable without giving a value (data folders, W&B).
-NAMED = {"data.manual_dir": "/tmp/data/scan", "data.tfds_dir": "/tmp/tfds", "wandb.dir": "/tmp/wandb",
-         "wandb.mode": "online"}
+NAMED = {
+    "data.manual_dir": "/tmp/data/scan",
+    "data.tfds_dir": "/tmp/tfds",
+    "wandb.dir": "/tmp/wandb",
+    "wandb.mode": "online",
+}
 
 
 def documented_overrides():
@@ -60,29 +65,37 @@ def test_documented_override_parses_and_validates(key, value, monkeypatch):
 @pytest.mark.parametrize("name,arg", list(all_args()))
 def test_no_config_key_is_none(name, arg):
     """config_flags cannot override a key whose default is None ("NoneType ... not supported")."""
+
     def nones(config, prefix=""):
         for key, value in config.items():
             if value is None:
                 yield prefix + key
             elif hasattr(value, "items"):
                 yield from nones(value, f"{prefix}{key}.")
+
     assert list(nones(load(name).get_config(arg))) == []
 
 
 def run_main(*args, cwd=ROOT):
-    return subprocess.run([sys.executable, "-m", "attn_research.main", *args], cwd=cwd, capture_output=True,
-                          text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "attn_research.main", *args], cwd=cwd, capture_output=True, text=True, timeout=120
+    )
 
 
-@pytest.mark.parametrize("args,message", [
-    (["--config=configs/nope.py"], "config file 'configs/nope.py' not found"),
-    (["--config=configs/synthetic.py:revers"], "unknown synthetic task 'revers'"),
-    (["--config=configs/synthetic.py", "--config.train.nope=3"], "unknown config key 'train.nope'"),
-    (["--config=configs/synthetic.py", "--config.train.batch_size=abc"], "--config.train.batch_size=abc"),
-    (["--config=configs/synthetic.py", "--config.model.attention.score=multiplicatve"],
-     "Did you mean 'multiplicative'"),
-    (["--config=configs/synthetic.py", "--config.train.learning_rate=-1"], "train.learning_rate must be > 0"),
-])
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["--config=configs/nope.py"], "config file 'configs/nope.py' not found"),
+        (["--config=configs/synthetic.py:revers"], "unknown synthetic task 'revers'"),
+        (["--config=configs/synthetic.py", "--config.train.nope=3"], "unknown config key 'train.nope'"),
+        (["--config=configs/synthetic.py", "--config.train.batch_size=abc"], "--config.train.batch_size=abc"),
+        (
+            ["--config=configs/synthetic.py", "--config.model.attention.score=multiplicatve"],
+            "Did you mean 'multiplicative'",
+        ),
+        (["--config=configs/synthetic.py", "--config.train.learning_rate=-1"], "train.learning_rate must be > 0"),
+    ],
+)
 def test_main_reports_bad_input_in_one_line(tmp_path, args, message):
     workdir = tmp_path / "run"
     result = run_main(*args, f"--workdir={workdir}")
@@ -93,6 +106,7 @@ def test_main_reports_bad_input_in_one_line(tmp_path, args, message):
 
 
 # --- one flag spelling: absl-style underscores (issue 16, item 17) ---------------------------------------
+
 
 def _help_flags(text):
     return set(re.findall(r"(?<![\w-])--[A-Za-z][\w-]*", text))
@@ -130,9 +144,11 @@ def test_sweep_reports_bad_input_in_one_line(tmp_path, capsys):
 
 
 def test_sweep_export_without_the_sweeps_package_names_the_install_command(tmp_path):
-    code = ("import sys; sys.modules['sweeps'] = None; from attn_research import sweep; "
-            f"raise SystemExit(sweep.main(['experiments/luong2015_table4.py', '--export_wandb', "
-            f"'--workdir_root={tmp_path}']))")
+    code = (
+        "import sys; sys.modules['sweeps'] = None; from attn_research import sweep; "
+        f"raise SystemExit(sweep.main(['experiments/luong2015_table4.py', '--export_wandb', "
+        f"'--workdir_root={tmp_path}']))"
+    )
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert result.returncode == 2
     assert result.stderr.strip().splitlines()[-1].endswith("pip install --no-deps sweeps")

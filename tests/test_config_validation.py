@@ -1,4 +1,5 @@
 """attn_research.config_validation: every config in configs/ passes; each mistake is one line naming the key."""
+
 import pytest
 
 from attn_research.config_validation import ConfigError, validate_config

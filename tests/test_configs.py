@@ -1,4 +1,5 @@
 """Every config in configs/ builds, names valid choices, and rejects unknown arguments."""
+
 import importlib.util
 import os
 
@@ -33,8 +34,10 @@ def test_config_builds(name, arg):
     assert config.train.batch_size % 1 == 0 and config.eval.max_decode_len > 0
 
 
-@pytest.mark.parametrize("name,bad", [("synthetic", "revers"), ("multi30k", "luong_dott"), ("scan", "simpel"),
-                                      ("scan", "simple,gru_atention")])
+@pytest.mark.parametrize(
+    "name,bad",
+    [("synthetic", "revers"), ("multi30k", "luong_dott"), ("scan", "simpel"), ("scan", "simple,gru_atention")],
+)
 def test_unknown_argument_lists_valid_choices(name, bad):
     with pytest.raises(ValueError, match="valid"):
         load(name).get_config(bad)
@@ -44,6 +47,10 @@ def test_multi30k_bahdanau_matches_the_published_baseline_setup():
     config = load("multi30k").get_config("bahdanau")
     assert (config.model.embed_dim, config.model.encoder_hidden, config.model.decoder_hidden) == (256, 512, 512)
     assert config.model.cell == "gru" and config.model.bidirectional and config.model.dropout == 0.5
-    assert (config.train.learning_rate, config.train.clip_norm, config.train.batch_size,
-            config.train.num_epochs) == (1e-3, 1.0, 128, 10)
+    assert (config.train.learning_rate, config.train.clip_norm, config.train.batch_size, config.train.num_epochs) == (
+        1e-3,
+        1.0,
+        128,
+        10,
+    )
     assert config.data.min_freq == 2

@@ -5,6 +5,7 @@ shapes model.init would create (jax.eval_shape), and programs compiled with XLA'
 test_models.py. Parameters are traced arguments and the penalties/temperature/top_p are traced too, so
 different seeds and settings reuse one compiled program.
 """
+
 from __future__ import annotations
 
 import functools
@@ -56,7 +57,7 @@ def tiny_config(**overrides) -> ml_collections.ConfigDict:
     return config
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _model(key: str) -> Seq2Seq:
     return Seq2Seq(ml_collections.ConfigDict(json.loads(key)), VOCAB, VOCAB)
 
@@ -65,18 +66,18 @@ def build(seed: int = 0, eos_bias: float = 0.0, **overrides):
     """(model, variables): random N(0, 0.5^2) parameters of tiny_config(**overrides), drawn with `seed`;
     eos_bias is added to the output layer's bias for eos (to make early stopping likely)."""
     model = _model(tiny_config(**overrides).to_json(sort_keys=True))
-    shapes = jax.eval_shape(functools.partial(model.init, train=False), jax.random.key(0), SOURCE, MASK,
-                            SOURCE[:, :2])
+    shapes = jax.eval_shape(functools.partial(model.init, train=False), jax.random.key(0), SOURCE, MASK, SOURCE[:, :2])
     leaves, treedef = jax.tree.flatten(shapes)
     rng = np.random.default_rng(seed)
     variables = jax.tree.unflatten(
-        treedef, [jnp.asarray(rng.normal(0.0, 0.5, leaf.shape), leaf.dtype) for leaf in leaves])
+        treedef, [jnp.asarray(rng.normal(0.0, 0.5, leaf.shape), leaf.dtype) for leaf in leaves]
+    )
     bias = variables["params"]["decoder"]["output"]["bias"]
     variables["params"]["decoder"]["output"]["bias"] = bias.at[EOS].add(eos_bias)
     return model, variables
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def apply_jit(model):
     """The teacher-forced model.apply (train=False), compiled once per model."""
     return fast_jit(functools.partial(model.apply, train=False))
@@ -100,8 +101,9 @@ def test_beam_size_one_is_greedy(name):
         model, variables = build(seed, eos_bias=3.0 * (seed % 2), **MODELS[name])
         tokens, alignments = greedy_jit(model, variables, SOURCE, MASK, max_len=5, bos_id=BOS, eos_id=EOS)
         for alpha in (0.0, 0.8):
-            result = beam_jit(model, variables, SOURCE, MASK, beam_size=1, max_len=5, bos_id=BOS, eos_id=EOS,
-                              length_penalty=alpha)
+            result = beam_jit(
+                model, variables, SOURCE, MASK, beam_size=1, max_len=5, bos_id=BOS, eos_id=EOS, length_penalty=alpha
+            )
             np.testing.assert_array_equal(result.tokens[:, 0], tokens)
             np.testing.assert_allclose(result.alignments[:, 0], alignments, rtol=1e-6, atol=1e-7)
         stopped_early |= bool(np.any(np.asarray(tokens)[:, :-1] == EOS))
@@ -132,12 +134,25 @@ def exhaustive():
     return model, variables, sequences, lengths, log_probs
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def wide_beam(alpha: float, beta: float = 0.0) -> BeamResult:
     model, variables = build(1, **MODELS["bahdanau-gru"])
-    return jax.tree.map(np.asarray, beam_jit(
-        model, variables, SOURCE, MASK, beam_size=WIDE, max_len=L_EXH, bos_id=BOS, eos_id=EOS,
-        length_penalty=alpha, coverage_penalty=beta, n_best=N_FINISHED))
+    return jax.tree.map(
+        np.asarray,
+        beam_jit(
+            model,
+            variables,
+            SOURCE,
+            MASK,
+            beam_size=WIDE,
+            max_len=L_EXH,
+            bos_id=BOS,
+            eos_id=EOS,
+            length_penalty=alpha,
+            coverage_penalty=beta,
+            n_best=N_FINISHED,
+        ),
+    )
 
 
 def test_wide_beam_matches_exhaustive_search():
@@ -190,8 +205,7 @@ def test_coverage_penalty_matches_formula():
 
 def test_beam_search_jit_agrees_with_eager_and_is_well_formed():
     model, variables = build(2, **MODELS["luong-lstm"])
-    kwargs = dict(beam_size=3, max_len=5, bos_id=BOS, eos_id=EOS, length_penalty=0.5, coverage_penalty=0.2,
-                  n_best=2)
+    kwargs = dict(beam_size=3, max_len=5, bos_id=BOS, eos_id=EOS, length_penalty=0.5, coverage_penalty=0.2, n_best=2)
     eager = beam_search(model, variables, SOURCE, MASK, **kwargs)
     jitted = beam_jit(model, variables, SOURCE, MASK, **kwargs)
     np.testing.assert_array_equal(eager.tokens, jitted.tokens)
@@ -204,7 +218,7 @@ def test_beam_search_jit_agrees_with_eager_and_is_well_formed():
     for b, n in itertools.product(range(BATCH), range(2)):
         eos = np.flatnonzero(tokens[b, n] == EOS)
         assert lengths[b, n] == (eos[0] + 1 if eos.size else 5)
-        assert np.all(tokens[b, n, lengths[b, n]:] == EOS)
+        assert np.all(tokens[b, n, lengths[b, n] :] == EOS)
     # The two hypotheses per sentence differ (distinct beams).
     assert not np.any(np.all(tokens[:, 0] == tokens[:, 1], axis=-1))
     # Their log-probabilities are the teacher-forced ones.
@@ -236,19 +250,25 @@ def test_sampling_limits_equal_greedy():
         model, variables = build(seed, **MODELS["bahdanau-gru"])
         tokens, alignments = greedy_jit(model, variables, SOURCE, MASK, max_len=5, bos_id=BOS, eos_id=EOS)
         rng = jax.random.key(seed)
-        cases = [dict(temperature=0.0), dict(temperature=1e-6), dict(top_k=1, temperature=1.5),
-                 dict(top_p=1e-3, temperature=1.0)]
+        cases = [
+            dict(temperature=0.0),
+            dict(temperature=1e-6),
+            dict(top_k=1, temperature=1.5),
+            dict(top_p=1e-3, temperature=1.0),
+        ]
         for kwargs in cases:
-            got, got_alignments = sample_jit(model, variables, SOURCE, MASK, rng, max_len=5, bos_id=BOS,
-                                             eos_id=EOS, **kwargs)
+            got, got_alignments = sample_jit(
+                model, variables, SOURCE, MASK, rng, max_len=5, bos_id=BOS, eos_id=EOS, **kwargs
+            )
             np.testing.assert_array_equal(got, tokens, err_msg=str(kwargs))
             np.testing.assert_allclose(got_alignments, alignments, rtol=1e-6, atol=1e-7)
 
 
 def test_sampling_is_deterministic_per_rng_and_varies_across_rngs():
     model, variables = build(3, **MODELS["bahdanau-gru"])
-    draw = functools.partial(sample_jit, model, variables, SOURCE, MASK, max_len=5, bos_id=BOS, eos_id=EOS,
-                             temperature=2.0)
+    draw = functools.partial(
+        sample_jit, model, variables, SOURCE, MASK, max_len=5, bos_id=BOS, eos_id=EOS, temperature=2.0
+    )
     a = np.asarray(draw(jax.random.key(7))[0])
     np.testing.assert_array_equal(a, draw(jax.random.key(7))[0])
     assert any(not np.array_equal(a, draw(jax.random.key(s))[0]) for s in range(8, 12))
@@ -256,7 +276,7 @@ def test_sampling_is_deterministic_per_rng_and_varies_across_rngs():
     for row in a:
         eos = np.flatnonzero(row == EOS)
         if eos.size:
-            assert np.all(row[eos[0]:] == EOS)
+            assert np.all(row[eos[0] :] == EOS)
 
 
 @pytest.mark.parametrize("k", [2])
@@ -264,8 +284,20 @@ def test_top_k_sampling_draws_only_top_k_tokens(k):
     model, variables = build(4, **MODELS["luong-lstm"])
     seen = set()
     for s in range(6):
-        tokens = np.asarray(sample_jit(model, variables, SOURCE, MASK, jax.random.key(s), max_len=5, bos_id=BOS,
-                                       eos_id=EOS, temperature=3.0, top_k=k)[0])
+        tokens = np.asarray(
+            sample_jit(
+                model,
+                variables,
+                SOURCE,
+                MASK,
+                jax.random.key(s),
+                max_len=5,
+                bos_id=BOS,
+                eos_id=EOS,
+                temperature=3.0,
+                top_k=k,
+            )[0]
+        )
         inputs = np.concatenate([np.full((BATCH, 1), BOS), tokens[:, :-1]], axis=1).astype(np.int32)
         logits = np.asarray(apply_jit(model)(variables, SOURCE, MASK, inputs).logits)
         rank = (logits > np.take_along_axis(logits, tokens[..., None], -1)).sum(-1)  # 0 = the argmax
@@ -305,13 +337,15 @@ def test_replace_unknown_words_copies_the_aligned_source_token():
     vocab = Vocabulary(["<pad>", "<s>", "</s>", "<unk>", "the", "cat"])
     source = ["le", "chat", "Zorglub", "dort"]
     hypothesis = [4, 3, 5, 3, 2, 3]  # the <unk> cat <unk> </s> <unk>
-    alignments = np.array([
-        [0.7, 0.1, 0.1, 0.1, 0.0],
-        [0.1, 0.1, 0.6, 0.2, 0.0],  # first <unk> -> "Zorglub"
-        [0.1, 0.8, 0.1, 0.0, 0.0],
-        [0.1, 0.1, 0.1, 0.3, 0.9],  # second <unk> -> "dort" (column 4 is padding, ignored)
-        [0.25, 0.25, 0.25, 0.25, 0.0],
-    ])
+    alignments = np.array(
+        [
+            [0.7, 0.1, 0.1, 0.1, 0.0],
+            [0.1, 0.1, 0.6, 0.2, 0.0],  # first <unk> -> "Zorglub"
+            [0.1, 0.8, 0.1, 0.0, 0.0],
+            [0.1, 0.1, 0.1, 0.3, 0.9],  # second <unk> -> "dort" (column 4 is padding, ignored)
+            [0.25, 0.25, 0.25, 0.25, 0.0],
+        ]
+    )
     assert replace_unknown_words(hypothesis, alignments, source, vocab) == ["the", "Zorglub", "cat", "dort"]
     # Without <unk>, the tokens themselves (like Vocabulary.decode).
     assert replace_unknown_words([4, 5, 2], alignments, source, vocab) == vocab.decode([4, 5, 2])

@@ -1,4 +1,5 @@
 """The evaluation command line (attn_research.evaluate) and the alignment metrics."""
+
 from __future__ import annotations
 
 import gzip
@@ -12,8 +13,13 @@ from attn_research import readme
 from attn_research.data import SPECIAL_TOKENS, Vocabulary, WhitespaceTokenizer
 from attn_research.data.preprocessing import Preprocessing, TextPipeline
 from attn_research.evaluate import evaluate_run, read_lines
-from attn_research.metrics import (alignment_accuracy, alignment_error_rate, attention_entropy, gold_alignment,
-                                   hard_alignments)
+from attn_research.metrics import (
+    alignment_accuracy,
+    alignment_error_rate,
+    attention_entropy,
+    gold_alignment,
+    hard_alignments,
+)
 from attn_research.training.loop import train_and_evaluate
 from tests.helpers import tiny_config
 
@@ -133,13 +139,20 @@ def test_evaluate_trained_reverse_run(tmp_path):
     for name, lines in (("src.txt.gz", sources), ("ref.txt.gz", references)):
         with gzip.open(tmp_path / name, "wt") as f:
             f.write("\n".join(lines) + "\n")
-    on_files = evaluate_run(str(workdir), beam=1, source_file=str(tmp_path / "src.txt.gz"),
-                            reference_file=str(tmp_path / "ref.txt.gz"), heatmaps=0)
+    on_files = evaluate_run(
+        str(workdir),
+        beam=1,
+        source_file=str(tmp_path / "src.txt.gz"),
+        reference_file=str(tmp_path / "ref.txt.gz"),
+        heatmaps=0,
+    )
     hypotheses = (workdir / "eval_file_beam1" / "hypotheses.txt").read_text().splitlines()
     assert on_files["num_sentences"] == 3 and len(hypotheses) == 3
     assert on_files["seq_accuracy"] >= 2 / 3, hypotheses
-    assert sorted(p.name for p in decoding.glob("*.json")) == ["tiny_reverse__test__beam1.json",
-                                                               "tiny_reverse__test__beam3.json"]
+    assert sorted(p.name for p in decoding.glob("*.json")) == [
+        "tiny_reverse__test__beam1.json",
+        "tiny_reverse__test__beam3.json",
+    ]
     short_ref = tmp_path / "short.txt"
     short_ref.write_text("a0\n")
     with pytest.raises(ValueError, match=r"src.txt.gz.*short.txt"):

@@ -5,6 +5,7 @@ few steps, once with lowercased Moses words and once with sentencepiece; `evalua
 `evaluate --source_file/--reference_file` on the raw test files must give identical hypotheses and BLEU,
 and the run folder must translate input without references on its own.
 """
+
 from __future__ import annotations
 
 import gzip
@@ -25,8 +26,10 @@ from attn_research.training.loop import train_and_evaluate
 from tests.helpers import SHARED_DATA
 
 MULTI30K = SHARED_DATA / "multi30k"
-needs_multi30k = pytest.mark.skipif(not MULTI30K.is_dir(), reason=f"Multi30k files not found at {MULTI30K} "
-                                    "(the test copies their first lines into a temporary manual_dir)")
+needs_multi30k = pytest.mark.skipif(
+    not MULTI30K.is_dir(),
+    reason=f"Multi30k files not found at {MULTI30K} (the test copies their first lines into a temporary manual_dir)",
+)
 LINES = {"train": 64, "val": 16, "test_2016_flickr": 24}  # one batch each: few shapes to compile
 STEPS = 4  # the hypotheses need not be good, only equal between the two paths
 
@@ -51,21 +54,49 @@ def _tiny_multi30k(tmp_path, tokenizer: str):
     config = base_config()
     config.experiment, config.name = "m30k_test", f"tiny_{tokenizer}"
     config.results_dir = ""  # the default: nothing recorded under results/
-    config.data.update(dict(name="multi30k", source_lang="de", target_lang="en", tokenizer=tokenizer, min_freq=1,
-                            vocab_size=150, lowercase=True, manual_dir=_manual_dir(tmp_path),
-                            tfds_dir=str(tmp_path / "tfds")))
-    config.model.update(dict(embed_dim=16, encoder_hidden=32, decoder_hidden=32, dropout=0.0, decoder="bahdanau",
-                             attention=attention_config("additive", dim=16)))
-    config.train.update(dict(batch_size=64, num_steps=STEPS, learning_rate=1e-2, log_every_steps=STEPS,
-                             eval_every_steps=STEPS, checkpoint_every_steps=STEPS))
+    config.data.update(
+        dict(
+            name="multi30k",
+            source_lang="de",
+            target_lang="en",
+            tokenizer=tokenizer,
+            min_freq=1,
+            vocab_size=150,
+            lowercase=True,
+            manual_dir=_manual_dir(tmp_path),
+            tfds_dir=str(tmp_path / "tfds"),
+        )
+    )
+    config.model.update(
+        dict(
+            embed_dim=16,
+            encoder_hidden=32,
+            decoder_hidden=32,
+            dropout=0.0,
+            decoder="bahdanau",
+            attention=attention_config("additive", dim=16),
+        )
+    )
+    config.train.update(
+        dict(
+            batch_size=64,
+            num_steps=STEPS,
+            learning_rate=1e-2,
+            log_every_steps=STEPS,
+            eval_every_steps=STEPS,
+            checkpoint_every_steps=STEPS,
+        )
+    )
     config.eval.update(dict(batch_size=32, max_decode_len=10, num_heatmaps=0))
     config.wandb.update(dict(mode="disabled", dir=str(tmp_path)))
     return config
 
 
 def _raw_test_files(tmp_path) -> tuple[str, str]:
-    return (os.path.join(tmp_path, "multi30k", "test_2016_flickr.de.gz"),
-            os.path.join(tmp_path, "multi30k", "test_2016_flickr.en.gz"))
+    return (
+        os.path.join(tmp_path, "multi30k", "test_2016_flickr.de.gz"),
+        os.path.join(tmp_path, "multi30k", "test_2016_flickr.en.gz"),
+    )
 
 
 def _hypotheses(folder) -> list[str]:
@@ -83,15 +114,17 @@ def _check_split_equals_files(tmp_path, tokenizer: str, results_dir: str | None 
     # the saved pipeline turns the raw files into exactly the split's ids and references
     saved = load_preprocessing(workdir)
     assert saved is not None and saved.lowercase and not saved.same_as(preprocessing_of(data, config.data))
-    from_files = saved.encode("file", _raw_lines("test_2016_flickr", "de", LINES["test_2016_flickr"]),
-                              _raw_lines("test_2016_flickr", "en", LINES["test_2016_flickr"]))
+    from_files = saved.encode(
+        "file",
+        _raw_lines("test_2016_flickr", "de", LINES["test_2016_flickr"]),
+        _raw_lines("test_2016_flickr", "en", LINES["test_2016_flickr"]),
+    )
     test = data.splits["test"]
     assert [x.tolist() for x in from_files.source_ids] == [x.tolist() for x in test.source_ids]
     assert from_files.references == test.references
 
     on_split = evaluate_run(str(workdir), split="test", beam=1, heatmaps=0, results_dir=results_dir)
-    on_files = evaluate_run(str(workdir), beam=1, source_file=source_file, reference_file=reference_file,
-                            heatmaps=0)
+    on_files = evaluate_run(str(workdir), beam=1, source_file=source_file, reference_file=reference_file, heatmaps=0)
     hypotheses = _hypotheses(workdir / "eval_test_beam1")
     assert hypotheses == _hypotheses(workdir / "eval_file_beam1")
     assert on_split["bleu"] == on_files["bleu"] and on_split["seq_accuracy"] == on_files["seq_accuracy"]
@@ -121,8 +154,9 @@ def test_split_and_raw_files_decode_identically_lowercased_moses(tmp_path):
         evaluate_run(str(workdir), beam=1, source_file=source_file, checkpoint="7")
     shutil.rmtree(workdir / "preprocessing")
     out = tmp_path / "out.txt"
-    translated = evaluate_run(str(workdir), beam=1, source_file=source_file, output=str(out), heatmaps=0,
-                              checkpoint=str(STEPS))
+    translated = evaluate_run(
+        str(workdir), beam=1, source_file=source_file, output=str(out), heatmaps=0, checkpoint=str(STEPS)
+    )
     assert out.read_text(encoding="utf-8").splitlines() == hypotheses
     assert "bleu" not in translated and translated["split"] == "input" and translated["lowercased"]
     assert translated["checkpoint_step"] == STEPS
@@ -143,8 +177,18 @@ def test_split_and_raw_files_decode_identically_sentencepiece(tmp_path, monkeypa
 
 
 def test_command_line_errors_are_one_line_before_any_model_loads(tmp_path):
-    result = subprocess.run([sys.executable, "-m", "attn_research.evaluate", f"--workdir={tmp_path}",
-                             f"--source_file={tmp_path / 'missing.txt'}"], capture_output=True, text=True, timeout=180)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "attn_research.evaluate",
+            f"--workdir={tmp_path}",
+            f"--source_file={tmp_path / 'missing.txt'}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert result.returncode == 1 and len(lines) == 1, result.stderr
     assert lines[0] == f"error: no such file: {tmp_path / 'missing.txt'}"

@@ -1,5 +1,6 @@
 """Evaluation records and reporting: the saved pipeline, decoding records that never overwrite another
 config's, the sacreBLEU signature, the BLEU-by-length chart and the heatmap's labels (fast, no training)."""
+
 from __future__ import annotations
 
 import json
@@ -10,16 +11,18 @@ import sacrebleu
 
 from attn_research.data import default_data_config, load_dataset
 from attn_research.data.preprocessing import load_preprocessing, preprocessing_of, save_preprocessing
-from attn_research.evaluate import output_dir, bleu_by_length_figure
-from attn_research.jsonio import write_json
+from attn_research.evaluate import bleu_by_length_figure, output_dir
 from attn_research.evaluate_results import read_decoding_results, write_decoding_result
+from attn_research.jsonio import write_json
 from attn_research.logging.attention_plots import attention_figure
 from attn_research.metrics.bleu import corpus_bleu, corpus_bleu_with_signature
 
 
 def _synthetic(**overrides):
     config = default_data_config("synthetic")
-    config.update({"task": "reverse", "vocab_size": 6, "num_train": 50, "num_validation": 5, "num_test": 5, **overrides})
+    config.update(
+        {"task": "reverse", "vocab_size": 6, "num_train": 50, "num_validation": 5, "num_test": 5, **overrides}
+    )
     return config
 
 
@@ -44,22 +47,60 @@ def test_saved_pipeline_reads_back_and_encodes_as_the_loader(tmp_path):
 
 
 def _metrics(bleu: float) -> dict:
-    return {"split": "test", "beam": 1, "length_penalty": 0.0, "unk_replace": False, "num_sentences": 2,
-            "bleu": bleu, "bleu_by_length": [{"bucket": "[0, 5)", "lo": 0, "hi": None, "bleu": bleu, "count": 2}]}
+    return {
+        "split": "test",
+        "beam": 1,
+        "length_penalty": 0.0,
+        "unk_replace": False,
+        "num_sentences": 2,
+        "bleu": bleu,
+        "bleu_by_length": [{"bucket": "[0, 5)", "lo": 0, "hi": None, "bleu": bleu, "count": 2}],
+    }
 
 
 def test_a_decoding_record_of_another_config_is_never_overwritten(tmp_path):
     decoding = {"beam": 1, "length_penalty": 0.0, "max_decode_len": 50, "checkpoint": {"step": 10}}
-    first = write_decoding_result(str(tmp_path), "exp", "run", _metrics(10.0), config={"seed": 0},
-                                  decoding=decoding, checkpoint_step=10, decode_time_s=1.0)
-    same = write_decoding_result(str(tmp_path), "exp", "run", _metrics(11.0), config={"seed": 0},
-                                 decoding=decoding, checkpoint_step=10, decode_time_s=1.0)
+    first = write_decoding_result(
+        str(tmp_path),
+        "exp",
+        "run",
+        _metrics(10.0),
+        config={"seed": 0},
+        decoding=decoding,
+        checkpoint_step=10,
+        decode_time_s=1.0,
+    )
+    same = write_decoding_result(
+        str(tmp_path),
+        "exp",
+        "run",
+        _metrics(11.0),
+        config={"seed": 0},
+        decoding=decoding,
+        checkpoint_step=10,
+        decode_time_s=1.0,
+    )
     assert same == first and first.endswith("run__test__beam1.json")
-    other_config = write_decoding_result(str(tmp_path), "exp", "run", _metrics(20.0), config={"seed": 1},
-                                         decoding=decoding, checkpoint_step=10, decode_time_s=1.0)
-    other_len = write_decoding_result(str(tmp_path), "exp", "run", _metrics(30.0), config={"seed": 0},
-                                      decoding={**decoding, "max_decode_len": 80}, checkpoint_step=10,
-                                      decode_time_s=1.0)
+    other_config = write_decoding_result(
+        str(tmp_path),
+        "exp",
+        "run",
+        _metrics(20.0),
+        config={"seed": 1},
+        decoding=decoding,
+        checkpoint_step=10,
+        decode_time_s=1.0,
+    )
+    other_len = write_decoding_result(
+        str(tmp_path),
+        "exp",
+        "run",
+        _metrics(30.0),
+        config={"seed": 0},
+        decoding={**decoding, "max_decode_len": 80},
+        checkpoint_step=10,
+        decode_time_s=1.0,
+    )
     assert len({first, other_config, other_len}) == 3
     assert all(p.startswith(first.removesuffix(".json") + "-") for p in (other_config, other_len))
     records = {r["path"]: r for r in read_decoding_results(str(tmp_path))}
@@ -71,16 +112,22 @@ def test_bleu_signature_is_sacrebleus():
     hypotheses, references = ["the cat sat on the mat .", "a dog runs"], ["the cat sat on a mat .", "a dog runs"]
     score, signature = corpus_bleu_with_signature(hypotheses, references)
     reference = sacrebleu.metrics.BLEU()
-    assert score == pytest.approx(reference.corpus_score(hypotheses, [references]).score) == corpus_bleu(hypotheses,
-                                                                                                          references)
+    assert (
+        score
+        == pytest.approx(reference.corpus_score(hypotheses, [references]).score)
+        == corpus_bleu(hypotheses, references)
+    )
     assert signature == str(reference.get_signature()) and signature.startswith("nrefs:1|case:mixed|eff:no|tok:13a")
     with pytest.raises(ValueError, match="one reference per hypothesis"):
         corpus_bleu_with_signature(hypotheses, references[:1])
 
 
 def test_bleu_by_length_chart_leaves_out_empty_buckets():
-    rows = [{"bucket": "[0, 5)", "bleu": 12.0, "count": 3}, {"bucket": "[5, 10)", "bleu": None, "count": 0},
-            {"bucket": "[10, inf)", "bleu": 30.0, "count": 1}]
+    rows = [
+        {"bucket": "[0, 5)", "bleu": 12.0, "count": 3},
+        {"bucket": "[5, 10)", "bleu": None, "count": 0},
+        {"bucket": "[10, inf)", "bleu": 30.0, "count": 1},
+    ]
     ax = bleu_by_length_figure(rows, "t").axes[0]
     assert [t.get_text() for t in ax.get_xticklabels()] == ["[0, 5)", "[10, inf)"]
     assert [round(p.get_height(), 6) for p in ax.patches] == [12.0, 30.0]
@@ -95,11 +142,20 @@ def test_attention_heatmap_has_axis_labels_and_a_colour_bar():
 
 def test_decoding_record_is_json_without_nan(tmp_path):
     with pytest.raises(ValueError, match="non-finite"):
-        write_decoding_result(str(tmp_path), "exp", "run", _metrics(float("nan")), config={}, decoding={},
-                              checkpoint_step=1, decode_time_s=1.0)
+        write_decoding_result(
+            str(tmp_path),
+            "exp",
+            "run",
+            _metrics(float("nan")),
+            config={},
+            decoding={},
+            checkpoint_step=1,
+            decode_time_s=1.0,
+        )
     assert not list(tmp_path.rglob("*.json"))
-    path = write_decoding_result(str(tmp_path), "exp", "run", _metrics(1.0), config={}, decoding={},
-                                 checkpoint_step=1, decode_time_s=1.0)
+    path = write_decoding_result(
+        str(tmp_path), "exp", "run", _metrics(1.0), config={}, decoding={}, checkpoint_step=1, decode_time_s=1.0
+    )
     assert json.loads(open(path).read())["metrics"]["bleu"] == 1.0
 
 

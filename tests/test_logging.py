@@ -1,4 +1,5 @@
 """Tests for attn_research.logging: the JSONL + offline W&B writer, attention plots, progress bar."""
+
 import glob
 import json
 import logging
@@ -13,8 +14,7 @@ import ml_collections
 import numpy as np
 import pytest
 
-from attn_research.logging import MetricWriter, plot_attention, progress_bar
-from attn_research.logging import attention_plots
+from attn_research.logging import MetricWriter, attention_plots, plot_attention, progress_bar
 
 WANDB_CLI = os.path.join(os.path.dirname(sys.executable), "wandb")
 
@@ -41,8 +41,9 @@ def _inspect(run_dir):
     """Records of an offline run's .wandb log via `wandb leet inspect --json`: one JSON object
     per line, {"num": i, "type": "run" | "history" | "summary" | "files" | ..., <type>: {...}}."""
     assert os.path.exists(WANDB_CLI), f"wandb CLI not found at {WANDB_CLI}"
-    out = subprocess.run([WANDB_CLI, "leet", "inspect", "--json", run_dir], check=True,
-                         capture_output=True, text=True, timeout=60).stdout
+    out = subprocess.run(
+        [WANDB_CLI, "leet", "inspect", "--json", run_dir], check=True, capture_output=True, text=True, timeout=60
+    ).stdout
     return [json.loads(line) for line in out.splitlines() if line.strip()]
 
 
@@ -54,8 +55,7 @@ def _tiny_png(path):
 def test_writer_offline_writes_jsonl_and_wandb_run(tmp_path):
     workdir = tmp_path / "run"
     before = time.time()
-    writer = MetricWriter(workdir, _config(), {"project": "attn-tests", "name": "r1",
-                                               "tags": ("unit",)})
+    writer = MetricWriter(workdir, _config(), {"project": "attn-tests", "name": "r1", "tags": ("unit",)})
     assert writer.run_id is not None
     writer.write_scalars(1, {"train/loss": jnp.float32(2.5), "train/tokens": 30})
     writer.write_scalars(2, {"train/loss": np.float64(1.25)})
@@ -66,7 +66,9 @@ def test_writer_offline_writes_jsonl_and_wandb_run(tmp_path):
 
     lines = _read_jsonl(workdir / "metrics.jsonl")
     assert [{k: v for k, v in line.items() if k != "time"} for line in lines] == [
-        {"step": 1, "train/loss": 2.5, "train/tokens": 30}, {"step": 2, "train/loss": 1.25}]
+        {"step": 1, "train/loss": 2.5, "train/tokens": 30},
+        {"step": 2, "train/loss": 1.25},
+    ]
     assert [list(line)[-1] for line in lines] == ["time", "time"]
     assert all(before <= line["time"] <= time.time() for line in lines)
     assert json.loads((workdir / "summary.json").read_text()) == {"best/bleu": 31.5}
@@ -80,8 +82,7 @@ def test_writer_offline_writes_jsonl_and_wandb_run(tmp_path):
     assert run["config"]["update"]["lr"] == 1e-3
     assert run["project"] == "attn-tests" and run["display_name"] == "r1"
     assert run["tags"] == ["unit"]
-    history = {r["history"]["step"]["num"]: r["history"]["item"]
-               for r in records if r["type"] == "history"}
+    history = {r["history"]["step"]["num"]: r["history"]["item"] for r in records if r["type"] == "history"}
     assert history[1]["train/loss"] == 2.5 and history[1]["train/tokens"] == 30
     assert history[2]["train/loss"] == 1.25
     assert history[2]["attention/0._type"] == "image-file"
@@ -94,8 +95,9 @@ def test_writer_offline_writes_jsonl_and_wandb_run(tmp_path):
 
 def test_writer_resumes_stored_run_id(tmp_path):
     # As config_defaults.py writes it: "" and () stand for "not set".
-    wandb_config = ml_collections.ConfigDict({"mode": "offline", "project": "attn_research",
-                                              "group": "", "tags": (), "name": "", "dir": None})
+    wandb_config = ml_collections.ConfigDict(
+        {"mode": "offline", "project": "attn_research", "group": "", "tags": (), "name": "", "dir": None}
+    )
     first = MetricWriter(tmp_path, {"seed": 0}, wandb_config)
     run_id = first.run_id
     first.write_scalars(1, {"loss": 1.0})
@@ -163,14 +165,17 @@ def test_wandb_not_importable_or_disabled(tmp_path, monkeypatch, caplog):
     assert not (tmp_path / "b" / "wandb").exists()
 
 
-@pytest.mark.parametrize("config_mode,env_mode,expected", [
-    ("", None, "offline"),            # neither: offline
-    ("", "online", "online"),         # the environment decides when the config leaves it unset
-    ("", "disabled", "disabled"),
-    ("", "dryrun", "offline"),        # wandb's legacy name
-    ("offline", "online", "offline"),  # a mode set in the config wins over the environment
-    ("disabled", "offline", "disabled"),
-])
+@pytest.mark.parametrize(
+    "config_mode,env_mode,expected",
+    [
+        ("", None, "offline"),  # neither: offline
+        ("", "online", "online"),  # the environment decides when the config leaves it unset
+        ("", "disabled", "disabled"),
+        ("", "dryrun", "offline"),  # wandb's legacy name
+        ("offline", "online", "offline"),  # a mode set in the config wins over the environment
+        ("disabled", "offline", "disabled"),
+    ],
+)
 def test_wandb_mode_precedence(config_mode, env_mode, expected, monkeypatch):
     from attn_research.logging.writer import resolve_mode
 
@@ -192,14 +197,23 @@ def test_default_config_leaves_the_mode_to_the_environment(tmp_path, monkeypatch
 
 def test_main_does_not_override_the_environment(tmp_path):
     """attn_research.main once set WANDB_MODE from the config's default, so WANDB_MODE=online was ignored."""
-    code = ("import os, sys; from attn_research import main; "
-            "main.parse_flags(['main', '--config=configs/synthetic.py:reverse', '--workdir=' + sys.argv[1]]); "
-            "from attn_research.logging.writer import resolve_mode; "
-            "print(resolve_mode(main._CONFIG.value.wandb.mode))")
+    code = (
+        "import os, sys; from attn_research import main; "
+        "main.parse_flags(['main', '--config=configs/synthetic.py:reverse', '--workdir=' + sys.argv[1]]); "
+        "from attn_research.logging.writer import resolve_mode; "
+        "print(resolve_mode(main._CONFIG.value.wandb.mode))"
+    )
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     env = {**os.environ, "WANDB_MODE": "online"}
-    out = subprocess.run([sys.executable, "-c", code, str(tmp_path)], cwd=root, env=env, capture_output=True,
-                         text=True, timeout=120, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path)],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    ).stdout
     assert out.split() == ["online"]
 
 
@@ -243,16 +257,14 @@ def test_writer_rejects_bad_arguments(tmp_path):
 def test_plot_attention_writes_png_of_expected_size(tmp_path):
     source, target = ["the", "cat", "sat", "<eos>"], ["le", "chat", "<eos>"]
     weights = np.random.default_rng(0).dirichlet(np.ones(6), size=5)  # padded: [5, 6]
-    path = plot_attention(jnp.asarray(weights), source, target, tmp_path / "sub" / "a.png",
-                          title="step 10")
+    path = plot_attention(jnp.asarray(weights), source, target, tmp_path / "sub" / "a.png", title="step 10")
     assert path == str(tmp_path / "sub" / "a.png") and os.path.getsize(path) > 0
     image = matplotlib.image.imread(path)
     width, height = attention_plots.figure_size(len(source), len(target))
     assert image.shape[:2] == (round(height * attention_plots.DPI), round(width * attention_plots.DPI))
     assert image.shape[1] > image.shape[0]  # 4 source tokens across, 3 target tokens down
 
-    trimmed = plot_attention(weights[:3, :4], source, target, tmp_path / "trimmed.png",
-                             title="step 10")
+    trimmed = plot_attention(weights[:3, :4], source, target, tmp_path / "trimmed.png", title="step 10")
     assert np.array_equal(matplotlib.image.imread(trimmed), image)  # padding is cut off
 
     tall = matplotlib.image.imread(plot_attention(weights.T, target, source, tmp_path / "b.png"))

@@ -1,4 +1,5 @@
 """Tests for attn_research.metrics: BLEU against a hand computation, accuracies, buckets."""
+
 import math
 from collections import Counter
 
@@ -6,12 +7,18 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from attn_research.metrics import (bleu_by_length, corpus_bleu, length_bucket_edges, perplexity, sequence_accuracy,
-                                   token_accuracy)
+from attn_research.metrics import (
+    bleu_by_length,
+    corpus_bleu,
+    length_bucket_edges,
+    perplexity,
+    sequence_accuracy,
+    token_accuracy,
+)
 
 
 def _ngrams(words, n):
-    return Counter(tuple(words[i:i + n]) for i in range(len(words) - n + 1))
+    return Counter(tuple(words[i : i + n]) for i in range(len(words) - n + 1))
 
 
 def _hand_bleu(hypotheses, references):

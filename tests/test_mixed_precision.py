@@ -1,5 +1,6 @@
 """Mixed precision (config.model.compute_dtype 'bfloat16', models/precision.py): float32 master params and
 optimizer state, bfloat16 matmuls, float32 attention normalization, and training that matches float32."""
+
 from __future__ import annotations
 
 import jax
@@ -19,15 +20,36 @@ from attn_research.training.steps import eval_step, model_inputs, train_step
 from tests.helpers import tiny_config
 
 
-def _model_config(compute_dtype: str, *, decoder: str = "luong", cell: str = "lstm",
-                  architecture: str = "rnn") -> ml_collections.ConfigDict:
+def _model_config(
+    compute_dtype: str, *, decoder: str = "luong", cell: str = "lstm", architecture: str = "rnn"
+) -> ml_collections.ConfigDict:
     config = tiny_config("/tmp").model
-    config.update(dict(decoder=decoder, cell=cell, bridge="last", compute_dtype=compute_dtype,
-                       attention=attention_config("general" if decoder == "luong" else "additive", dim=16)))
+    config.update(
+        dict(
+            decoder=decoder,
+            cell=cell,
+            bridge="last",
+            compute_dtype=compute_dtype,
+            attention=attention_config("general" if decoder == "luong" else "additive", dim=16),
+        )
+    )
     if architecture == "transformer":
-        config.update(dict(architecture="transformer", d_model=32, heads=4, key_dim=0, encoder_layers=1,
-                           decoder_layers=1, ff_dim=64, attention_dropout=0.0, norm="pre", positions="sinusoidal",
-                           tie_embeddings=False, max_len=32))
+        config.update(
+            dict(
+                architecture="transformer",
+                d_model=32,
+                heads=4,
+                key_dim=0,
+                encoder_layers=1,
+                decoder_layers=1,
+                ff_dim=64,
+                attention_dropout=0.0,
+                norm="pre",
+                positions="sinusoidal",
+                tie_embeddings=False,
+                max_len=32,
+            )
+        )
     return config
 
 
@@ -35,10 +57,13 @@ def _batch(batch_size: int = 4, src_len: int = 7, tgt_len: int = 6, seed: int = 
     rng = np.random.default_rng(seed)
     lengths = np.array([src_len, 5, 2, 1][:batch_size])
     source_mask = np.arange(src_len)[None, :] < lengths[:, None]
-    return {"source": np.where(source_mask, rng.integers(1, 11, (batch_size, src_len)), 0).astype(np.int32),
-            "source_mask": source_mask, "target_input": rng.integers(1, 13, (batch_size, tgt_len)).astype(np.int32),
-            "target_output": rng.integers(1, 13, (batch_size, tgt_len)).astype(np.int32),
-            "target_mask": np.ones((batch_size, tgt_len), bool)}
+    return {
+        "source": np.where(source_mask, rng.integers(1, 11, (batch_size, src_len)), 0).astype(np.int32),
+        "source_mask": source_mask,
+        "target_input": rng.integers(1, 13, (batch_size, tgt_len)).astype(np.int32),
+        "target_output": rng.integers(1, 13, (batch_size, tgt_len)).astype(np.int32),
+        "target_mask": np.ones((batch_size, tgt_len), bool),
+    }
 
 
 def _state(model_config, batch, train_config=None):
@@ -88,8 +113,7 @@ def test_cast_params_casts_float_leaves_once_and_gradients_arrive_in_float32():
     cast = cast_params(params, jnp.bfloat16)
     assert cast["w"].dtype == jnp.bfloat16 and cast["step"].dtype == jnp.int32
     assert cast_params(params, jnp.float32) is params
-    grads = jax.grad(lambda w: jnp.sum(cast_params({"w": w}, jnp.bfloat16)["w"].astype(jnp.float32) ** 2))(
-        params["w"])
+    grads = jax.grad(lambda w: jnp.sum(cast_params({"w": w}, jnp.bfloat16)["w"].astype(jnp.float32) ** 2))(params["w"])
     assert grads.dtype == jnp.float32
     np.testing.assert_allclose(grads, 2.0)
 
@@ -121,8 +145,7 @@ def test_bfloat16_alignments_sum_to_one_in_float32_and_are_zero_on_padding(decod
     batch = _batch()
     model, state = _state(_model_config("bfloat16", decoder=decoder, cell=cell), batch)
     params = cast_params(state.params, jnp.bfloat16)
-    output = model.apply({"params": params}, batch["source"], batch["source_mask"], batch["target_input"],
-                         train=False)
+    output = model.apply({"params": params}, batch["source"], batch["source_mask"], batch["target_input"], train=False)
     assert output.alignments.dtype == jnp.float32 and output.logits.dtype == jnp.float32
     weights = np.asarray(output.alignments)
     assert not np.any(np.isnan(weights))

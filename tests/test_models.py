@@ -7,6 +7,7 @@ whose XLA programs (orthogonal init's QR, truncated normals) dominate compile ti
 initializers themselves run in the first gradient test. Programs compile with XLA's optimizations off
 (FAST), which cuts compile time about threefold at these sizes.
 """
+
 from __future__ import annotations
 
 import functools
@@ -51,7 +52,7 @@ def tiny_config(**overrides) -> ml_collections.ConfigDict:
     config.attention.half_width = 1
     for key, value in overrides.items():
         if key.startswith("attention_"):
-            config.attention[key[len("attention_"):]] = value
+            config.attention[key[len("attention_") :]] = value
         else:
             config[key] = value
     return config
@@ -62,7 +63,7 @@ def _key(overrides: dict) -> str:
     return tiny_config(**overrides).to_json(sort_keys=True)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _model_and_variables(key: str, real_init: bool):
     model = Seq2Seq(ml_collections.ConfigDict(json.loads(key)), VOCAB, VOCAB)
     init = functools.partial(model.init, train=False)
@@ -73,7 +74,8 @@ def _model_and_variables(key: str, real_init: bool):
         leaves, treedef = jax.tree.flatten(shapes)
         rng = np.random.default_rng(len(leaves))
         variables = jax.tree.unflatten(
-            treedef, [jnp.asarray(rng.normal(0.0, 0.5, leaf.shape), leaf.dtype) for leaf in leaves])
+            treedef, [jnp.asarray(rng.normal(0.0, 0.5, leaf.shape), leaf.dtype) for leaf in leaves]
+        )
     return model, variables
 
 
@@ -82,7 +84,7 @@ def build(real_init: bool = False, **overrides):
     return _model_and_variables(_key(overrides), real_init)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _forward(key: str):
     model, variables = _model_and_variables(key, False)
     return fast_jit(functools.partial(model.apply, train=False))(variables, SOURCE, MASK, TARGET_IN)
@@ -106,8 +108,9 @@ def teacher_forced_and_step_by_step(model, variables, tokens):
         carry = model.apply(variables, enc, method=Seq2Seq.init_carry)
         logits, weights = [], []
         for t in range(tokens.shape[1]):
-            carry, step_logits, step_weights = model.apply(variables, enc, carry, tokens[:, t],
-                                                           method=Seq2Seq.decode_step)
+            carry, step_logits, step_weights = model.apply(
+                variables, enc, carry, tokens[:, t], method=Seq2Seq.decode_step
+            )
             logits.append(step_logits)
             weights.append(step_weights)
         return out, jnp.stack(logits, 1), jnp.stack(weights, 1), carry
@@ -115,7 +118,7 @@ def teacher_forced_and_step_by_step(model, variables, tokens):
     return fast_jit(run)(variables, tokens)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _encoded(key: str):
     model, variables = _model_and_variables(key, False)
     return fast_jit(functools.partial(model.apply, method=Seq2Seq.encode))(variables, SOURCE, MASK)
@@ -194,7 +197,7 @@ def test_encoder_ignores_padding(cell):
     lengths = np.asarray(MASK.sum(-1))
     for i in (1, 2):  # the padded rows, each re-encoded alone at its own length
         n = int(lengths[i])
-        alone = encode(variables, SOURCE[i:i + 1, :n], MASK[i:i + 1, :n])
+        alone = encode(variables, SOURCE[i : i + 1, :n], MASK[i : i + 1, :n])
         np.testing.assert_allclose(annotations[i, :n], alone.annotations[0], rtol=1e-5, atol=1e-6)
         assert np.all(annotations[i, n:] == 0.0)
         np.testing.assert_allclose(batch.final_state[i], alone.final_state[0], rtol=1e-5, atol=1e-6)
@@ -275,15 +278,21 @@ def test_decoder_equations_in_numpy(decoder):
 
 
 SCAN_CASES = [
-    ("bahdanau", True), ("luong", True), ("luong", False),
+    ("bahdanau", True),
+    ("luong", True),
+    ("luong", False),
 ]
 
 
 @pytest.mark.parametrize("window", ["global", "local_m", "local_p"])
 @pytest.mark.parametrize("decoder,input_feeding", SCAN_CASES, ids=["bahdanau", "luong-feed", "luong-nofeed"])
 def test_teacher_forcing_equals_step_by_step(decoder, input_feeding, window):
-    overrides = dict(decoder=decoder, input_feeding=input_feeding, attention_window=window,
-                     cell="lstm" if window == "local_p" else "gru")
+    overrides = dict(
+        decoder=decoder,
+        input_feeding=input_feeding,
+        attention_window=window,
+        cell="lstm" if window == "local_p" else "gru",
+    )
     out, logits, weights, carry = teacher_forced_and_step_by_step(*build(**overrides), TARGET_IN)
     np.testing.assert_allclose(out.logits, logits, rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(out.alignments, weights, rtol=1e-4, atol=1e-6)
@@ -316,8 +325,14 @@ def test_every_score_plugs_into_attentive_decoders(decoder, score):
 @pytest.mark.parametrize("decoder", ["bahdanau", "luong"])
 def test_multi_head_family_plugs_in(decoder):
     """Multi-head attention: alignments are the mean over heads, [batch, tgt_len, src_len]."""
-    overrides = dict(decoder=decoder, attention_family="multi_head", attention_score="scaled_dot",
-                     attention_heads=2, attention_qk_dim=8, attention_v_dim=8)
+    overrides = dict(
+        decoder=decoder,
+        attention_family="multi_head",
+        attention_score="scaled_dot",
+        attention_heads=2,
+        attention_qk_dim=8,
+        attention_v_dim=8,
+    )
     out = forward(**overrides)
     assert out.alignments.shape == (BATCH, TGT_LEN, SRC_LEN)
     assert np.all(np.isfinite(out.logits))
@@ -331,9 +346,11 @@ def test_teacher_forcing_ratio_zero_feeds_back_argmax():
     """ratio 0 in training feeds the previous argmax: the logits of greedy decoding, until greedy stops."""
     model, variables = build(decoder="luong", teacher_forcing_ratio=0.0)
     out = fast_jit(functools.partial(model.apply, train=True))(
-        variables, SOURCE, MASK, TARGET_IN, rngs={"teacher_forcing": jax.random.key(3)})
-    greedy = fast_jit(functools.partial(greedy_decode, model, max_len=TGT_LEN, bos_id=BOS, eos_id=EOS,
-                                        return_logits=True))
+        variables, SOURCE, MASK, TARGET_IN, rngs={"teacher_forcing": jax.random.key(3)}
+    )
+    greedy = fast_jit(
+        functools.partial(greedy_decode, model, max_len=TGT_LEN, bos_id=BOS, eos_id=EOS, return_logits=True)
+    )
     tokens, _, greedy_logits = greedy(variables, SOURCE, MASK)
     tokens = np.asarray(tokens)
     for b in range(BATCH):
@@ -352,12 +369,19 @@ def test_teacher_forcing_ratio_below_one_under_jit():
     again = apply(variables, SOURCE, MASK, TARGET_IN, rngs=rngs)
     assert np.all(np.isfinite(first.logits))
     np.testing.assert_array_equal(first.logits, again.logits)
-    other = apply(variables, SOURCE, MASK, TARGET_IN, rngs={"teacher_forcing": jax.random.key(5),
-                                                             "dropout": jax.random.key(2)})
+    other = apply(
+        variables, SOURCE, MASK, TARGET_IN, rngs={"teacher_forcing": jax.random.key(5), "dropout": jax.random.key(2)}
+    )
     assert not np.allclose(first.logits, other.logits)
     with pytest.raises(Exception, match="teacher_forcing"):  # the rng is required
-        jax.eval_shape(functools.partial(model.apply, train=True), variables, SOURCE, MASK, TARGET_IN,
-                       rngs={"dropout": jax.random.key(2)})
+        jax.eval_shape(
+            functools.partial(model.apply, train=True),
+            variables,
+            SOURCE,
+            MASK,
+            TARGET_IN,
+            rngs={"dropout": jax.random.key(2)},
+        )
 
 
 # -------------------------------------------------------------------------------------------- greedy
@@ -368,10 +392,13 @@ def _pick_eos(free_tokens: np.ndarray) -> int:
     matters), while other rows never emit it: both branches of the eos handling run."""
     for token in range(VOCAB):
         emitted = [b for b in range(BATCH) if token in free_tokens[b, :-1]]
-        if not emitted or len(emitted) == BATCH or any(token in free_tokens[b] for b in range(BATCH)
-                                                        if b not in emitted):
+        if (
+            not emitted
+            or len(emitted) == BATCH
+            or any(token in free_tokens[b] for b in range(BATCH) if b not in emitted)
+        ):
             continue
-        if any(np.any(free_tokens[b, int(np.flatnonzero(free_tokens[b] == token)[0]):] != token) for b in emitted):
+        if any(np.any(free_tokens[b, int(np.flatnonzero(free_tokens[b] == token)[0]) :] != token) for b in emitted):
             return token
     raise AssertionError(f"no usable eos among the free-running tokens {free_tokens.tolist()}")
 
@@ -408,20 +435,28 @@ def test_greedy_jit_equals_python_loop():
     for b in range(BATCH):  # after the first eos: eos tokens and zero alignments
         ends = np.flatnonzero(tokens[b] == eos)
         if ends.size:
-            assert np.all(tokens[b, ends[0]:] == eos)
-            assert np.all(alignments[b, ends[0] + 1:] == 0.0) and np.isclose(alignments[b, ends[0]].sum(), 1.0)
+            assert np.all(tokens[b, ends[0] :] == eos)
+            assert np.all(alignments[b, ends[0] + 1 :] == 0.0) and np.isclose(alignments[b, ends[0]].sum(), 1.0)
 
 
 # ------------------------------------------------------------------------------------- configuration
 
 
-@pytest.mark.parametrize("key,bad,choices", [
-    ("decoder", "bahdanou", DECODERS), ("cell", "rnn", CELLS), ("bridge", "first", BRIDGES)])
+@pytest.mark.parametrize(
+    "key,bad,choices", [("decoder", "bahdanou", DECODERS), ("cell", "rnn", CELLS), ("bridge", "first", BRIDGES)]
+)
 def test_unknown_names_list_valid_choices(key, bad, choices):
     config = tiny_config(**{key: bad})
-    for check in (lambda: validate_model_config(config),
-                  lambda: jax.eval_shape(functools.partial(Seq2Seq(config, VOCAB, VOCAB).init, train=False),
-                                         jax.random.key(0), SOURCE, MASK, TARGET_IN)):
+    for check in (
+        lambda: validate_model_config(config),
+        lambda: jax.eval_shape(
+            functools.partial(Seq2Seq(config, VOCAB, VOCAB).init, train=False),
+            jax.random.key(0),
+            SOURCE,
+            MASK,
+            TARGET_IN,
+        ),
+    ):
         with pytest.raises(ValueError) as error:
             check()
         for choice in choices:
@@ -434,12 +469,27 @@ def test_config_errors_and_defaults():
     with pytest.raises(ValueError, match="teacher_forcing_ratio"):
         validate_model_config(tiny_config(teacher_forcing_ratio=1.5))
     config = default_model_config()
-    assert (config.embed_dim, config.cell, config.encoder_layers, config.encoder_hidden, config.bidirectional,
-            config.decoder, config.decoder_layers, config.decoder_hidden, config.bridge, config.input_feeding,
-            config.maxout, config.dropout, config.teacher_forcing_ratio) == (
-        256, "gru", 1, 512, True, "bahdanau", 1, 512, "bahdanau", True, False, 0.5, 1.0)
-    assert (config.attention.score, config.attention.window, config.attention.normalizer,
-            config.attention.dim) == ("additive", "global", "softmax", 512)
+    assert (
+        config.embed_dim,
+        config.cell,
+        config.encoder_layers,
+        config.encoder_hidden,
+        config.bidirectional,
+        config.decoder,
+        config.decoder_layers,
+        config.decoder_hidden,
+        config.bridge,
+        config.input_feeding,
+        config.maxout,
+        config.dropout,
+        config.teacher_forcing_ratio,
+    ) == (256, "gru", 1, 512, True, "bahdanau", 1, 512, "bahdanau", True, False, 0.5, 1.0)
+    assert (config.attention.score, config.attention.window, config.attention.normalizer, config.attention.dim) == (
+        "additive",
+        "global",
+        "softmax",
+        512,
+    )
     # Hashable by content (a static argument of jax.jit).
     assert hash(Seq2Seq(tiny_config(), VOCAB, VOCAB)) == hash(Seq2Seq(tiny_config(), VOCAB, VOCAB))
     assert Seq2Seq(tiny_config(), VOCAB, VOCAB) == Seq2Seq(tiny_config(), VOCAB, VOCAB)
@@ -459,11 +509,26 @@ def test_carry_leaves_have_batch_leading_axis():
 # ------------------------------------------------------------------------------------------ gradients
 
 
-@pytest.mark.parametrize("real_init,overrides", [
-    (True, dict(decoder="luong", cell="lstm", attention_window="local_p", teacher_forcing_ratio=0.5, dropout=0.2,
-                encoder_layers=2, decoder_layers=2, bridge="last")),
-    (False, dict(decoder="bahdanau", cell="gru", maxout=True, bridge="bahdanau", dropout=0.2)),
-], ids=["luong-lstm-2layers-local_p-initializers", "bahdanau-gru-maxout"])
+@pytest.mark.parametrize(
+    "real_init,overrides",
+    [
+        (
+            True,
+            dict(
+                decoder="luong",
+                cell="lstm",
+                attention_window="local_p",
+                teacher_forcing_ratio=0.5,
+                dropout=0.2,
+                encoder_layers=2,
+                decoder_layers=2,
+                bridge="last",
+            ),
+        ),
+        (False, dict(decoder="bahdanau", cell="gru", maxout=True, bridge="bahdanau", dropout=0.2)),
+    ],
+    ids=["luong-lstm-2layers-local_p-initializers", "bahdanau-gru-maxout"],
+)
 def test_gradients_are_finite(real_init, overrides):
     """Gradients of a cross-entropy loss in training mode (dropout, sampled inputs) are finite and reach
     every part; the first case uses the model's own initializers (model.init)."""
@@ -478,8 +543,9 @@ def test_gradients_are_finite(real_init, overrides):
 
     value, grads = fast_jit(jax.value_and_grad(loss))(variables["params"])
     assert np.isfinite(value)
-    norms = {jax.tree_util.keystr(path): float(jnp.linalg.norm(g))
-             for path, g in jax.tree_util.tree_leaves_with_path(grads)}
+    norms = {
+        jax.tree_util.keystr(path): float(jnp.linalg.norm(g)) for path, g in jax.tree_util.tree_leaves_with_path(grads)
+    }
     assert all(np.isfinite(n) for n in norms.values())
     parts = {"encoder", "decoder", "attention"} | ({"bridge"} if "bridge" in grads else set())
     for part in parts:

@@ -1,5 +1,6 @@
 """train.steps_per_call: K updates in one jitted call (steps.train_steps) match K calls of train_step; the
 loop's calls end on every log / eval / checkpoint boundary, resume there, and bad K is a one-line error."""
+
 from __future__ import annotations
 
 import jax
@@ -41,7 +42,7 @@ def test_four_updates_per_call_give_the_parameters_of_one_update_per_call(tmp_pa
     four = fresh_state()
     four_metrics = []
     for start in (0, 4):
-        stacked = {name: np.stack([b[name] for b in batches[start:start + 4]]) for name in MODEL_INPUTS}
+        stacked = {name: np.stack([b[name] for b in batches[start : start + 4]]) for name in MODEL_INPUTS}
         four, metrics = train_steps(four, stacked)
         four_metrics.append(metrics)
 
@@ -52,7 +53,7 @@ def test_four_updates_per_call_give_the_parameters_of_one_update_per_call(tmp_pa
     jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6), four.params, one.params)
     for key in ("loss", "nll_sum", "tokens", "grad_norm"):  # summed over each call's 4 steps
         for call in (0, 1):
-            expected = sum(float(m[key]) for m in one_metrics[4 * call:4 * call + 4])
+            expected = sum(float(m[key]) for m in one_metrics[4 * call : 4 * call + 4])
             assert float(four_metrics[call][key]) == pytest.approx(expected, rel=1e-5)
 
 
@@ -77,8 +78,9 @@ def test_many_updates_per_call_match_one_per_call_end_to_end_and_resume_after_a_
         config = _recipe(tiny_config(tmp_path / name, steps=26, batch_size=4))
         # one length for every example: the fixed-shape batches of K > 1 equal the per-batch shapes of K = 1
         config.data.update(dict(num_train=200, train_min_len=5, train_max_len=5, test_min_len=5, test_max_len=5))
-        config.train.update(dict(log_every_steps=8, eval_every_steps=12, checkpoint_every_steps=8,
-                                 steps_per_call=steps_per_call))
+        config.train.update(
+            dict(log_every_steps=8, eval_every_steps=12, checkpoint_every_steps=8, steps_per_call=steps_per_call)
+        )
         return config
 
     reference = train_and_evaluate(config_for("one", 1), str(tmp_path / "one" / "work"))
@@ -89,12 +91,16 @@ def test_many_updates_per_call_match_one_per_call_end_to_end_and_resume_after_a_
 
     calls = []
     with pytest.raises(_Crash):
-        train_and_evaluate(config_for("four", 4), str(tmp_path / "four" / "work"),
-                           step_callback=lambda s: (calls.append(s), crash_at_20(s)))
+        train_and_evaluate(
+            config_for("four", 4),
+            str(tmp_path / "four" / "work"),
+            step_callback=lambda s: (calls.append(s), crash_at_20(s)),
+        )
     assert calls == [4, 8, 12, 16, 20]
     resumed_calls = []
-    resumed = train_and_evaluate(config_for("four", 4), str(tmp_path / "four" / "work"),
-                                 step_callback=resumed_calls.append)
+    resumed = train_and_evaluate(
+        config_for("four", 4), str(tmp_path / "four" / "work"), step_callback=resumed_calls.append
+    )
     assert resumed_calls == [20, 24, 26], "the rerun starts after the checkpoint of step 16, in calls of <= 4"
     assert resumed["best_step"] == reference["best_step"]
     for split in ("validation", "test"):
@@ -102,14 +108,21 @@ def test_many_updates_per_call_match_one_per_call_end_to_end_and_resume_after_a_
             assert resumed["metrics"][split][metric] == pytest.approx(value, rel=1e-4, abs=1e-4), (split, metric)
 
 
-@pytest.mark.parametrize("train, message", [
-    (dict(steps_per_call=0), "train.steps_per_call must be an integer >= 1, got 0"),
-    (dict(steps_per_call=-3), "train.steps_per_call must be an integer >= 1, got -3"),
-    (dict(steps_per_call=4, log_every_steps=50),
-     "train.log_every_steps (50) must be a multiple of train.steps_per_call (4)"),
-    (dict(steps_per_call=4, log_every_steps=8, eval_every_steps=10),
-     "train.eval_every_steps (10) must be a multiple of train.steps_per_call (4)"),
-])
+@pytest.mark.parametrize(
+    "train, message",
+    [
+        (dict(steps_per_call=0), "train.steps_per_call must be an integer >= 1, got 0"),
+        (dict(steps_per_call=-3), "train.steps_per_call must be an integer >= 1, got -3"),
+        (
+            dict(steps_per_call=4, log_every_steps=50),
+            "train.log_every_steps (50) must be a multiple of train.steps_per_call (4)",
+        ),
+        (
+            dict(steps_per_call=4, log_every_steps=8, eval_every_steps=10),
+            "train.eval_every_steps (10) must be a multiple of train.steps_per_call (4)",
+        ),
+    ],
+)
 def test_steps_per_call_that_would_cross_a_cadence_is_a_one_line_error(tmp_path, train, message):
     config = tiny_config(tmp_path, steps=40)
     config.train.update(dict(log_every_steps=8, eval_every_steps=0, checkpoint_every_steps=0))

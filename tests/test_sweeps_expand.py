@@ -1,4 +1,5 @@
 """Sweep expansion (grid, random, bayes through wandb's `sweeps` engine), run names, experiment validation."""
+
 from __future__ import annotations
 
 import itertools
@@ -8,8 +9,7 @@ import random
 
 import pytest
 
-from attn_research.sweeps import Block, Experiment, Metric, Scale, Table
-from attn_research.sweeps import expand
+from attn_research.sweeps import Block, Experiment, Metric, Scale, Table, expand
 from attn_research.sweeps.spec import check_config_keys
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -17,31 +17,53 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 def experiment(method="grid", blocks=None, seeds=(0,), count=0, **changes):
     fields = dict(
-        name="toy", title="toy", config="configs/synthetic.py:reverse", method=method,
+        name="toy",
+        title="toy",
+        config="configs/synthetic.py:reverse",
+        method=method,
         blocks=blocks or (Block({"model.attention.score": ["dot", "general"]}),),
         scales={"smoke": Scale("tiny", seeds=seeds, count=count)},
         table=Table(metrics=(Metric("test/bleu", "BLEU"),), row_label=str),
-        objective=Metric("validation/bleu", "BLEU"))
+        objective=Metric("validation/bleu", "BLEU"),
+    )
     fields.update(changes)
     return Experiment(**fields)
 
 
 def test_grid_is_every_combination_of_values_and_seeds():
-    block = Block({"model.attention.score": ["dot", "general", "concat"],
-                   "model.attention.window": ["global", "local_p"], "model.bridge": "last"})
+    block = Block(
+        {
+            "model.attention.score": ["dot", "general", "concat"],
+            "model.attention.window": ["global", "local_p"],
+            "model.bridge": "last",
+        }
+    )
     points = expand.points(experiment(blocks=(block,), seeds=(0, 1)), "smoke")
-    expected = {("model.attention.score", s, "model.attention.window", w, "seed", seed)
-                for s, w, seed in itertools.product(["dot", "general", "concat"], ["global", "local_p"], [0, 1])}
-    got = {("model.attention.score", p["model.attention.score"], "model.attention.window",
-            p["model.attention.window"], "seed", p["seed"]) for p in points}
+    expected = {
+        ("model.attention.score", s, "model.attention.window", w, "seed", seed)
+        for s, w, seed in itertools.product(["dot", "general", "concat"], ["global", "local_p"], [0, 1])
+    }
+    got = {
+        (
+            "model.attention.score",
+            p["model.attention.score"],
+            "model.attention.window",
+            p["model.attention.window"],
+            "seed",
+            p["seed"],
+        )
+        for p in points
+    }
     assert len(points) == 12 and got == expected
     assert all(p["model.bridge"] == "last" for p in points)
     assert len({expand.run_name(p) for p in points}) == 12
 
 
 def test_an_experiment_is_the_union_of_its_blocks():
-    blocks = (Block({"model.attention.dim": [8, 16]}, name="a"),
-              Block({"model.decoder": ["none_state", "none_input"], "model.bridge": "last"}, name="b"))
+    blocks = (
+        Block({"model.attention.dim": [8, 16]}, name="a"),
+        Block({"model.decoder": ["none_state", "none_input"], "model.bridge": "last"}, name="b"),
+    )
     points = expand.points(experiment(blocks=blocks, seeds=(3, 4, 5)), "smoke")
     assert len(points) == 2 * 3 + 2 * 3
     assert sum("model.decoder" in p for p in points) == 6 and sum("model.attention.dim" in p for p in points) == 6
@@ -49,9 +71,13 @@ def test_an_experiment_is_the_union_of_its_blocks():
 
 
 def test_random_draws_lie_in_their_distributions_repeat_per_seed_and_are_reproducible():
-    block = Block({"train.learning_rate": {"distribution": "log_uniform_values", "min": 1e-4, "max": 1e-2},
-                   "model.cell": ["gru", "lstm"], "model.attention.dim": {"distribution": "int_uniform",
-                                                                         "min": 8, "max": 64}})
+    block = Block(
+        {
+            "train.learning_rate": {"distribution": "log_uniform_values", "min": 1e-4, "max": 1e-2},
+            "model.cell": ["gru", "lstm"],
+            "model.attention.dim": {"distribution": "int_uniform", "min": 8, "max": 64},
+        }
+    )
     spec = experiment(method="random", blocks=(block,), seeds=(0, 1), count=6)
     before = random.getstate()
     points = expand.points(spec, "smoke")
@@ -72,9 +98,11 @@ def test_random_draws_lie_in_their_distributions_repeat_per_seed_and_are_reprodu
 
 def test_bayes_proposes_draws_inside_the_bounds_from_a_history():
     block = Block({"train.learning_rate": {"min": 0.001, "max": 0.1}, "model.attention.dim": [8, 16, 32]})
-    history = [({"train.learning_rate": 0.01, "model.attention.dim": 8}, 10.0),
-               ({"train.learning_rate": 0.05, "model.attention.dim": 16}, 20.0),
-               ({"train.learning_rate": 0.09, "model.attention.dim": 32}, None)]  # failed
+    history = [
+        ({"train.learning_rate": 0.01, "model.attention.dim": 8}, 10.0),
+        ({"train.learning_rate": 0.05, "model.attention.dim": 16}, 20.0),
+        ({"train.learning_rate": 0.09, "model.attention.dim": 32}, None),
+    ]  # failed
     draws = expand.bayes_draws(block, {"name": "final/validation/bleu", "goal": "maximize"}, history, n=2)
     assert len(draws) == 2
     for draw in draws:
@@ -91,21 +119,24 @@ def test_run_names_are_safe_sorted_with_the_seed_last_and_the_same_from_wandb_st
     assert expand.run_name(typed) == expand.run_name(as_passed_by_wandb)
 
 
-@pytest.mark.parametrize("change, message", [
-    (dict(method="gird"), "valid choices: bayes, grid, random"),
-    (dict(blocks=(Block({"model.cell": {"min": 1, "max": 2}}),)), "needs a list of values"),
-    (dict(blocks=(Block({"model.cell": []}),)), "empty list"),
-    (dict(blocks=(Block({"model.cell": ["gru", "gru"]}),)), "twice"),
-    (dict(blocks=(Block({"config.model.cell": ["gru"]}),)), "no 'config.' prefix"),
-    (dict(blocks=(Block({"seed": [1, 2]}),)), "Scale.seeds"),
-    (dict(blocks=(Block({"model.cell": [["gru"]]}),)), "must be str, int, float or bool"),
-    (dict(blocks=(Block({"model.cell": ["gru"]}), Block({"model.cell": ["lstm"]}))), "distinct names"),
-    (dict(name="Toy Table"), "must match"),
-    (dict(config="configs/synthetic.py"), "<file>.py:<arg>"),
-    (dict(scales={"smoke": Scale("tiny", seeds=())}), "seeds"),
-    (dict(method="random"), "count >= 1"),
-    (dict(objective=Metric("eval/bleu", "BLEU")), "validation/<metric>"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (dict(method="gird"), "valid choices: bayes, grid, random"),
+        (dict(blocks=(Block({"model.cell": {"min": 1, "max": 2}}),)), "needs a list of values"),
+        (dict(blocks=(Block({"model.cell": []}),)), "empty list"),
+        (dict(blocks=(Block({"model.cell": ["gru", "gru"]}),)), "twice"),
+        (dict(blocks=(Block({"config.model.cell": ["gru"]}),)), "no 'config.' prefix"),
+        (dict(blocks=(Block({"seed": [1, 2]}),)), "Scale.seeds"),
+        (dict(blocks=(Block({"model.cell": [["gru"]]}),)), "must be str, int, float or bool"),
+        (dict(blocks=(Block({"model.cell": ["gru"]}), Block({"model.cell": ["lstm"]}))), "distinct names"),
+        (dict(name="Toy Table"), "must match"),
+        (dict(config="configs/synthetic.py"), "<file>.py:<arg>"),
+        (dict(scales={"smoke": Scale("tiny", seeds=())}), "seeds"),
+        (dict(method="random"), "count >= 1"),
+        (dict(objective=Metric("eval/bleu", "BLEU")), "validation/<metric>"),
+    ],
+)
 def test_malformed_experiments_are_refused_with_a_clear_message(change, message):
     with pytest.raises(ValueError, match=message):
         experiment(**change)
@@ -127,8 +158,14 @@ def test_config_keys_are_checked_against_the_base_config():
 
 # --- without wandb's `sweeps` package (issue 16, item 13) -------------------------------------------------
 
-_BLOCK = Block({"model.attention.score": ["dot", "general", "dot"], "model.attention.window": ["global", "local_p"],
-                "train.learning_rate": [0.1, 0.01], "model.bridge": "last"})
+_BLOCK = Block(
+    {
+        "model.attention.score": ["dot", "general", "dot"],
+        "model.attention.window": ["global", "local_p"],
+        "train.learning_rate": [0.1, 0.01],
+        "model.bridge": "last",
+    }
+)
 
 
 def test_grid_and_random_without_sweeps_match_the_sweeps_engine():
@@ -150,17 +187,21 @@ def test_grid_and_random_without_sweeps_match_the_sweeps_engine():
     assert expand.random_points(_BLOCK, 20, [0], seed=7) == [{**p, "seed": 0} for p in reference]
 
 
-@pytest.mark.parametrize("code", [
-    # grid and random sweeps, the CLI's --help and a dry run work with `sweeps` blocked
-    "from attn_research.sweeps import expand; from tests.test_sweeps_expand import _BLOCK; "
-    "assert len(expand.grid_points(_BLOCK, [0])) == 8; assert len(expand.random_points(_BLOCK, 3, [0, 1])) == 6",
-    "from attn_research import sweep; sweep.main(['--help'])",
-    "from attn_research import sweep; raise SystemExit(sweep.main(['experiments/luong2015_table4.py', '--dry_run', "
-    "'--workdir_root=' + __import__('tempfile').mkdtemp(), '--results_dir=' + __import__('tempfile').mkdtemp()]))",
-])
+@pytest.mark.parametrize(
+    "code",
+    [
+        # grid and random sweeps, the CLI's --help and a dry run work with `sweeps` blocked
+        "from attn_research.sweeps import expand; from tests.test_sweeps_expand import _BLOCK; "
+        "assert len(expand.grid_points(_BLOCK, [0])) == 8; assert len(expand.random_points(_BLOCK, 3, [0, 1])) == 6",
+        "from attn_research import sweep; sweep.main(['--help'])",
+        "from attn_research import sweep; raise SystemExit(sweep.main(['experiments/luong2015_table4.py', '--dry_run', "
+        "'--workdir_root=' + __import__('tempfile').mkdtemp(), '--results_dir=' + __import__('tempfile').mkdtemp()]))",
+    ],
+)
 def test_works_without_the_sweeps_package(code):
     import subprocess
     import sys
+
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     blocked = "import sys; sys.modules['sweeps'] = None\n" + code
     result = subprocess.run([sys.executable, "-c", blocked], cwd=root, capture_output=True, text=True, timeout=120)
@@ -169,6 +210,7 @@ def test_works_without_the_sweeps_package(code):
 
 def test_bayes_without_sweeps_names_the_install_command(monkeypatch):
     import sys
+
     monkeypatch.setitem(sys.modules, "sweeps", None)
     with pytest.raises(ImportError, match="pip install --no-deps sweeps"):
         expand.bayes_draws(_BLOCK, {"name": "final/validation/bleu", "goal": "maximize"}, [], n=1)

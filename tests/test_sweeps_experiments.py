@@ -1,5 +1,6 @@
 """The four paper experiments: their sweeps, their published numbers (checked against the transcription in
 shared/docs/published_numbers.md, never typed from our own output) and, marked slow, their smoke sweeps."""
+
 from __future__ import annotations
 
 import os
@@ -41,8 +42,10 @@ def test_the_full_sweeps_have_the_papers_shape():
     assert {"global (location)", "local-m (general)", "local-p (concat)"} <= full_rows(luong)
 
     britz = load_experiment(path("britz2017_attention"))
-    assert full_rows(britz) == {f"{s}-{d}" for s in ("Add", "Mul") for d in (128, 256, 512)} | \
-        {"None-State", "None-Input"}
+    assert full_rows(britz) == {f"{s}-{d}" for s in ("Add", "Mul") for d in (128, 256, 512)} | {
+        "None-State",
+        "None-Input",
+    }
     assert len(britz.scale("full").seeds) >= 3 and len(expand.points(britz, "full")) == 8 * 3
 
     bahdanau = load_experiment(path("bahdanau2015_length"))
@@ -53,8 +56,12 @@ def test_the_full_sweeps_have_the_papers_shape():
 
     lake = load_experiment(path("lake2018_scan"))
     assert len(full_rows(lake)) == 4 * 2 * 2 and len(lake.scale("full").seeds) == 5
-    assert {p["data.split"] for p in expand.points(lake, "full")} == \
-        {"simple", "length", "addprim_jump", "addprim_turn_left"}
+    assert {p["data.split"] for p in expand.points(lake, "full")} == {
+        "simple",
+        "length",
+        "addprim_jump",
+        "addprim_turn_left",
+    }
 
 
 @pytest.mark.skipif(not os.path.isfile(PUBLISHED), reason="shared/docs/published_numbers.md is not beside the repo")
@@ -94,13 +101,16 @@ def test_vaswani_published_pairs_are_rows_of_table_3():
     """Each row's (perplexity, BLEU) pair is one row of the transcription's Table 3, with the heads / key size
     of our scaled row (h for row A; d_k = 64 / n for row B)."""
     with open(PUBLISHED) as f:
-        rows = [[c.strip() for c in line.split("|")[1:-1]] for line in f if line.startswith("| (") or
-                line.startswith("| base")]
+        rows = [
+            [c.strip() for c in line.split("|")[1:-1]]
+            for line in f
+            if line.startswith("| (") or line.startswith("| base")
+        ]
     for label, cells in load_experiment(path("vaswani2017_heads")).table.published.items():
         matches = [r for r in rows if r[4:6] == [cells["validation/ppl"], cells["eval/bleu"]]]
         assert matches, label
         if label.startswith("(A) h="):
-            assert any(r[0] == "(A)" and r[1] == label[len("(A) h="):] for r in matches), label
+            assert any(r[0] == "(A)" and r[1] == label[len("(A) h=") :] for r in matches), label
         elif label.startswith("(B) d_k=base/"):
             assert any(r[0] == "(B)" and r[2] == str(64 // int(label.rsplit("/", 1)[1])) for r in matches), label
 

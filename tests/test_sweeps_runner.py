@@ -1,4 +1,5 @@
 """The sweep runner: commands, resume, failures, parallel runs; one real sweep through the CLI."""
+
 from __future__ import annotations
 
 import json
@@ -11,8 +12,7 @@ import time
 
 import pytest
 
-from attn_research.sweeps import Block, Evaluation, Experiment, Metric, Scale, Table
-from attn_research.sweeps import expand, runner
+from attn_research.sweeps import Block, Evaluation, Experiment, Metric, Scale, Table, expand, runner
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 EXPERIMENT_PATH = os.path.join(REPO, "experiments", "toy.py")
@@ -20,13 +20,19 @@ EXPERIMENT_PATH = os.path.join(REPO, "experiments", "toy.py")
 
 def toy(evaluation=None, seeds=(0, 1)):
     return Experiment(
-        name="toy", title="toy", config="configs/synthetic.py:reverse",
+        name="toy",
+        title="toy",
+        config="configs/synthetic.py:reverse",
         overrides={"data.task": "copy", "train.num_steps": 5},
         blocks=(Block({"model.attention.score": ["dot", "general"], "model.bridge": "last"}),),
-        scales={"smoke": Scale("tiny", overrides={"train.num_steps": 7, "model.embed_dim": 8}, seeds=seeds,
-                               evaluation=evaluation)},
+        scales={
+            "smoke": Scale(
+                "tiny", overrides={"train.num_steps": 7, "model.embed_dim": 8}, seeds=seeds, evaluation=evaluation
+            )
+        },
         table=Table(metrics=(Metric("test/bleu", "BLEU"),), row_label=str),
-        objective=Metric("validation/bleu", "BLEU"))
+        objective=Metric("validation/bleu", "BLEU"),
+    )
 
 
 class FakeRun:
@@ -56,8 +62,9 @@ class FakeRun:
 
 def sweep(tmp_path, fake, experiment=None, parallel=1):
     paths = runner.Paths(str(tmp_path / "results"), str(tmp_path / "workdirs"))
-    failures = runner.run_sweep(experiment or toy(), EXPERIMENT_PATH, "smoke", paths, parallel=parallel,
-                                execute=fake, out=lambda line: None)
+    failures = runner.run_sweep(
+        experiment or toy(), EXPERIMENT_PATH, "smoke", paths, parallel=parallel, execute=fake, out=lambda line: None
+    )
     return paths, failures
 
 
@@ -70,11 +77,16 @@ def test_a_job_runs_main_with_the_overrides_in_order_and_writes_where_the_layout
     assert job.workdir == str(tmp_path / "workdirs" / "toy" / "smoke" / name)
     assert job.results_path == str(tmp_path / "results" / "toy" / "smoke" / f"{name}.json")
     command = list(job.train_command)
-    assert command[:5] == ["py", "-m", "attn_research.main", f"--config={REPO}/configs/synthetic.py:reverse",
-                           f"--workdir={job.workdir}"]
+    assert command[:5] == [
+        "py",
+        "-m",
+        "attn_research.main",
+        f"--config={REPO}/configs/synthetic.py:reverse",
+        f"--workdir={job.workdir}",
+    ]
     flags = dict(arg.removeprefix("--config.").split("=", 1) for arg in command[5:])
-    assert flags["data.task"] == "copy"                              # experiment override
-    assert flags["train.num_steps"] == "7"                           # the scale's wins over the experiment's
+    assert flags["data.task"] == "copy"  # experiment override
+    assert flags["train.num_steps"] == "7"  # the scale's wins over the experiment's
     assert flags["model.attention.score"] == "dot" and flags["seed"] == "1"
     assert flags["experiment"] == "toy/smoke" and flags["run_name"] == name
     assert flags["results_dir"] == paths.results and flags["wandb.group"] == "toy-smoke"
@@ -87,8 +99,11 @@ def test_a_resumed_sweep_runs_only_what_has_not_finished(tmp_path):
     first = FakeRun()
     paths, failures = sweep(tmp_path, first)
     assert failures == [] and first.ran == [
-        "score=dot,bridge=last,seed=0", "score=general,bridge=last,seed=0",
-        "score=dot,bridge=last,seed=1", "score=general,bridge=last,seed=1"], "every point once, seed by seed"
+        "score=dot,bridge=last,seed=0",
+        "score=general,bridge=last,seed=0",
+        "score=dot,bridge=last,seed=1",
+        "score=general,bridge=last,seed=1",
+    ], "every point once, seed by seed"
     again = FakeRun()
     sweep(tmp_path, again)
     assert again.ran == [], "every run had finished"
@@ -118,8 +133,12 @@ def test_a_finished_run_made_with_other_settings_stops_the_sweep_with_what_to_de
     paths, _ = sweep(tmp_path, FakeRun())
     name = "score=dot,bridge=last,seed=0"
     results = os.path.join(paths.results_dir("toy", "smoke"), f"{name}.json")
-    ran = {"data": {"task": "copy"}, "train": {"num_steps": 7}, "model": {
-        "embed_dim": 8, "bridge": "last", "attention": {"score": "dot"}}, "seed": 0}
+    ran = {
+        "data": {"task": "copy"},
+        "train": {"num_steps": 7},
+        "model": {"embed_dim": 8, "bridge": "last", "attention": {"score": "dot"}},
+        "seed": 0,
+    }
     with open(results, "w") as f:  # the settings it asks for now: not stale
         json.dump({"metrics": {}, "config": ran}, f)
     assert sweep(tmp_path, FakeRun())[1] == []
@@ -127,8 +146,11 @@ def test_a_finished_run_made_with_other_settings_stops_the_sweep_with_what_to_de
     with open(results, "w") as f:
         json.dump({"metrics": {}, "config": ran}, f)
     fake = FakeRun()
-    with pytest.raises(ValueError, match=r"score=dot,bridge=last,seed=0: train.num_steps: ran with 5, the sweep now "
-                                         r"sets 7\ndelete their results and workdirs"):
+    with pytest.raises(
+        ValueError,
+        match=r"score=dot,bridge=last,seed=0: train.num_steps: ran with 5, the sweep now "
+        r"sets 7\ndelete their results and workdirs",
+    ):
         sweep(tmp_path, fake)
     assert fake.ran == [], "nothing runs"
 
@@ -170,11 +192,15 @@ def test_parallel_runs_that_many_at_once(tmp_path):
 
 def test_a_bayes_sweep_proposes_its_draws_from_the_results_and_resumes(tmp_path):
     bayes = Experiment(
-        name="toy", title="toy", config="configs/synthetic.py:reverse", method="bayes",
+        name="toy",
+        title="toy",
+        config="configs/synthetic.py:reverse",
+        method="bayes",
         blocks=(Block({"train.learning_rate": {"min": 0.001, "max": 0.1}, "model.attention.dim": [8, 16]}),),
         scales={"smoke": Scale("tiny", seeds=(0, 1), count=3)},
         table=Table(metrics=(Metric("test/bleu", "BLEU"),), row_label=str),
-        objective=Metric("validation/bleu", "BLEU"))
+        objective=Metric("validation/bleu", "BLEU"),
+    )
     fake = FakeRun()
     paths, failures = sweep(tmp_path, fake, bayes, parallel=2)
     assert failures == [] and len(fake.ran) == 3 * 2
@@ -199,8 +225,9 @@ def test_the_evaluation_is_copied_beside_the_results_and_a_trained_run_only_eval
 
     paths, failures = sweep(tmp_path, train_and_evaluate, experiment)
     assert failures == []
-    job = runner.make_job(experiment, EXPERIMENT_PATH, "smoke", {"model.attention.score": "dot",
-                                                                  "model.bridge": "last", "seed": 0}, paths)
+    job = runner.make_job(
+        experiment, EXPERIMENT_PATH, "smoke", {"model.attention.score": "dot", "model.bridge": "last", "seed": 0}, paths
+    )
     assert job.eval_metrics_path.endswith(os.path.join("eval_test_beam3", "metrics.json"))
     assert "--beam=3" in job.evaluate_command and "--split=test" in job.evaluate_command
     with open(job.evaluation_path) as f:
@@ -230,16 +257,21 @@ def test_parse_error_finds_the_last_exception_of_chained_tracebacks():
     assert (error_type, message) == ("ValueError", "unknown attention score 'bogus'; valid choices: additive, dot.")
     assert tail[0].startswith("Traceback") and tail[-1].startswith("ValueError")
     assert runner.parse_error("step 10\nstep 20", -9)[:2] == ("Killed", "killed by SIGKILL")
-    assert runner.parse_error("FATAL Flags parsing error: bad flag", 1)[:2] == \
-        ("ExitStatus", "exit status 1: FATAL Flags parsing error: bad flag")
-    assert runner.parse_error("error: unknown attention score 'x'", 2)[:2] == \
-        ("InvalidInput", "unknown attention score 'x'")
+    assert runner.parse_error("FATAL Flags parsing error: bad flag", 1)[:2] == (
+        "ExitStatus",
+        "exit status 1: FATAL Flags parsing error: bad flag",
+    )
+    assert runner.parse_error("error: unknown attention score 'x'", 2)[:2] == (
+        "InvalidInput",
+        "unknown attention score 'x'",
+    )
 
 
 def test_a_real_sweep_records_a_failing_run_finishes_the_other_and_resumes(tmp_path):
     """End to end through the CLI and real subprocesses: one tiny run trains, one fails fast."""
     experiment_file = tmp_path / "tiny.py"
-    experiment_file.write_text(textwrap.dedent(f"""\
+    experiment_file.write_text(
+        textwrap.dedent(f"""\
         from attn_research.sweeps import SMOKE, Block, Experiment, Metric, Scale, Table
         EXPERIMENT = Experiment(
             name="tiny", title="tiny", config={os.path.join(REPO, "configs", "synthetic.py") + ":reverse"!r},
@@ -248,11 +280,19 @@ def test_a_real_sweep_records_a_failing_run_finishes_the_other_and_resumes(tmp_p
                                                           "model.encoder_hidden": 8, "model.decoder_hidden": 16}})}},
             table=Table(metrics=(Metric("test/bleu", "BLEU"),), row_label=lambda p: p["model.attention.score"]),
             objective=Metric("validation/bleu", "BLEU"))
-        """))
+        """)
+    )
     results, workdirs = tmp_path / "results", tmp_path / "workdirs"
     env = {**os.environ, "XLA_FLAGS": "--xla_backend_optimization_level=0 --xla_llvm_disable_expensive_passes=true"}
-    command = [sys.executable, "-m", "attn_research.sweep", str(experiment_file), "--scale=smoke",
-               f"--results_dir={results}", f"--workdir_root={workdirs}"]
+    command = [
+        sys.executable,
+        "-m",
+        "attn_research.sweep",
+        str(experiment_file),
+        "--scale=smoke",
+        f"--results_dir={results}",
+        f"--workdir_root={workdirs}",
+    ]
     first = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
     assert first.returncode == 1, first.stdout + first.stderr
     assert (results / "tiny" / "smoke" / "score=dot,seed=0.json").is_file()
@@ -300,10 +340,16 @@ def test_a_signalled_sweep_runner_stops_its_running_child_and_exits(tmp_path):
     import signal
 
     pid_file = tmp_path / "child.pid"
-    script = RUNNER_WITH_A_SLOW_CHILD.format(repo=REPO, pid_file=str(pid_file), workdir=str(tmp_path / "work"),
-                                            results=str(tmp_path / "r.json"), failures=str(tmp_path / "f.jsonl"))
-    sweep_runner = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                    text=True)
+    script = RUNNER_WITH_A_SLOW_CHILD.format(
+        repo=REPO,
+        pid_file=str(pid_file),
+        workdir=str(tmp_path / "work"),
+        results=str(tmp_path / "r.json"),
+        failures=str(tmp_path / "f.jsonl"),
+    )
+    sweep_runner = subprocess.Popen(
+        [sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     deadline = time.time() + 60
     while not (pid_file.exists() and pid_file.read_text()) and time.time() < deadline:
         time.sleep(0.05)
@@ -339,8 +385,10 @@ def test_torn_evaluation_and_proposal_files_are_unfinished_or_named(tmp_path):
 
     paths, failures = sweep(tmp_path, train_and_tear_the_evaluation, experiment)
     assert len(failures) == 2 and all("exited without writing" in f.error_message for f in failures)
-    jobs = [runner.make_job(experiment, EXPERIMENT_PATH, "smoke", p, paths)
-            for p in runner.planned_points(experiment, "smoke", paths)]
+    jobs = [
+        runner.make_job(experiment, EXPERIMENT_PATH, "smoke", p, paths)
+        for p in runner.planned_points(experiment, "smoke", paths)
+    ]
     assert all(job.trained() and not job.finished() for job in jobs)
     assert aggregate.read_run_metrics(jobs) == {}, "an unfinished run is not in the table"
 

@@ -1,4 +1,5 @@
 """Seed aggregation and the Markdown / LaTeX / CSV tables, on a small hand-made set of results."""
+
 from __future__ import annotations
 
 import csv
@@ -10,8 +11,7 @@ import os
 import numpy as np
 import pytest
 
-from attn_research.sweeps import Block, Experiment, Metric, Scale, Table
-from attn_research.sweeps import aggregate, tables
+from attn_research.sweeps import Block, Experiment, Metric, Scale, Table, aggregate, tables
 
 BLEU = Metric("test/bleu", "BLEU")
 PPL = Metric("test/ppl", "ppl", goal="minimize")
@@ -20,15 +20,25 @@ ACC = Metric("test/seq_accuracy", "exact match (%)", scale=100, digits=1)
 
 def experiment(by_length=False):
     return Experiment(
-        name="toy_table", title="Toy et al. (2020), Table 1: scores", config="configs/synthetic.py:reverse",
+        name="toy_table",
+        title="Toy et al. (2020), Table 1: scores",
+        config="configs/synthetic.py:reverse",
         blocks=(Block({"model.attention.score": ["dot", "general", "concat"]}),),
         scales={"full": Scale("the real thing", seeds=(0, 1, 2)), "smoke": Scale("quick")},
-        table=Table(metrics=(BLEU, PPL, ACC), row_label=lambda p: f"global ({p['model.attention.score']})",
-                    row_title="attention", source="Toy et al. (2020), Table 1",
-                    published={"global (dot)": {"test/bleu": "18.6", "test/ppl": "6.1"},
-                               "global (general)": {"test/ppl": "6.1 ‡"}},
-                    notes=("‡ not verified.",), by_length=by_length),
-        objective=Metric("validation/bleu", "BLEU"))
+        table=Table(
+            metrics=(BLEU, PPL, ACC),
+            row_label=lambda p: f"global ({p['model.attention.score']})",
+            row_title="attention",
+            source="Toy et al. (2020), Table 1",
+            published={
+                "global (dot)": {"test/bleu": "18.6", "test/ppl": "6.1"},
+                "global (general)": {"test/ppl": "6.1 ‡"},
+            },
+            notes=("‡ not verified.",),
+            by_length=by_length,
+        ),
+        objective=Metric("validation/bleu", "BLEU"),
+    )
 
 
 # Hand-made results: dot has three seeds, general one (two failed), concat none. Wall times in minutes:
@@ -37,8 +47,7 @@ RECORDS = {
     "score=dot,seed=0": {"test/bleu": 20.0, "test/ppl": 6.0, "test/seq_accuracy": 0.50, "wall_time_min": 10.0},
     "score=dot,seed=1": {"test/bleu": 22.0, "test/ppl": 5.0, "test/seq_accuracy": 0.55, "wall_time_min": 12.0},
     "score=dot,seed=2": {"test/bleu": 27.0, "test/ppl": 7.0, "test/seq_accuracy": 0.60, "wall_time_min": 14.0},
-    "score=general,seed=1": {"test/bleu": 15.5, "test/ppl": 8.25, "test/seq_accuracy": 0.125,
-                             "wall_time_min": 24.0},
+    "score=general,seed=1": {"test/bleu": 15.5, "test/ppl": 8.25, "test/seq_accuracy": 0.125, "wall_time_min": 24.0},
 }
 POINTS = [{"model.attention.score": s, "seed": seed} for s in ("dot", "general", "concat") for seed in (0, 1, 2)]
 
@@ -66,26 +75,39 @@ def test_summarize_skips_missing_and_non_finite_values():
 
 
 def test_run_metrics_flattens_results_and_evaluation():
-    results = {"metrics": {"test": {"bleu": 1.5, "ppl": 3.0}, "validation": {"bleu": 2.0}}, "num_params": 10,
-               "wall_time_s": 90.0}
-    evaluation = {"bleu": 4.0, "bleu_by_length": [{"bucket": "[0, 10)", "bleu": 5.0},
-                                                   {"bucket": "[10, 20)", "bleu": None}]}
+    results = {
+        "metrics": {"test": {"bleu": 1.5, "ppl": 3.0}, "validation": {"bleu": 2.0}},
+        "num_params": 10,
+        "wall_time_s": 90.0,
+    }
+    evaluation = {
+        "bleu": 4.0,
+        "bleu_by_length": [{"bucket": "[0, 10)", "bleu": 5.0}, {"bucket": "[10, 20)", "bleu": None}],
+    }
     assert aggregate.run_metrics(results, evaluation) == {
-        "test/bleu": 1.5, "test/ppl": 3.0, "validation/bleu": 2.0, "num_params": 10, "wall_time_min": 1.5,
+        "test/bleu": 1.5,
+        "test/ppl": 3.0,
+        "validation/bleu": 2.0,
+        "num_params": 10,
+        "wall_time_min": 1.5,
         "eval/bleu": 4.0,
-        "eval/bleu_by_length/[0, 10)": 5.0, "eval/bleu_by_length/[10, 20)": None}
+        "eval/bleu_by_length/[0, 10)": 5.0,
+        "eval/bleu_by_length/[10, 20)": None,
+    }
 
 
 def test_markdown_puts_the_papers_numbers_beside_ours():
     text = tables.render_markdown(experiment(), "full", rows())
     lines = text.splitlines()
     assert lines[0] == "### Toy et al. (2020), Table 1: scores"
-    assert lines[2] == ("| attention | runs | BLEU | BLEU (paper) | ppl | ppl (paper) | exact match (%) "
-                        "| min per run |")
+    assert lines[2] == (
+        "| attention | runs | BLEU | BLEU (paper) | ppl | ppl (paper) | exact match (%) | min per run |"
+    )
     assert lines[3] == "| --- | --- | --- | --- | --- | --- | --- | --- |"
     # dot: BLEU 23.00 ± 3.61 (27.00); ppl 6.00 ± 1.00 (5.00); accuracy 55.0 ± 5.0 (60.0); 12 min per run
-    assert lines[4] == ("| global (dot) | 3/3 | 23.00 ± 3.61 (27.00) | 18.6 | 6.00 ± 1.00 (5.00) | 6.1 "
-                        "| 55.0 ± 5.0 (60.0) | 12.0 |")
+    assert lines[4] == (
+        "| global (dot) | 3/3 | 23.00 ± 3.61 (27.00) | 18.6 | 6.00 ± 1.00 (5.00) | 6.1 | 55.0 ± 5.0 (60.0) | 12.0 |"
+    )
     assert lines[5] == "| global (general) | 1/3 | 15.50 | – | 8.25 | 6.1 ‡ | 12.5 | 24.0 |"
     assert lines[6] == "| global (concat) | 0/3 | – | – | – | – | – | – |"
     assert "Paper: Toy et al. (2020), Table 1." in text and "- ‡ not verified." in text
@@ -95,8 +117,10 @@ def test_markdown_puts_the_papers_numbers_beside_ours():
 def test_latex_is_a_booktabs_table_with_escaped_cells():
     text = tables.render_latex(experiment(), "smoke", rows())
     assert r"\begin{tabular}{lrrrrrrr}" in text and r"\toprule" in text and r"\bottomrule" in text
-    assert r"global (dot) & 3/3 & 23.00 $\pm$ 3.61 (27.00) & 18.6 & 6.00 $\pm$ 1.00 (5.00) & 6.1 & " \
-           r"55.0 $\pm$ 5.0 (60.0) & 12.0 \\" in text
+    assert (
+        r"global (dot) & 3/3 & 23.00 $\pm$ 3.61 (27.00) & 18.6 & 6.00 $\pm$ 1.00 (5.00) & 6.1 & "
+        r"55.0 $\pm$ 5.0 (60.0) & 12.0 \\" in text
+    )
     assert r"global (concat) & 0/3 & -- & -- & -- & -- & -- & -- \\" in text
     assert r"6.1 $^\ddagger$" in text and r"\label{tab:toy_table}" in text
     assert tables.latex_escape("a_b & 50% #1 {x}") == r"a\_b \& 50\% \#1 \{x\}"
@@ -115,29 +139,51 @@ def test_csv_keeps_the_unformatted_numbers():
 
 
 def test_length_buckets_become_columns_in_order_of_length():
-    records = {"score=dot,seed=0": {"eval/bleu_by_length/[5, 10)": 2.0, "eval/bleu_by_length/[25, inf)": 1.0},
-               "score=dot,seed=1": {"eval/bleu_by_length/[0, 5)": 4.0, "eval/bleu_by_length/[10, 15)": 3.0}}
+    records = {
+        "score=dot,seed=0": {"eval/bleu_by_length/[5, 10)": 2.0, "eval/bleu_by_length/[25, inf)": 1.0},
+        "score=dot,seed=1": {"eval/bleu_by_length/[0, 5)": 4.0, "eval/bleu_by_length/[10, 15)": 3.0},
+    }
     table = aggregate.with_length_buckets(experiment(by_length=True).table, records)
-    assert [m.title for m in table.metrics] == ["BLEU", "ppl", "exact match (%)", "[0, 5)", "[5, 10)", "[10, 15)",
-                                                "[25, inf)"]
+    assert [m.title for m in table.metrics] == [
+        "BLEU",
+        "ppl",
+        "exact match (%)",
+        "[0, 5)",
+        "[5, 10)",
+        "[10, 15)",
+        "[25, inf)",
+    ]
     plain = experiment().table
     assert aggregate.with_length_buckets(plain, records) is plain, "by_length off: the table as it is"
 
 
 def test_tables_are_written_per_scale_with_the_length_figure(tmp_path):
-    records = {**RECORDS, "score=dot,seed=0": {**RECORDS["score=dot,seed=0"], "eval/bleu_by_length/[0, 10)": 3.0,
-                                               "eval/bleu_by_length/[10, 20)": 2.0}}
+    records = {
+        **RECORDS,
+        "score=dot,seed=0": {
+            **RECORDS["score=dot,seed=0"],
+            "eval/bleu_by_length/[0, 10)": 3.0,
+            "eval/bleu_by_length/[10, 20)": 2.0,
+        },
+    }
     spec = experiment(by_length=True)
     spec = dataclasses.replace(spec, table=aggregate.with_length_buckets(spec.table, records))
     with_buckets = aggregate.aggregate(POINTS, records, spec.table.metrics, spec.table.row_label)
     full = tables.write_tables(spec, "full", with_buckets, str(tmp_path))
     assert sorted(os.path.relpath(p, tmp_path) for p in full) == [
-        "toy_table.csv", "toy_table.md", "toy_table.png", "toy_table.tex"]
+        "toy_table.csv",
+        "toy_table.md",
+        "toy_table.png",
+        "toy_table.tex",
+    ]
     assert (tmp_path / "toy_table.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     markdown = (tmp_path / "toy_table.md").read_text()
     assert f"![{tables.LENGTH_FIGURE}](toy_table.png)" in markdown
-    assert "| global (dot) | 3/3 | 23.00 ± 3.61 (27.00) | 18.6 | 6.00 ± 1.00 (5.00) | 6.1 | 55.0 ± 5.0 (60.0) " \
-           "| 3.00 | 2.00 | 12.0 |" in markdown
+    assert (
+        "| global (dot) | 3/3 | 23.00 ± 3.61 (27.00) | 18.6 | 6.00 ± 1.00 (5.00) | 6.1 | 55.0 ± 5.0 (60.0) "
+        "| 3.00 | 2.00 | 12.0 |" in markdown
+    )
     smoke = tables.write_tables(experiment(), "smoke", rows(), str(tmp_path))
     assert sorted(os.path.relpath(p, tmp_path) for p in smoke) == [
-        os.path.join("smoke", f"toy_table.{s}") for s in ("csv", "md", "tex")]
+        os.path.join("smoke", f"toy_table.{s}") for s in ("csv", "md", "tex")
+    ]

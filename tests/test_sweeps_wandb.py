@@ -1,5 +1,6 @@
 """W&B sweep export: the YAML passes the `sweeps` schema, a broken one is refused, and `wandb agent` would run
 the same points, under the same names, as a local sweep."""
+
 from __future__ import annotations
 
 import glob
@@ -33,8 +34,16 @@ def test_exported_yaml_passes_the_schema_and_the_agent_runs_the_local_points(pat
         assert all(name.startswith("config.") for name in config["parameters"])
         assert config["parameters"]["config.seed"] == {"values": list(experiment.scale("full").seeds)}
         assert config["metric"] == {"name": "final/" + experiment.objective.key, "goal": experiment.objective.goal}
-        assert config["command"] == ["${env}", "${interpreter}", "-m", "attn_research.sweep", relative,
-                                     "--scale=full", "--wandb_mode=online", "${args}"]
+        assert config["command"] == [
+            "${env}",
+            "${interpreter}",
+            "-m",
+            "attn_research.sweep",
+            relative,
+            "--scale=full",
+            "--wandb_mode=online",
+            "${args}",
+        ]
         for run in sweeps.next_runs(config, [], validate=True, n=1000):
             if run is None:
                 break
@@ -44,21 +53,26 @@ def test_exported_yaml_passes_the_schema_and_the_agent_runs_the_local_points(pat
     assert sorted(agent_names) == sorted(local_names)
 
 
-@pytest.mark.parametrize("broken, message", [
-    ({"method": "gird", "parameters": {"config.seed": {"values": [0]}}}, "gird"),
-    ({"method": "grid"}, "parameters"),
-    ({"method": "random", "parameters": {"config.train.learning_rate": {"min": 0.1, "max": 0.01}}}, "min"),
-    ({"method": "grid", "parameters": {"config.seed": {"values": [0]}}, "command": "python train.py"}, "array"),
-    ({"method": "bayes", "parameters": {"config.seed": {"values": [0]}}, "metric": {"goal": "maximize"}}, "name"),
-])
+@pytest.mark.parametrize(
+    "broken, message",
+    [
+        ({"method": "gird", "parameters": {"config.seed": {"values": [0]}}}, "gird"),
+        ({"method": "grid"}, "parameters"),
+        ({"method": "random", "parameters": {"config.train.learning_rate": {"min": 0.1, "max": 0.01}}}, "min"),
+        ({"method": "grid", "parameters": {"config.seed": {"values": [0]}}, "command": "python train.py"}, "array"),
+        ({"method": "bayes", "parameters": {"config.seed": {"values": [0]}}, "metric": {"goal": "maximize"}}, "name"),
+    ],
+)
 def test_a_broken_sweep_config_is_refused(broken, message):
     with pytest.raises(ValueError, match=message):
         expand.check_wandb_config(broken)
 
 
 def test_parse_point_accepts_only_config_flags():
-    assert cli.parse_point(["--config.model.attention.dim=128", "--config.seed=0"]) == \
-        {"model.attention.dim": "128", "seed": "0"}
+    assert cli.parse_point(["--config.model.attention.dim=128", "--config.seed=0"]) == {
+        "model.attention.dim": "128",
+        "seed": "0",
+    }
     with pytest.raises(ValueError, match="only --config"):
         cli.parse_point(["--model.attention.dim=128"])
     with pytest.raises(ValueError, match="only --config"):

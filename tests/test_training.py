@@ -1,4 +1,5 @@
 """End to end: a tiny attentive model learns a synthetic task; crash/resume; W&B offline run; errors."""
+
 from __future__ import annotations
 
 import glob
@@ -8,8 +9,6 @@ import re
 import subprocess
 import sys
 
-import jax
-import numpy as np
 import pytest
 import sacrebleu.metrics
 
@@ -73,8 +72,7 @@ def test_wandb_offline_run_holds_the_logged_metrics(tmp_path):
     runs = glob.glob(str(tmp_path / "wandb" / "offline-run-*"))
     assert len(runs) == 1, runs
     wandb_cli = os.path.join(os.path.dirname(sys.executable), "wandb")
-    out = subprocess.run([wandb_cli, "leet", "inspect", "--json", runs[0]], capture_output=True, text=True,
-                         timeout=120)
+    out = subprocess.run([wandb_cli, "leet", "inspect", "--json", runs[0]], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     logged = [json.loads(line) for line in open(tmp_path / "work" / "metrics.jsonl")]
     final_loss = [line["train/loss"] for line in logged if "train/loss" in line][-1]
@@ -179,8 +177,14 @@ def test_sigkill_and_rerun_resumes_with_the_same_final_metrics(tmp_path):
     config_file = tmp_path / "kill_config.py"
     config_file.write_text(KILL_CONFIG.format(repo=REPO, tmp=str(tmp_path)))
     workdir = tmp_path / "work"
-    command = [sys.executable, "-m", "attn_research.main", f"--config={config_file}", f"--workdir={workdir}",
-               "--compilation_cache="]
+    command = [
+        sys.executable,
+        "-m",
+        "attn_research.main",
+        f"--config={config_file}",
+        f"--workdir={workdir}",
+        "--compilation_cache=",
+    ]
     env = dict(os.environ, WANDB_MODE="offline", JAX_PLATFORMS="cpu")
     process = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 240

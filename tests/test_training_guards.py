@@ -1,5 +1,6 @@
 """Trustworthy runs: config-safe resume, NaN guard, best-checkpoint rule, corrupt-checkpoint fallback,
 workdir lock, torn JSON records, logging without a terminal, the model summary."""
+
 from __future__ import annotations
 
 import glob
@@ -45,6 +46,7 @@ def _tear(path: str) -> None:
 
 
 # --- item 2: config-safe resume --------------------------------------------------------------------------
+
 
 def test_resume_refuses_a_config_that_changes_the_model_and_names_each_key(tmp_path):
     config = tiny_config(tmp_path)
@@ -110,6 +112,7 @@ def test_a_checkpoint_of_another_model_shape_is_a_one_line_error_naming_the_fold
 
 # --- item 3: best-checkpoint rule --------------------------------------------------------------------------
 
+
 def test_a_nan_metric_never_displaces_the_best_checkpoint(tmp_path):
     checkpoints = Checkpoints(str(tmp_path), best_metric="loss", best_mode="min")
     assert checkpoints.save_if_best(1, _state(1.0), {"loss": 1.0})
@@ -122,6 +125,7 @@ def test_a_nan_metric_never_displaces_the_best_checkpoint(tmp_path):
 
 
 # --- item 6: corrupt checkpoint ------------------------------------------------------------------------------
+
 
 def _data_files(step_dir) -> list[str]:
     return [p for p in glob.glob(os.path.join(step_dir, "**", "d", "*"), recursive=True) if os.path.isfile(p)]
@@ -147,6 +151,7 @@ def test_a_truncated_latest_step_is_set_aside_and_the_previous_one_restored(tmp_
 
 
 # --- item 5: torn JSON records --------------------------------------------------------------------------------
+
 
 def test_a_torn_wall_time_counts_as_zero_and_a_torn_record_is_replaced(tmp_path, caplog):
     jsonio.write_json(tmp_path / "wall_time.json", {"wall_time_s": 1234.5})
@@ -198,8 +203,9 @@ HOLD_LOCK = textwrap.dedent("""\
 
 def test_a_second_training_in_a_locked_workdir_fails_at_once_naming_the_holder(tmp_path):
     workdir = str(tmp_path / "work")
-    holder = subprocess.Popen([sys.executable, "-c", HOLD_LOCK.format(repo=REPO, workdir=workdir)],
-                              stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_LOCK.format(repo=REPO, workdir=workdir)], stdout=subprocess.PIPE, text=True
+    )
     try:
         assert holder.stdout.readline().strip() == "locked"
         start = time.time()
@@ -218,9 +224,12 @@ def test_a_second_training_in_a_locked_workdir_fails_at_once_naming_the_holder(t
 
 # --- item 16 (part): model summary -------------------------------------------------------------------------
 
+
 def test_model_summary_counts_each_top_level_module_and_lists_every_array():
-    params = {"encoder": {"embed": np.zeros((10, 4)), "gru": {"w": np.zeros((4, 6)), "b": np.zeros(6)}},
-              "decoder": {"out": np.zeros((6, 10), np.float32)}}
+    params = {
+        "encoder": {"embed": np.zeros((10, 4)), "gru": {"w": np.zeros((4, 6)), "b": np.zeros(6)}},
+        "decoder": {"out": np.zeros((6, 10), np.float32)},
+    }
     assert count_by_module(params) == {"encoder": 40 + 24 + 6, "decoder": 60}
     text = model_summary(params)
     assert text.startswith("parameters: 130\n")
@@ -234,6 +243,7 @@ def test_metrics_line_names_the_step_and_each_metric():
 
 
 # --- end to end ----------------------------------------------------------------------------------------------------
+
 
 def _config(tmp_path, steps, **train):
     config = tiny_config(tmp_path, steps=steps, batch_size=16)
@@ -276,8 +286,9 @@ def test_a_restart_after_a_truncated_checkpoint_resumes_from_the_previous_step(t
 
 
 def test_a_nan_loss_stops_training_naming_the_step_and_records_nothing(tmp_path):
-    config = _config(tmp_path, 40, log_every_steps=5, eval_every_steps=40, checkpoint_every_steps=40,
-                     learning_rate=1e30)
+    config = _config(
+        tmp_path, 40, log_every_steps=5, eval_every_steps=40, checkpoint_every_steps=40, learning_rate=1e30
+    )
     workdir = str(tmp_path / "work")
     # the first update (learning rate 1e30) overflows the parameters: steps 2-5 are NaN; the first log point says so
     with pytest.raises(loop.NonFiniteLossError, match=r"training loss is nan by step 5 \(steps 1-5\)"):

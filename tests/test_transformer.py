@@ -5,6 +5,7 @@ fill the parameters with N(0, 0.5^2) draws (shapes from jax.eval_shape of model.
 biases and embeddings all take non-trivial values. The reference is written in NumPy float64 from the
 paper's equations (Vaswani et al. 2017, sec. 3.1-3.5), not from our modules.
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -31,15 +32,24 @@ LN_EPS = 1e-6  # flax.linen.LayerNorm's epsilon
 
 def small_config(**overrides) -> ml_collections.ConfigDict:
     config = default_transformer_config()
-    config.update(dict(d_model=8, heads=2, encoder_layers=1, decoder_layers=2, ff_dim=16, dropout=0.0,
-                       attention_dropout=0.0, max_len=8))
+    config.update(
+        dict(
+            d_model=8,
+            heads=2,
+            encoder_layers=1,
+            decoder_layers=2,
+            ff_dim=16,
+            dropout=0.0,
+            attention_dropout=0.0,
+            max_len=8,
+        )
+    )
     config.update(overrides)
     return config
 
 
 def random_variables(model, seed: int = 0, scale: float = 0.5):
-    shapes = jax.eval_shape(lambda: model.init({"params": jax.random.PRNGKey(0)}, SOURCE, MASK, TARGET_IN,
-                                               train=False))
+    shapes = jax.eval_shape(lambda: model.init({"params": jax.random.PRNGKey(0)}, SOURCE, MASK, TARGET_IN, train=False))
     rng = np.random.default_rng(seed)
     return jax.tree.map(lambda s: jnp.asarray(rng.normal(0.0, scale, s.shape), s.dtype), shapes)
 
@@ -56,6 +66,7 @@ def apply(model, variables, source, mask, target_input):
 
 
 # ---------------------------------------------------------------- NumPy reference (float64, from the paper)
+
 
 def np_layer_norm(x, p):
     mean = x.mean(-1, keepdims=True)
@@ -104,15 +115,17 @@ def np_encoder(params, source, mask, norm, heads):
     pre-LN x + Sublayer(LayerNorm(x)) with a final LayerNorm."""
     p = jax.tree.map(lambda a: np.asarray(a, np.float64), params)
     d_model = p["source_embedding"]["embedding"].shape[1]
-    x = p["source_embedding"]["embedding"][np.asarray(source)] * np.sqrt(d_model) + np_sinusoids(source.shape[1],
-                                                                                                   d_model)
+    x = p["source_embedding"]["embedding"][np.asarray(source)] * np.sqrt(d_model) + np_sinusoids(
+        source.shape[1], d_model
+    )
     mask = np.asarray(mask)
     layer = 0
     while f"encoder_layers_{layer}" in p:
         lp = p[f"encoder_layers_{layer}"]
         for norm_name, sublayer in [
-                ("self_attention_norm", lambda h: np_multi_head(h, h, mask, lp["self_attention"], heads)),
-                ("feed_forward_norm", lambda h: np_feed_forward(h, lp["feed_forward"]))]:
+            ("self_attention_norm", lambda h, lp=lp: np_multi_head(h, h, mask, lp["self_attention"], heads)),
+            ("feed_forward_norm", lambda h, lp=lp: np_feed_forward(h, lp["feed_forward"])),
+        ]:
             if norm == "post":
                 x = np_layer_norm(x + sublayer(x), lp[norm_name])
             else:
@@ -134,6 +147,7 @@ def test_encoder_matches_numpy_reference_of_the_paper(norm):
 
 
 # ---------------------------------------------------------------- masking
+
 
 def test_changing_future_target_tokens_leaves_earlier_logits_unchanged():
     model, variables = model_and_variables()
@@ -160,6 +174,7 @@ def test_padding_is_never_attended_and_its_tokens_do_not_matter():
 
 # ---------------------------------------------------------------- teacher forcing == step-by-step decoding
 
+
 def decode_gold(model, variables, source, mask, target_input):
     """Feeds the gold tokens through decode_step: logits [batch, tgt_len, V], weights [batch, tgt_len, src_len]."""
     encoded = model.apply(variables, source, mask, method=Transformer.encode)
@@ -185,16 +200,22 @@ def test_teacher_forced_logits_equal_incremental_decoding(norm, positions, tie):
 
 # ---------------------------------------------------------------- decoding, jit, gradients
 
+
 def test_greedy_and_beam_search_run_beam_one_is_greedy_and_the_key_cache_bounds_decoding():
     model, variables = model_and_variables()  # max_len 8: decode_step works for positions 0..7
-    greedy = jax.jit(greedy_decode, static_argnames=("model", "max_len", "bos_id", "eos_id", "return_logits"),
-                     compiler_options=FAST)
-    tokens, alignments, logits = greedy(model, variables, SOURCE, MASK, max_len=9, bos_id=BOS, eos_id=EOS,
-                                        return_logits=True)
+    greedy = jax.jit(
+        greedy_decode, static_argnames=("model", "max_len", "bos_id", "eos_id", "return_logits"), compiler_options=FAST
+    )
+    tokens, alignments, logits = greedy(
+        model, variables, SOURCE, MASK, max_len=9, bos_id=BOS, eos_id=EOS, return_logits=True
+    )
     assert tokens.shape == (3, 9) and alignments.shape == (3, 9, 5)
     assert np.all(np.isfinite(np.asarray(logits[:, :8]))) and np.all(np.isnan(np.asarray(logits[:, 8])))
-    beam = jax.jit(beam_search, static_argnames=("model", "beam_size", "max_len", "bos_id", "eos_id", "n_best"),
-                   compiler_options=FAST)
+    beam = jax.jit(
+        beam_search,
+        static_argnames=("model", "beam_size", "max_len", "bos_id", "eos_id", "n_best"),
+        compiler_options=FAST,
+    )
     result = beam(model, variables, SOURCE, MASK, beam_size=1, max_len=8, bos_id=BOS, eos_id=EOS)
     np.testing.assert_array_equal(result.tokens[:, 0], tokens[:, :8])
     np.testing.assert_allclose(result.alignments[:, 0], alignments[:, :8], rtol=1e-5, atol=1e-6)
@@ -228,12 +249,16 @@ def test_gradients_are_finite_with_dropout_in_training():
 
 # ---------------------------------------------------------------- configuration
 
+
 @pytest.mark.parametrize("key,bad,valid", [("norm", "middle", "post"), ("positions", "rotary", "sinusoidal")])
 def test_unknown_names_raise_with_the_valid_choices(key, bad, valid):
     with pytest.raises(ValueError, match=valid):
         build_model(small_config(**{key: bad}), VOCAB, VOCAB)
-    model = Transformer(config=ml_collections.FrozenConfigDict(small_config(**{key: bad})), source_vocab_size=VOCAB,
-                        target_vocab_size=VOCAB)
+    model = Transformer(
+        config=ml_collections.FrozenConfigDict(small_config(**{key: bad})),
+        source_vocab_size=VOCAB,
+        target_vocab_size=VOCAB,
+    )
     with pytest.raises(ValueError, match=valid):  # also when the model is built without build_model
         jax.eval_shape(lambda: model.init(jax.random.PRNGKey(0), SOURCE, MASK, TARGET_IN, train=False))
 
@@ -249,8 +274,15 @@ def test_key_dim_sets_the_query_and_key_size_per_head():
     np.testing.assert_allclose(logits, out.logits, rtol=1e-4, atol=1e-5)
 
 
-@pytest.mark.parametrize("overrides,message", [({"heads": 3}, "divisible"), ({"dropout": 1.0}, "dropout"),
-                                               ({"d_model": 7, "heads": 7}, "even"), ({"key_dim": -1}, "key_dim")])
+@pytest.mark.parametrize(
+    "overrides,message",
+    [
+        ({"heads": 3}, "divisible"),
+        ({"dropout": 1.0}, "dropout"),
+        ({"d_model": 7, "heads": 7}, "even"),
+        ({"key_dim": -1}, "key_dim"),
+    ],
+)
 def test_bad_sizes_raise(overrides, message):
     with pytest.raises(ValueError, match=message):
         build_model(small_config(**overrides), VOCAB, VOCAB)
@@ -282,8 +314,9 @@ def load_config_module(name):
     return module
 
 
-@pytest.mark.parametrize("name,arg", [("multi30k", "transformer"), ("multi30k", "transformer_nb6"),
-                                      ("synthetic", "reverse,transformer")])
+@pytest.mark.parametrize(
+    "name,arg", [("multi30k", "transformer"), ("multi30k", "transformer_nb6"), ("synthetic", "reverse,transformer")]
+)
 def test_transformer_configs_build_and_decode_within_the_key_cache(name, arg):
     config = load_config_module(name).get_config(arg)
     assert isinstance(build_model(config.model, 30, 30), Transformer)
@@ -294,20 +327,46 @@ def test_multi30k_transformer_has_the_requested_setup():
     config = load_config_module("multi30k").get_config("transformer")
     model, train = config.model, config.train
     assert (model.d_model, model.heads, model.encoder_layers, model.decoder_layers, model.ff_dim, model.dropout) == (
-        256, 8, 3, 3, 512, 0.1)
-    assert (train.adam_b1, train.adam_b2, train.adam_eps, train.label_smoothing, train.batch_size,
-            train.schedule) == (0.9, 0.98, 1e-9, 0.1, 128, "warmup_rsqrt")
+        256,
+        8,
+        3,
+        3,
+        512,
+        0.1,
+    )
+    assert (train.adam_b1, train.adam_b2, train.adam_eps, train.label_smoothing, train.batch_size, train.schedule) == (
+        0.9,
+        0.98,
+        1e-9,
+        0.1,
+        128,
+        "warmup_rsqrt",
+    )
     with pytest.raises(ValueError, match="rnn, transformer"):
         load_config_module("synthetic").get_config("reverse,transfomer")
 
 
 # ---------------------------------------------------------------- end to end
 
+
 def test_tiny_transformer_learns_to_copy(tmp_path):
     config = tiny_config(tmp_path, task="copy", steps=300)
-    config.model.update(dict(architecture="transformer", d_model=32, heads=4, encoder_layers=1, decoder_layers=1,
-                             ff_dim=64, dropout=0.0, attention_dropout=0.0, norm="pre", positions="sinusoidal",
-                             tie_embeddings=False, max_len=16))
+    config.model.update(
+        dict(
+            architecture="transformer",
+            d_model=32,
+            heads=4,
+            encoder_layers=1,
+            decoder_layers=1,
+            ff_dim=64,
+            dropout=0.0,
+            attention_dropout=0.0,
+            norm="pre",
+            positions="sinusoidal",
+            tie_embeddings=False,
+            max_len=16,
+        )
+    )
     config.train.update(dict(learning_rate=1e-2, schedule="warmup_rsqrt", warmup_steps=50, adam_b2=0.98))
     results = train_and_evaluate(config, str(tmp_path / "work"))
     assert results["metrics"]["validation"]["seq_accuracy"] >= 0.9, results["metrics"]

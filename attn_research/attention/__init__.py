@@ -1,5 +1,6 @@
 """The attention catalogue: scores, windows, normalizers, stateful variants, multi-head attention, positions,
 registry."""
+
 from attn_research.attention.attention import NORMALIZERS, SCORES, WINDOWS, Attention
 from attn_research.attention.coverage import CoverageAttention
 from attn_research.attention.forward import FORWARD_SCORES, ForwardAttention
@@ -10,13 +11,26 @@ from attn_research.attention.monotonic import MonotonicAttention
 from attn_research.attention.multihead import MultiHeadAttention
 from attn_research.attention.multihead_additive import MultiHeadAdditiveAttention
 from attn_research.attention.positions import sinusoidal_positions
-from attn_research.attention.registry import FAMILIES, build_attention, check_choice
+from attn_research.attention.registry import FAMILIES, build_attention
 from attn_research.attention.types import AttentionOutput
 
 __all__ = [
-    "Attention", "AttentionOutput", "FAMILIES", "MultiHeadAttention", "NORMALIZERS", "SCORES", "WINDOWS",
-    "build_attention", "check_choice", "sinusoidal_positions",
-    "CoverageAttention", "FORWARD_SCORES", "ForwardAttention", "LOCATION_SOURCES", "LocationAwareAttention",
+    "Attention",
+    "AttentionOutput",
+    "FAMILIES",
+    "MultiHeadAttention",
+    "NORMALIZERS",
+    "SCORES",
+    "WINDOWS",
+    "build_attention",
+    "sinusoidal_positions",
+    "CoverageAttention",
+    "FORWARD_SCORES",
+    "ForwardAttention",
+    "LOCATION_SOURCES",
+    "LocationAwareAttention",
     "MultiHeadAdditiveAttention",
-    "HardAttention", "MonotonicAttention", "MonotonicChunkwiseAttention",
+    "HardAttention",
+    "MonotonicAttention",
+    "MonotonicChunkwiseAttention",
 ]

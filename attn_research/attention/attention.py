@@ -1,8 +1,9 @@
 """Factored attention: score x window x normalizer (DESIGN.md, "The one idea").
 
-    e = score(query, keys); (allowed, factor) = window(...); a = normalize(e, allowed & mask) * factor;
-    c = sum_s a_s values_s.
+e = score(query, keys); (allowed, factor) = window(...); a = normalize(e, allowed & mask) * factor;
+c = sum_s a_s values_s.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -90,16 +91,30 @@ class Attention(nn.Module):
         return self(None, keys, keys)
 
     @nn.compact
-    def __call__(self, query: Array | None, keys: Array, values: Array, mask: Array | None = None,
-                 state: Any = None, precomputed: Array | None = None, *, train: bool = False) -> AttentionOutput:
+    def __call__(
+        self,
+        query: Array | None,
+        keys: Array,
+        values: Array,
+        mask: Array | None = None,
+        state: Any = None,
+        precomputed: Array | None = None,
+        *,
+        train: bool = False,
+    ) -> AttentionOutput:
         del train  # no factored part is stochastic; the keyword is part of the common interface
-        for kind, name, valid in (("score", self.score, SCORES), ("window", self.window, WINDOWS),
-                                  ("normalizer", self.normalizer, NORMALIZERS)):
+        for kind, name, valid in (
+            ("score", self.score, SCORES),
+            ("window", self.window, WINDOWS),
+            ("normalizer", self.normalizer, NORMALIZERS),
+        ):
             if name not in valid:
                 raise ValueError(f"unknown attention {kind} {name!r}; valid: {sorted(valid)}")
         if (query is not None and query.ndim != 3) or keys.ndim != 3 or values.ndim != 3:
-            raise ValueError("query, keys and values must be [batch, length, dim] arrays, got shapes "
-                             f"{getattr(query, 'shape', None)}, {keys.shape}, {values.shape}")
+            raise ValueError(
+                "query, keys and values must be [batch, length, dim] arrays, got shapes "
+                f"{getattr(query, 'shape', None)}, {keys.shape}, {values.shape}"
+            )
         if keys.shape[:2] != values.shape[:2]:
             raise ValueError(f"keys {keys.shape} and values {values.shape} differ in [batch, key_len]")
         score = SCORES[self.score](self)

@@ -10,6 +10,7 @@ coverage C_{i-1,j} enters the energy through V C_{i-1,j}, here w_c; the fertilit
 (2017), "Get to the point", eqs. 10-11 (c^t = sum_{t'<t} a^{t'}; e_i^t = v^T tanh(W_h h_i + W_s s_t + w_c c_i^t
 + b_attn)). Their coverage loss (See et al., eq. 12) is attn_research.training.loss.coverage_loss.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -22,9 +23,9 @@ from attn_research.attention import normalizers
 from attn_research.attention.stateful import (
     F32,
     check_inputs,
-    projected_keys,
     check_positive,
     dense_param,
+    projected_keys,
     scan_queries,
     tanh_energy,
     vector_param,
@@ -69,8 +70,17 @@ class CoverageAttention(nn.Module):
         return self(None, keys, keys)
 
     @nn.compact
-    def __call__(self, query: Array | None, keys: Array, values: Array, mask: Array | None = None,
-                 state: Any = None, precomputed: Array | None = None, *, train: bool = False) -> AttentionOutput:
+    def __call__(
+        self,
+        query: Array | None,
+        keys: Array,
+        values: Array,
+        mask: Array | None = None,
+        state: Any = None,
+        precomputed: Array | None = None,
+        *,
+        train: bool = False,
+    ) -> AttentionOutput:
         del train  # deterministic
         self._check()
         check_inputs(query, keys, values)

@@ -16,6 +16,7 @@ The paper's transition DNN also reads the previous decoder output o_{t-1}, which
 interface does not carry: here it reads [c_t; q_t] with one linear layer (ESPnet's mlp_ta reads all three).
 Keys are assumed right-padded: the path starts at key 0 and cannot cross a masked key.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -29,9 +30,9 @@ from attn_research.attention.location import check_filter_width, conv_filters, c
 from attn_research.attention.stateful import (
     F32,
     check_inputs,
-    projected_keys,
     check_positive,
     dense_param,
+    projected_keys,
     scan_queries,
     tanh_energy,
     vector_param,
@@ -71,7 +72,7 @@ class ForwardAttention(nn.Module):
     temperature: float = 1.0
 
     def _check(self) -> None:
-        from attn_research.attention.registry import check_choice  # the registry imports this module
+        from attn_research.validation import check_choice
 
         check_choice("forward_score", self.forward_score, FORWARD_SCORES)
         check_positive(dim=self.dim, channels=self.channels)
@@ -91,8 +92,17 @@ class ForwardAttention(nn.Module):
         return self(None, keys, keys)
 
     @nn.compact
-    def __call__(self, query: Array | None, keys: Array, values: Array, mask: Array | None = None,
-                 state: Any = None, precomputed: Array | None = None, *, train: bool = False) -> AttentionOutput:
+    def __call__(
+        self,
+        query: Array | None,
+        keys: Array,
+        values: Array,
+        mask: Array | None = None,
+        state: Any = None,
+        precomputed: Array | None = None,
+        *,
+        train: bool = False,
+    ) -> AttentionOutput:
         del train  # deterministic
         self._check()
         check_inputs(query, keys, values)

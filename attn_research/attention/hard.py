@@ -13,9 +13,11 @@ is sampled and the context is that key's value (weights one_hot(s_t)). Two gradi
 
 At evaluation the weights are one_hot(argmax a_t) or the expectation a_t itself (`eval_mode`).
 """
+
 from __future__ import annotations
 
-from typing import Any, Mapping, NamedTuple
+from collections.abc import Mapping
+from typing import Any, NamedTuple
 
 import flax.linen as nn
 import jax
@@ -110,14 +112,25 @@ class HardAttention(nn.Module):
         return self.base.precompute(keys)
 
     @nn.compact
-    def __call__(self, query: Array, keys: Array, values: Array, mask: Array | None = None, state: Any = None,
-                 precomputed: Array | None = None, *, train: bool = False) -> AttentionOutput:
+    def __call__(
+        self,
+        query: Array,
+        keys: Array,
+        values: Array,
+        mask: Array | None = None,
+        state: Any = None,
+        precomputed: Array | None = None,
+        *,
+        train: bool = False,
+    ) -> AttentionOutput:
         for kind, name, valid in (("estimator", self.estimator, ESTIMATORS), ("eval_mode", self.eval_mode, EVAL_MODES)):
             if name not in valid:
                 raise ValueError(f"unknown hard attention {kind} {name!r}; valid: {sorted(valid)}")
         if self.base.window == "local_p":
-            raise ValueError("hard attention samples from the alignment, which must be a distribution; the "
-                             "local_p window scales it by a Gaussian: use window 'global' or 'local_m'")
+            raise ValueError(
+                "hard attention samples from the alignment, which must be a distribution; the "
+                "local_p window scales it by a Gaussian: use window 'global' or 'local_m'"
+            )
         if self.gumbel_temperature <= 0:
             raise ValueError(f"gumbel_temperature must be > 0, got {self.gumbel_temperature}")
         base_state = None if state is None else {"position": state["position"]}
@@ -133,8 +146,11 @@ class HardAttention(nn.Module):
             noise = jax.random.gumbel(self.make_rng("sampling"), alignment.shape, alignment.dtype)
             weights = gumbel_straight_through(alignment, noise, self.gumbel_temperature)
             position = jnp.argmax(weights, axis=-1)
-        new_state = {**out.state, "log_prob": position_log_prob(alignment, position)[:, -1],
-                     "entropy": alignment_entropy(alignment)[:, -1]}
+        new_state = {
+            **out.state,
+            "log_prob": position_log_prob(alignment, position)[:, -1],
+            "entropy": alignment_entropy(alignment)[:, -1],
+        }
         return AttentionOutput(context_vector(weights, values), weights, new_state)
 
 
@@ -164,8 +180,9 @@ def reinforce_settings(attention_config: Mapping[str, Any] | None) -> ReinforceS
     return ReinforceSettings(entropy_weight, decay)
 
 
-def reinforce_loss(log_prob: Array, entropy: Array, target_mask: Array, sequence_nll: Array, baseline: Array,
-                   entropy_weight: float) -> tuple[Array, Array]:
+def reinforce_loss(
+    log_prob: Array, entropy: Array, target_mask: Array, sequence_nll: Array, baseline: Array, entropy_weight: float
+) -> tuple[Array, Array]:
     """The surrogate whose gradient is Xu et al.'s (2015) eq. 12 estimator (less the log-likelihood term).
 
     log_prob, entropy: [batch, tgt_len] log p(s_t) and H[a_t] of every target step (Seq2SeqOutput.attention_aux);

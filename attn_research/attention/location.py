@@ -14,6 +14,7 @@
 The initial alignments (and the LSTM state) are zeros, so the first step has no location term (as
 Tacotron 2's location-sensitive attention; ESPnet starts from the uniform alignment over the real keys).
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -26,9 +27,9 @@ from attn_research.attention import normalizers
 from attn_research.attention.stateful import (
     F32,
     check_inputs,
-    projected_keys,
     check_positive,
     dense_param,
+    projected_keys,
     scan_queries,
     tanh_energy,
     vector_param,
@@ -55,8 +56,9 @@ def convolve_alignment(signal: Array, filters: Array, mask: Array) -> Array:
     Returns [batch, key_len, channels] float32, zero at masked keys.
     """
     pad = (filters.shape[0] - 1) // 2
-    features = jax.lax.conv_general_dilated(signal.astype(F32), filters, window_strides=(1,),
-                                            padding=[(pad, pad)], dimension_numbers=("NWC", "WIO", "NWC"))
+    features = jax.lax.conv_general_dilated(
+        signal.astype(F32), filters, window_strides=(1,), padding=[(pad, pad)], dimension_numbers=("NWC", "WIO", "NWC")
+    )
     return jnp.where(mask[..., None], features, 0.0)
 
 
@@ -108,7 +110,7 @@ class LocationAwareAttention(nn.Module):
     temperature: float = 1.0
 
     def _check(self) -> None:
-        from attn_research.attention.registry import check_choice  # the registry imports this module
+        from attn_research.validation import check_choice
 
         check_choice("location_source", self.location_source, LOCATION_SOURCES)
         check_positive(dim=self.dim, channels=self.channels, att_win=self.att_win)
@@ -149,8 +151,17 @@ class LocationAwareAttention(nn.Module):
         return {"alignment": weights}
 
     @nn.compact
-    def __call__(self, query: Array | None, keys: Array, values: Array, mask: Array | None = None,
-                 state: Any = None, precomputed: Array | None = None, *, train: bool = False) -> AttentionOutput:
+    def __call__(
+        self,
+        query: Array | None,
+        keys: Array,
+        values: Array,
+        mask: Array | None = None,
+        state: Any = None,
+        precomputed: Array | None = None,
+        *,
+        train: bool = False,
+    ) -> AttentionOutput:
         del train  # deterministic
         self._check()
         check_inputs(query, keys, values)

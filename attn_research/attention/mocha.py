@@ -10,6 +10,7 @@ where u_{i,j} = ChunkEnergy(s_{i-1}, h_j) is a second energy. At test time the h
 at t_i and the weights are the softmax of u over keys t_i - w + 1 .. t_i (sec. 2.2); that is eq. 20 with
 alpha one-hot at t_i, so both use `chunkwise_weights`.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -38,7 +39,7 @@ def _shifted(x: Array, offsets: range, fill: float) -> Array:
     key_len = x.shape[-1]
     pad = max(abs(o) for o in offsets)
     padded = jnp.pad(x, [(0, 0)] * (x.ndim - 1) + [(pad, pad)], constant_values=fill)
-    return jnp.stack([padded[..., pad + o:pad + o + key_len] for o in offsets], axis=-1)
+    return jnp.stack([padded[..., pad + o : pad + o + key_len] for o in offsets], axis=-1)
 
 
 def chunkwise_weights(alpha: Array, chunk_energy: Array, allowed: Array, chunk_size: int) -> Array:
@@ -97,17 +98,32 @@ class MonotonicChunkwiseAttention(nn.Module):
         return self(None, keys, keys)
 
     @nn.compact
-    def __call__(self, query: Array | None, keys: Array, values: Array, mask: Array | None = None,
-                 state: Any = None, precomputed: dict[str, Array] | None = None, *,
-                 train: bool = False) -> AttentionOutput | dict[str, Array]:
+    def __call__(
+        self,
+        query: Array | None,
+        keys: Array,
+        values: Array,
+        mask: Array | None = None,
+        state: Any = None,
+        precomputed: dict[str, Array] | None = None,
+        *,
+        train: bool = False,
+    ) -> AttentionOutput | dict[str, Array]:
         check_energy_arguments(self.score, self.mode)
         if self.chunk_size < 1:
             raise ValueError(f"chunk_size must be >= 1, got {self.chunk_size}")
-        monotonic = MonotonicAttention(score=self.score, mode=self.mode, dim=self.dim, noise_std=self.noise_std,
-                                       energy_bias_init=self.energy_bias_init, query_chunk=self.query_chunk,
-                                       name="monotonic")
-        chunk_energy = Energy(score=self.score, dim=self.dim, normalize=False, query_chunk=self.query_chunk,
-                              name="chunk_energy")
+        monotonic = MonotonicAttention(
+            score=self.score,
+            mode=self.mode,
+            dim=self.dim,
+            noise_std=self.noise_std,
+            energy_bias_init=self.energy_bias_init,
+            query_chunk=self.query_chunk,
+            name="monotonic",
+        )
+        chunk_energy = Energy(
+            score=self.score, dim=self.dim, normalize=False, query_chunk=self.query_chunk, name="chunk_energy"
+        )
         if query is None:  # precompute(): the key-side projections only
             return {"monotonic": monotonic(None, keys, values), "chunk": chunk_energy(None, keys)}
         precomputed = precomputed or {}

@@ -10,6 +10,7 @@ alignment alpha_{i,j} of that process (sec. 2.3, eqs. 9-14):
 with alpha_0 = one-hot at the first key. sum_j alpha_{i,j} <= 1: the missing mass is the probability of
 stopping nowhere (a zero context vector); alpha is not renormalized.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -204,12 +205,27 @@ class MonotonicAttention(nn.Module):
         return self(None, keys, keys)
 
     @nn.compact
-    def __call__(self, query: Array | None, keys: Array, values: Array, mask: Array | None = None,
-                 state: Any = None, precomputed: Array | None = None, *, train: bool = False) -> AttentionOutput:
+    def __call__(
+        self,
+        query: Array | None,
+        keys: Array,
+        values: Array,
+        mask: Array | None = None,
+        state: Any = None,
+        precomputed: Array | None = None,
+        *,
+        train: bool = False,
+    ) -> AttentionOutput:
         check_energy_arguments(self.score, self.mode)
         check_inputs(query, keys, values)
-        energy_module = Energy(score=self.score, dim=self.dim, normalize=True, query_chunk=self.query_chunk,
-                               bias_init=self.energy_bias_init, name="energy")
+        energy_module = Energy(
+            score=self.score,
+            dim=self.dim,
+            normalize=True,
+            query_chunk=self.query_chunk,
+            bias_init=self.energy_bias_init,
+            name="energy",
+        )
         if query is None:  # precompute(): the key-side projection only
             return energy_module(None, keys)
         batch, key_len = keys.shape[:2]
@@ -223,4 +239,3 @@ class MonotonicAttention(nn.Module):
             state = self.init_state(batch, key_len)
         alpha, state = monotonic_alignments(p, state, self.mode if train else "hard")
         return AttentionOutput(context_vector(alpha, values), alpha, state)
-

@@ -1,4 +1,5 @@
 """Multi-head scaled dot-product attention (Vaswani et al. 2017, sec. 3.2.2)."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -53,11 +54,21 @@ class MultiHeadAttention(nn.Module):
         return None
 
     @nn.compact
-    def __call__(self, query: Array, keys: Array, values: Array, mask: Array | None = None,
-                 state: Any = None, precomputed: Any = None, *, train: bool = False) -> AttentionOutput:
+    def __call__(
+        self,
+        query: Array,
+        keys: Array,
+        values: Array,
+        mask: Array | None = None,
+        state: Any = None,
+        precomputed: Any = None,
+        *,
+        train: bool = False,
+    ) -> AttentionOutput:
         if self.qk_dim % self.heads or self.v_dim % self.heads:
-            raise ValueError(f"qk_dim ({self.qk_dim}) and v_dim ({self.v_dim}) must be divisible by heads "
-                             f"({self.heads})")
+            raise ValueError(
+                f"qk_dim ({self.qk_dim}) and v_dim ({self.v_dim}) must be divisible by heads ({self.heads})"
+            )
         batch, query_len, query_dim = query.shape
         key_len = keys.shape[1]
         d_k, d_v = self.qk_dim // self.heads, self.v_dim // self.heads

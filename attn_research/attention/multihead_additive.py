@@ -10,6 +10,7 @@ mixed by W_o, as multi-head attention does (Vaswani et al. 2017, sec. 3.2.2):
 ESPnet scales the energies by 1 / sqrt(dim) (AttMultiHeadAdd) or 2 (AttMultiHeadLoc): temperature T = sqrt(dim)
 or 0.5 reproduces them. The location heads start from a zero previous alignment.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -76,8 +77,17 @@ class MultiHeadAdditiveAttention(nn.Module):
         return self(None, keys, keys)
 
     @nn.compact
-    def __call__(self, query: Array | None, keys: Array, values: Array, mask: Array | None = None,
-                 state: Any = None, precomputed: Array | None = None, *, train: bool = False) -> AttentionOutput:
+    def __call__(
+        self,
+        query: Array | None,
+        keys: Array,
+        values: Array,
+        mask: Array | None = None,
+        state: Any = None,
+        precomputed: Array | None = None,
+        *,
+        train: bool = False,
+    ) -> AttentionOutput:
         del train  # deterministic
         self._check()
         check_inputs(query, keys, values)

@@ -4,6 +4,7 @@ Every normalizer takes scores [batch, query_len, key_len] (float32) and allowed 
 bool, and returns weights of the same shape with exactly 0 on disallowed keys and an all-zero row when
 no key is allowed (never NaN).
 """
+
 from __future__ import annotations
 
 import jax

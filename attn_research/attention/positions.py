@@ -1,4 +1,5 @@
 """Sinusoidal position encodings (Vaswani et al. 2017, sec. 3.5)."""
+
 from __future__ import annotations
 
 import jax

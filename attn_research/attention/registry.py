@@ -1,32 +1,33 @@
 """Build any attention from an ml_collections ConfigDict.
 
-    config.family      'factored' (score x window x normalizer) | 'multi_head'
-    config.score       dot | scaled_dot | general | multiplicative | additive | concat | location | cosine
-    config.window      global | local_m | local_p
-    config.normalizer  softmax | sparsemax | hardmax | sigmoid
-    config.dim, config.half_width, config.max_len, config.temperature, config.normalize, config.scale
-    config.heads, config.qk_dim, config.v_dim, config.causal, config.dropout_rate   (multi_head)
-  Stateful families (each reads dim and temperature too):
-    'location_aware'       Chorowski et al. 2015 (location.py): channels, filter_width (odd),
-                           location_source previous | cumulative | previous_2d | recurrent, att_win (previous_2d)
-    'coverage'             Tu et al. 2016 / See et al. 2017 (coverage.py): fertility (N; 0 = none)
-    'forward'              Zhang et al. 2018 (forward.py): forward_score additive | location_aware,
-                           transition_agent (bool), channels, filter_width
-    'multi_head_additive'  ESPnet AttMultiHeadAdd (multihead_additive.py): heads, dim per head, out_dim
-    'multi_head_location'  ESPnet AttMultiHeadLoc: as multi_head_additive, plus channels, filter_width
-    'monotonic'            Raffel et al. 2017 (monotonic.py): score dot | scaled_dot | general | multiplicative |
-                           additive | concat (the energy), dim, mode recursive | parallel | hard (training;
-                           evaluation is always hard), noise_std (pre-sigmoid noise), energy_bias_init (r),
-                           query_chunk
-    'mocha'                Chiu & Raffel 2018 (mocha.py): as monotonic, plus chunk_size (w)
-    'hard'                 Xu et al. 2015, sec. 4.1 (hard.py): the factored keys for the alignment (window global
-                           or local_m), estimator reinforce | gumbel, eval_mode argmax | expectation,
-                           gumbel_temperature; the trainer reads entropy_weight (lambda_e) and baseline_decay
+  config.family      'factored' (score x window x normalizer) | 'multi_head'
+  config.score       dot | scaled_dot | general | multiplicative | additive | concat | location | cosine
+  config.window      global | local_m | local_p
+  config.normalizer  softmax | sparsemax | hardmax | sigmoid
+  config.dim, config.half_width, config.max_len, config.temperature, config.normalize, config.scale
+  config.heads, config.qk_dim, config.v_dim, config.causal, config.dropout_rate   (multi_head)
+Stateful families (each reads dim and temperature too):
+  'location_aware'       Chorowski et al. 2015 (location.py): channels, filter_width (odd),
+                         location_source previous | cumulative | previous_2d | recurrent, att_win (previous_2d)
+  'coverage'             Tu et al. 2016 / See et al. 2017 (coverage.py): fertility (N; 0 = none)
+  'forward'              Zhang et al. 2018 (forward.py): forward_score additive | location_aware,
+                         transition_agent (bool), channels, filter_width
+  'multi_head_additive'  ESPnet AttMultiHeadAdd (multihead_additive.py): heads, dim per head, out_dim
+  'multi_head_location'  ESPnet AttMultiHeadLoc: as multi_head_additive, plus channels, filter_width
+  'monotonic'            Raffel et al. 2017 (monotonic.py): score dot | scaled_dot | general | multiplicative |
+                         additive | concat (the energy), dim, mode recursive | parallel | hard (training;
+                         evaluation is always hard), noise_std (pre-sigmoid noise), energy_bias_init (r),
+                         query_chunk
+  'mocha'                Chiu & Raffel 2018 (mocha.py): as monotonic, plus chunk_size (w)
+  'hard'                 Xu et al. 2015, sec. 4.1 (hard.py): the factored keys for the alignment (window global
+                         or local_m), estimator reinforce | gumbel, eval_mode argmax | expectation,
+                         gumbel_temperature; the trainer reads entropy_weight (lambda_e) and baseline_decay
 """
+
 from __future__ import annotations
 
-import difflib
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import flax.linen as nn
 
@@ -39,16 +40,7 @@ from attn_research.attention.mocha import MonotonicChunkwiseAttention
 from attn_research.attention.monotonic import ENERGY_SCORES, MODES, MonotonicAttention
 from attn_research.attention.multihead import MultiHeadAttention
 from attn_research.attention.multihead_additive import MultiHeadAdditiveAttention
-
-
-def check_choice(kind: str, name: str, valid) -> str:
-    """Returns name if it is in valid, else raises ValueError naming the valid choices and the closest one."""
-    if name in valid:
-        return name
-    choices = sorted(valid)
-    close = difflib.get_close_matches(str(name), choices, n=1)
-    hint = f" Did you mean {close[0]!r}?" if close else ""
-    raise ValueError(f"unknown {kind} {name!r}; valid choices: {', '.join(choices)}.{hint}")
+from attn_research.validation import check_choice
 
 
 def _get(config: Mapping[str, Any], key: str, default: Any) -> Any:
@@ -95,8 +87,18 @@ def _read(config: Mapping[str, Any], defaults: nn.Module, *names: str) -> dict[s
 
 def _location_aware(config: Mapping[str, Any]) -> nn.Module:
     check_choice("location_source", _get(config, "location_source", "previous"), LOCATION_SOURCES)
-    return LocationAwareAttention(**_read(config, LocationAwareAttention(), "dim", "channels", "filter_width",
-                                          "location_source", "att_win", "temperature"))
+    return LocationAwareAttention(
+        **_read(
+            config,
+            LocationAwareAttention(),
+            "dim",
+            "channels",
+            "filter_width",
+            "location_source",
+            "att_win",
+            "temperature",
+        )
+    )
 
 
 def _coverage(config: Mapping[str, Any]) -> nn.Module:
@@ -105,8 +107,18 @@ def _coverage(config: Mapping[str, Any]) -> nn.Module:
 
 def _forward(config: Mapping[str, Any]) -> nn.Module:
     check_choice("forward_score", _get(config, "forward_score", "location_aware"), FORWARD_SCORES)
-    return ForwardAttention(**_read(config, ForwardAttention(), "dim", "channels", "filter_width", "forward_score",
-                                    "transition_agent", "temperature"))
+    return ForwardAttention(
+        **_read(
+            config,
+            ForwardAttention(),
+            "dim",
+            "channels",
+            "filter_width",
+            "forward_score",
+            "transition_agent",
+            "temperature",
+        )
+    )
 
 
 def _multi_head_additive(config: Mapping[str, Any], location: bool = False) -> nn.Module:
@@ -128,7 +140,8 @@ def _hard(config: Mapping[str, Any]) -> nn.Module:
         base=_factored(config),
         estimator=check_choice("hard attention estimator", _get(config, "estimator", "reinforce"), ESTIMATORS),
         eval_mode=check_choice("hard attention eval_mode", _get(config, "eval_mode", "argmax"), EVAL_MODES),
-        gumbel_temperature=float(_get(config, "gumbel_temperature", 1.0)))
+        gumbel_temperature=float(_get(config, "gumbel_temperature", 1.0)),
+    )
 
 
 FAMILIES: dict[str, Callable[[Mapping[str, Any]], nn.Module]] = {

@@ -7,6 +7,7 @@ The scores with a key-side projection (multiplicative, additive, concat) also ta
 W1 h_s once per source sentence instead of once per target step (forward and backward).
 Names follow Luong et al. (2015), sec. 3.1, Bahdanau et al. (2015), sec. 3.1 and Britz et al. (2017), sec. 4.5.
 """
+
 from __future__ import annotations
 
 import flax.linen as nn

@@ -5,9 +5,11 @@ previous alignment, the coverage vector, ...). The modules write that recursion 
 over one query, and run it with `scan_queries`: a decoder step (query_len = 1) and a teacher-forced
 parallel call (query_len > 1, state None = the initial state) then compute exactly the same thing.
 """
+
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import flax.linen as nn
 import jax
@@ -21,8 +23,10 @@ def check_inputs(query: Array | None, keys: Array, values: Array) -> None:
     """Raises ValueError unless query [batch, query_len, query_dim] (or None), keys [batch, key_len, key_dim]
     and values [batch, key_len, value_dim] are 3-D and agree in batch and key_len."""
     if (query is not None and query.ndim != 3) or keys.ndim != 3 or values.ndim != 3:
-        raise ValueError("query, keys and values must be [batch, length, dim] arrays, got shapes "
-                         f"{getattr(query, 'shape', None)}, {keys.shape}, {values.shape}")
+        raise ValueError(
+            "query, keys and values must be [batch, length, dim] arrays, got shapes "
+            f"{getattr(query, 'shape', None)}, {keys.shape}, {values.shape}"
+        )
     if keys.shape[:2] != values.shape[:2]:
         raise ValueError(f"keys {keys.shape} and values {values.shape} differ in [batch, key_len]")
     if query is not None and query.shape[0] != keys.shape[0]:
@@ -74,8 +78,9 @@ def vector_param(module: nn.Module, name: str, shape: tuple[int, ...]) -> Array:
     return module.param(name, init, shape, F32)
 
 
-def projected_keys(module: nn.Module, keys: Array, precomputed: Array | None, dim: int, kernel: str,
-                   bias: str) -> Array:
+def projected_keys(
+    module: nn.Module, keys: Array, precomputed: Array | None, dim: int, kernel: str, bias: str
+) -> Array:
     """The key side of an additive energy, V h_j + b: [batch, key_len, dim] float32 (Bahdanau et al. 2015, eq. 6).
 
     keys: [batch, key_len, key_dim]. Returns `precomputed` when given (the module's precompute(keys));

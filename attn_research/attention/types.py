@@ -1,4 +1,5 @@
 """The interface every attention module keeps (DESIGN.md, "Interface every attention module keeps")."""
+
 from __future__ import annotations
 
 from typing import Any, NamedTuple

@@ -5,6 +5,7 @@ A window module maps query [batch, query_len, query_dim], the queries' target po
   allowed: [batch, query_len, key_len] bool, or None for no restriction;
   factor:  [batch, query_len, key_len] float32 multiplied into the normalized weights, or None.
 """
+
 from __future__ import annotations
 
 from typing import NamedTuple

@@ -22,6 +22,7 @@ attn_research/models/seq2seq.py): every leaf of the Encoded pytree and of the de
 its leading axis, so the beams are tiled with jnp.repeat and reordered by gathering along axis 0. One
 `jax.lax.scan` over max_len steps, so the whole search compiles into one program.
 """
+
 from __future__ import annotations
 
 from typing import NamedTuple
@@ -92,8 +93,20 @@ def coverage_penalty_term(coverage: Array, source_mask: Array, beta) -> Array:
     return jnp.asarray(beta, jnp.float32) * per_position.sum(-1)
 
 
-def beam_search(model, params, source: Array, source_mask: Array, *, beam_size: int, max_len: int, bos_id: int,
-                eos_id: int, length_penalty=0.0, coverage_penalty=0.0, n_best: int = 1) -> BeamResult:
+def beam_search(
+    model,
+    params,
+    source: Array,
+    source_mask: Array,
+    *,
+    beam_size: int,
+    max_len: int,
+    bos_id: int,
+    eos_id: int,
+    length_penalty=0.0,
+    coverage_penalty=0.0,
+    n_best: int = 1,
+) -> BeamResult:
     """Beam search for a batch of sources, ranking by Wu et al. (2016), sec. 7, eq. 14 (module docstring).
 
     model: a Seq2Seq (unbound). params: the variables from model.init (or their 'params' tree).
@@ -147,8 +160,9 @@ def beam_search(model, params, source: Array, source_mask: Array, *, beam_size: 
     }
 
     def step(state, t):
-        carry, logits, weights = model.apply(variables, encoded, state["carry"], state["last"].reshape(-1),
-                                             method=cls.decode_step)
+        carry, logits, weights = model.apply(
+            variables, encoded, state["carry"], state["last"].reshape(-1), method=cls.decode_step
+        )
         vocab = logits.shape[-1]
         step_log_probs = jax.nn.log_softmax(logits.astype(jnp.float32), axis=-1).reshape(batch, k, vocab)
         finished = state["finished"]
@@ -158,8 +172,10 @@ def beam_search(model, params, source: Array, source_mask: Array, *, beam_size: 
         candidate_log_probs = state["log_probs"][..., None] + step_log_probs  # [batch, k, V]
         lengths = state["lengths"] + (~finished).astype(jnp.int32)  # [batch, k]
         coverage = state["coverage"] + weights  # [batch, k, src_len]
-        candidate_scores = (candidate_log_probs / length_penalty_term(lengths, alpha)[..., None]
-                            + coverage_penalty_term(coverage, mask, beta)[..., None])
+        candidate_scores = (
+            candidate_log_probs / length_penalty_term(lengths, alpha)[..., None]
+            + coverage_penalty_term(coverage, mask, beta)[..., None]
+        )
         _, index = jax.lax.top_k(candidate_scores.reshape(batch, k * vocab), k)  # [batch, k]
         origin = index // vocab
         token = (index % vocab).astype(jnp.int32)
@@ -190,4 +206,3 @@ def beam_search(model, params, source: Array, source_mask: Array, *, beam_size: 
         lengths=state["lengths"][rows, order],
         alignments=state["alignments"][rows, order],
     )
-

@@ -7,6 +7,7 @@ Works with any model that has the Seq2Seq step interface (`encode`, `init_carry`
 attn_research/models/seq2seq.py): one `jax.lax.scan` over max_len, each step a `model.apply(...,
 method=model.decode_step)`, so the whole search compiles into one program.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -37,8 +38,17 @@ def start_decoding(model, params: Any, source: Array, source_mask: Array) -> tup
     return variables, encoded, carry
 
 
-def greedy_decode(model, params, source: Array, source_mask: Array, *, max_len: int, bos_id: int, eos_id: int,
-                  return_logits: bool = False):
+def greedy_decode(
+    model,
+    params,
+    source: Array,
+    source_mask: Array,
+    *,
+    max_len: int,
+    bos_id: int,
+    eos_id: int,
+    return_logits: bool = False,
+):
     """Greedy search for a batch of sources.
 
     model: a Seq2Seq (unbound). params: the variables from model.init (or their 'params' tree).

@@ -10,6 +10,7 @@ explicitly; T -> 0 approaches it.
 Works with any model that has the Seq2Seq step interface (`encode`, `init_carry`, `decode_step`), as
 greedy.py: one `jax.lax.scan` over max_len, so the whole sampler compiles into one program.
 """
+
 from __future__ import annotations
 
 import jax
@@ -46,8 +47,20 @@ def filter_logits(logits: Array, *, top_k: int = 0, top_p=1.0) -> Array:
     return jnp.where(logits < threshold, -jnp.inf, logits)
 
 
-def sample(model, params, source: Array, source_mask: Array, rng: Array, *, max_len: int, bos_id: int,
-           eos_id: int, temperature=1.0, top_k: int = 0, top_p=1.0):
+def sample(
+    model,
+    params,
+    source: Array,
+    source_mask: Array,
+    rng: Array,
+    *,
+    max_len: int,
+    bos_id: int,
+    eos_id: int,
+    temperature=1.0,
+    top_k: int = 0,
+    top_p=1.0,
+):
     """Samples one target sequence per source (module docstring).
 
     model: a Seq2Seq (unbound). params: the variables from model.init (or their 'params' tree).

@@ -4,6 +4,7 @@ Luong et al. (2015), "Effective Approaches to Attention-based NMT", sec. 4.1 / 5
 sec. 3.2, which use the alignment the same way): each `<unk>` in the output is replaced by the source word
 with the highest alignment weight at the target step that produced it.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -14,8 +15,9 @@ import numpy as np
 __all__ = ["replace_unknown_words"]
 
 
-def replace_unknown_words(hypothesis_ids: Sequence[int], alignments, source_tokens: Sequence[str],
-                          target_vocab: Any) -> list[str]:
+def replace_unknown_words(
+    hypothesis_ids: Sequence[int], alignments, source_tokens: Sequence[str], target_vocab: Any
+) -> list[str]:
     """The hypothesis as target tokens, each `<unk>` replaced by its most attended source token.
 
     hypothesis_ids: target ids y_1, y_2, ... (as produced, without bos); read up to (not including) the

@@ -1,4 +1,5 @@
 """Run logging: metrics to JSON lines and W&B, alignment heatmaps, a progress bar."""
+
 from attn_research.logging.attention_plots import plot_attention
 from attn_research.logging.progress import ProgressBar, progress_bar
 from attn_research.logging.writer import MetricWriter

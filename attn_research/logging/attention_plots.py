@@ -1,4 +1,5 @@
 """Alignment heatmaps as in Bahdanau et al. (2015), Fig. 3: source words across, target words down."""
+
 from __future__ import annotations
 
 import os
@@ -8,8 +9,8 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-CELL_INCHES = 0.35    # side of one weight's cell
-MARGIN_INCHES = 1.5   # room for the token and axis labels, colour bar and title, added to width and height
+CELL_INCHES = 0.35  # side of one weight's cell
+MARGIN_INCHES = 1.5  # room for the token and axis labels, colour bar and title, added to width and height
 DPI = 100
 
 
@@ -18,8 +19,9 @@ def figure_size(source_len: int, target_len: int) -> tuple[float, float]:
     return MARGIN_INCHES + CELL_INCHES * source_len, MARGIN_INCHES + CELL_INCHES * target_len
 
 
-def attention_figure(weights, source_tokens: Sequence[str], target_tokens: Sequence[str],
-                     title: str | None = None) -> Figure:
+def attention_figure(
+    weights, source_tokens: Sequence[str], target_tokens: Sequence[str], title: str | None = None
+) -> Figure:
     """The heatmap of plot_attention as a matplotlib Figure: grayscale weights (white = 1, black = 0),
     source tokens across the top (axis label "source"), target tokens down (axis label "target"), and a
     colour bar of the weight scale [0, 1]. Arguments and errors as plot_attention."""
@@ -30,8 +32,7 @@ def attention_figure(weights, source_tokens: Sequence[str], target_tokens: Seque
     if target_len == 0 or source_len == 0:
         raise ValueError("source_tokens and target_tokens must not be empty")
     if weights.shape[0] < target_len or weights.shape[1] < source_len:
-        raise ValueError(f"weights {weights.shape} smaller than the {target_len} target x "
-                         f"{source_len} source tokens")
+        raise ValueError(f"weights {weights.shape} smaller than the {target_len} target x {source_len} source tokens")
     weights = weights[:target_len, :source_len]
 
     fig = Figure(figsize=figure_size(source_len, target_len), dpi=DPI, layout="constrained")
@@ -50,8 +51,13 @@ def attention_figure(weights, source_tokens: Sequence[str], target_tokens: Seque
     return fig
 
 
-def plot_attention(weights, source_tokens: Sequence[str], target_tokens: Sequence[str],
-                   path: str | os.PathLike, title: str | None = None) -> str:
+def plot_attention(
+    weights,
+    source_tokens: Sequence[str],
+    target_tokens: Sequence[str],
+    path: str | os.PathLike,
+    title: str | None = None,
+) -> str:
     """Draws alignment weights as a grayscale heatmap (white = 1, black = 0) and saves it as a PNG.
 
     weights: [target_len, source_len] alignment weights in [0, 1] (NumPy or JAX), at least as large

@@ -1,4 +1,5 @@
 """A training progress bar: a thin tqdm wrapper showing steps, steps/s, ETA and a few metrics."""
+
 from __future__ import annotations
 
 import time
@@ -19,12 +20,19 @@ class ProgressBar:
     """Wraps tqdm.tqdm; see progress_bar(). Tracks the step itself, so that step and rate() stay
     right when tqdm is disabled."""
 
-    def __init__(self, total_steps: int, initial_step: int = 0, desc: str | None = None,
-                 disable: bool | None = None):
+    def __init__(self, total_steps: int, initial_step: int = 0, desc: str | None = None, disable: bool | None = None):
         if total_steps < 0 or not 0 <= initial_step <= total_steps:
             raise ValueError(f"need 0 <= initial_step ({initial_step}) <= total_steps ({total_steps})")
-        self._bar = tqdm.tqdm(total=total_steps, initial=initial_step, desc=desc, unit="step",
-                              disable=disable, dynamic_ncols=True, mininterval=1.0, smoothing=0.1)
+        self._bar = tqdm.tqdm(
+            total=total_steps,
+            initial=initial_step,
+            desc=desc,
+            unit="step",
+            disable=disable,
+            dynamic_ncols=True,
+            mininterval=1.0,
+            smoothing=0.1,
+        )
         self.step = initial_step
         self._last = (time.perf_counter(), initial_step)  # (time, step) at the previous update
         self._rate = 0.0
@@ -74,8 +82,9 @@ def metrics_line(step: int, total_steps: int, metrics: dict[str, Any]) -> str:
     return f"step {step}/{total_steps} ({100 * step / max(total_steps, 1):.0f}%): {values}"
 
 
-def progress_bar(total_steps: int, initial_step: int = 0, desc: str | None = None,
-                 disable: bool | None = None) -> ProgressBar:
+def progress_bar(
+    total_steps: int, initial_step: int = 0, desc: str | None = None, disable: bool | None = None
+) -> ProgressBar:
     """A bar over training steps [initial_step, total_steps], with steps/s and ETA from the steps run
     in this process (a resumed run does not count restored steps as fast ones).
 

@@ -4,6 +4,7 @@ The JSON-lines file is the record of truth; W&B is a convenience that may fail (
 logged in, network down) without ever stopping training: the first failure is logged once as a
 warning, W&B is switched off for the rest of the run, and the local files go on being written.
 """
+
 from __future__ import annotations
 
 import json
@@ -15,14 +16,27 @@ from typing import Any
 
 import numpy as np
 
-METRICS_FILE = "metrics.jsonl"    # one {"step": ..., <name>: <value>, ..., "time": ...} per line
-SUMMARY_FILE = "summary.json"     # merged write_summary() calls
+METRICS_FILE = "metrics.jsonl"  # one {"step": ..., <name>: <value>, ..., "time": ...} per line
+SUMMARY_FILE = "summary.json"  # merged write_summary() calls
 RUN_ID_FILE = "wandb_run_id.txt"  # the W&B run id, reused with resume="allow" on restart
 
-WANDB_DEFAULTS = {"mode": None, "project": "attn_research", "group": None, "tags": None,
-                  "name": None, "dir": None, "entity": None, "notes": None}
-_MODES = {"offline": "offline", "online": "online", "disabled": "disabled",
-          "dryrun": "offline", "run": "online"}  # the last two: wandb's legacy WANDB_MODE values
+WANDB_DEFAULTS = {
+    "mode": None,
+    "project": "attn_research",
+    "group": None,
+    "tags": None,
+    "name": None,
+    "dir": None,
+    "entity": None,
+    "notes": None,
+}
+_MODES = {
+    "offline": "offline",
+    "online": "online",
+    "disabled": "disabled",
+    "dryrun": "offline",
+    "run": "online",
+}  # the last two: wandb's legacy WANDB_MODE values
 _RESERVED = ("step", "time")
 INIT_TIMEOUT_S = 10.0  # wandb.init gives up after this (W&B's default, 90 s, stalls every run with no network)
 
@@ -56,8 +70,10 @@ def _as_dict(config: Any) -> dict:
 def _scalar(name: str, value: Any) -> int | float:
     array = np.asarray(value)  # also fetches a 0-d jax.Array from the device
     if array.ndim != 0 or array.dtype.kind not in "biuf":
-        raise ValueError(f"metric {name!r} must be a real scalar, got {type(value).__name__} "
-                         f"with shape {array.shape} and dtype {array.dtype}")
+        raise ValueError(
+            f"metric {name!r} must be a real scalar, got {type(value).__name__} "
+            f"with shape {array.shape} and dtype {array.dtype}"
+        )
     return array.item()
 
 
@@ -90,8 +106,7 @@ class MetricWriter:
         options = _as_dict(wandb_config)
         unknown = set(options) - set(WANDB_DEFAULTS)
         if unknown:
-            raise ValueError(f"unknown wandb_config keys {sorted(unknown)}; "
-                             f"known: {sorted(WANDB_DEFAULTS)}")
+            raise ValueError(f"unknown wandb_config keys {sorted(unknown)}; known: {sorted(WANDB_DEFAULTS)}")
         # "" and () mean "not set" (ConfigDict fields cannot hold None once typed as str / tuple).
         options = {**WANDB_DEFAULTS, **{k: v for k, v in options.items() if v not in ("", ())}}
         options["mode"] = resolve_mode(options["mode"])
@@ -106,8 +121,13 @@ class MetricWriter:
     # W&B plumbing -----------------------------------------------------------------------------
     def _wandb_failed(self, action: str, error: BaseException) -> None:
         # Called once at most: W&B is off afterwards, so later calls never reach it.
-        log.warning("W&B %s failed (%s: %s); W&B is off for the rest of this run, metrics "
-                    "still go to %s", action, type(error).__name__, " ".join(str(error).split()), self.metrics_path)
+        log.warning(
+            "W&B %s failed (%s: %s); W&B is off for the rest of this run, metrics still go to %s",
+            action,
+            type(error).__name__,
+            " ".join(str(error).split()),
+            self.metrics_path,
+        )
         self.wandb_run = None
 
     def _init_wandb(self, options: dict, config: dict):
@@ -122,12 +142,20 @@ class MetricWriter:
             wandb_dir = os.fspath(options["dir"] or self.workdir)
             os.makedirs(wandb_dir, exist_ok=True)
             run = wandb.init(
-                mode=options["mode"], project=options["project"], entity=options["entity"],
-                group=options["group"], name=options["name"], notes=options["notes"],
+                mode=options["mode"],
+                project=options["project"],
+                entity=options["entity"],
+                group=options["group"],
+                name=options["name"],
+                notes=options["notes"],
                 tags=list(options["tags"]) if options["tags"] else None,
-                dir=wandb_dir, config=config, id=run_id, resume="allow" if run_id else None,
+                dir=wandb_dir,
+                config=config,
+                id=run_id,
+                resume="allow" if run_id else None,
                 reinit="create_new",  # several writers may live in one process (e.g. seeds)
-                settings=wandb.Settings(silent=True, init_timeout=INIT_TIMEOUT_S))
+                settings=wandb.Settings(silent=True, init_timeout=INIT_TIMEOUT_S),
+            )
             with open(run_id_path, "w") as f:
                 f.write(run.id + "\n")
             return run
@@ -182,8 +210,8 @@ class MetricWriter:
 
         def log_images(run):
             import wandb  # pylint: disable=import-outside-toplevel
-            run.log({name: wandb.Image(os.fspath(path)) for name, path in images.items()},
-                    step=int(step))
+
+            run.log({name: wandb.Image(os.fspath(path)) for name, path in images.items()}, step=int(step))
 
         self._to_wandb("image log", log_images)
 

@@ -2,6 +2,7 @@
 
 Counts are returned, not ratios, so that they can be summed over batches and hosts before dividing.
 """
+
 from __future__ import annotations
 
 import math
@@ -12,8 +13,10 @@ import numpy as np
 def _check(predictions, targets, mask) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     predictions, targets, mask = np.asarray(predictions), np.asarray(targets), np.asarray(mask)
     if not predictions.shape == targets.shape == mask.shape:
-        raise ValueError(f"predictions {predictions.shape}, targets {targets.shape} and mask "
-                         f"{mask.shape} must share one shape [batch, tgt_len]")
+        raise ValueError(
+            f"predictions {predictions.shape}, targets {targets.shape} and mask "
+            f"{mask.shape} must share one shape [batch, tgt_len]"
+        )
     if predictions.ndim != 2:
         raise ValueError(f"expected [batch, tgt_len] arrays, got shape {predictions.shape}")
     return predictions, targets, mask.astype(bool)

@@ -4,14 +4,14 @@ alignment error rate (Och & Ney 2003), per-step entropy, and gold alignments of 
 Weights are one sentence's alignment matrix [tgt_len, src_len] (row t = the attention of target step t
 over the source positions), as returned by greedy_decode / beam_search after trimming padding.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 import numpy as np
 
-__all__ = ["alignment_accuracy", "alignment_error_rate", "attention_entropy", "gold_alignment",
-           "hard_alignments"]
+__all__ = ["alignment_accuracy", "alignment_error_rate", "attention_entropy", "gold_alignment", "hard_alignments"]
 
 
 def _matrix(weights) -> np.ndarray:

@@ -1,4 +1,5 @@
 """Corpus BLEU through sacrebleu, the shared standard for reporting MT results."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -36,8 +37,9 @@ def corpus_bleu_with_signature(hypotheses: Sequence[str], references: Sequence[s
         if isinstance(texts, str):
             raise ValueError(f"{name} must be a list of sentences, got a single string")
     if len(hypotheses) != len(references):
-        raise ValueError(f"{len(hypotheses)} hypotheses but {len(references)} references; "
-                         "need exactly one reference per hypothesis")
+        raise ValueError(
+            f"{len(hypotheses)} hypotheses but {len(references)} references; need exactly one reference per hypothesis"
+        )
     if not hypotheses:
         raise ValueError("corpus_bleu needs at least one sentence")
     bleu = BLEU()

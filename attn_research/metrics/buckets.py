@@ -1,4 +1,5 @@
 """BLEU per source-length bucket: Bahdanau et al. (2015), Fig. 2 (BLEU against sentence length)."""
+
 from __future__ import annotations
 
 import math
@@ -7,8 +8,9 @@ from collections.abc import Sequence
 from attn_research.metrics.bleu import corpus_bleu
 
 
-def bleu_by_length(hypotheses: Sequence[str], references: Sequence[str],
-                   source_lengths: Sequence[int], bucket_edges: Sequence[float]) -> list[dict]:
+def bleu_by_length(
+    hypotheses: Sequence[str], references: Sequence[str], source_lengths: Sequence[int], bucket_edges: Sequence[float]
+) -> list[dict]:
     """Corpus BLEU of the sentences whose source length falls in each bucket.
 
     hypotheses, references: [num_sentences] detokenized text; source_lengths: [num_sentences], in
@@ -21,8 +23,10 @@ def bleu_by_length(hypotheses: Sequence[str], references: Sequence[str],
     or is not strictly increasing.
     """
     if not len(hypotheses) == len(references) == len(source_lengths):
-        raise ValueError(f"{len(hypotheses)} hypotheses, {len(references)} references and "
-                         f"{len(source_lengths)} source lengths must match")
+        raise ValueError(
+            f"{len(hypotheses)} hypotheses, {len(references)} references and "
+            f"{len(source_lengths)} source lengths must match"
+        )
     edges = list(bucket_edges)
     if len(edges) < 2 or any(lo >= hi for lo, hi in zip(edges, edges[1:])):
         raise ValueError(f"bucket_edges must be >= 2 strictly increasing values, got {edges}")

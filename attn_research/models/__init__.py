@@ -1,5 +1,6 @@
 """Models: the recurrent encoder, bridges, decoders (bahdanau, luong, none), Seq2Seq, the Transformer and
 build_model, which picks one by config.model.architecture."""
+
 from attn_research.models.bridge import BRIDGES, Bridge
 from attn_research.models.cells import CELLS
 from attn_research.models.decoders import (
@@ -22,8 +23,26 @@ from attn_research.models.transformer import (
 from attn_research.models.types import Encoded, Seq2SeqOutput
 
 __all__ = [
-    "ARCHITECTURES", "ATTENTIVE_DECODERS", "BRIDGES", "BahdanauDecoder", "Bridge", "CELLS", "DECODERS", "Encoded",
-    "Encoder", "EncoderOutput", "LuongDecoder", "NoAttentionDecoder", "Seq2Seq", "Seq2SeqOutput", "Transformer",
-    "TransformerEncoded", "build_decoder", "build_model", "default_model_config", "default_transformer_config",
-    "validate_model_config", "validate_transformer_config",
+    "ARCHITECTURES",
+    "ATTENTIVE_DECODERS",
+    "BRIDGES",
+    "BahdanauDecoder",
+    "Bridge",
+    "CELLS",
+    "DECODERS",
+    "Encoded",
+    "Encoder",
+    "EncoderOutput",
+    "LuongDecoder",
+    "NoAttentionDecoder",
+    "Seq2Seq",
+    "Seq2SeqOutput",
+    "Transformer",
+    "TransformerEncoded",
+    "build_decoder",
+    "build_model",
+    "default_model_config",
+    "default_transformer_config",
+    "validate_model_config",
+    "validate_transformer_config",
 ]

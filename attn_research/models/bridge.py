@@ -13,14 +13,15 @@ Every decoder layer gets its own initial state, and so does an LSTM's memory cel
 encoder's memory cells). Decoder layer l reads encoder layer l when both stacks have the same
 depth, otherwise the encoder's top layer.
 """
+
 from __future__ import annotations
 
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from attn_research.attention import check_choice
 from attn_research.models.cells import Carry, carry_from_parts, carry_part_names, carry_parts
+from attn_research.validation import check_choice
 
 Array = jax.Array
 

@@ -4,15 +4,15 @@ A cell carry is the pytree `flax.linen` keeps: a GRU carry is h [batch, hidden];
 pair (c, h), each [batch, hidden]. `carry_parts` / `carry_from_parts` name them uniformly so the bridge
 can treat "every part of every layer's state" in one loop (Bahdanau's s_0 and the LSTM cell state alike).
 """
+
 from __future__ import annotations
 
 from typing import Any
 
 import flax.linen as nn
 import jax
-import jax.numpy as jnp
 
-from attn_research.attention import check_choice
+from attn_research.validation import check_choice
 
 Array = jax.Array
 Carry = Any
@@ -60,9 +60,3 @@ def carry_from_parts(cell: str, parts: dict[str, Array]) -> Carry:
 def hidden_state(cell: str, carry: Carry) -> Array:
     """The hidden state h [batch, hidden] of a cell carry (the LSTM's output, not its memory cell)."""
     return carry_parts(cell, carry)["h"]
-
-
-def zero_carry(cell: str, batch_size: int, features: int, dtype=jnp.float32) -> Carry:
-    """An all-zero cell carry for batch_size sequences."""
-    zeros = jnp.zeros((batch_size, features), dtype)
-    return carry_from_parts(cell, {name: zeros for name in carry_part_names(cell)})

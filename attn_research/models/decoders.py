@@ -28,6 +28,7 @@ Dropout (rate `dropout`, rng 'dropout', only when train) acts on the non-recurre
 projections accumulate into float32 (logits float32), and the carry (cell states, h~_{t-1}) and the attention
 stay float32.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -36,10 +37,11 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from attn_research.attention import build_attention, check_choice
+from attn_research.attention import build_attention
 from attn_research.models.cells import Carry, hidden_state, make_cell
 from attn_research.models.precision import dot_general_f32
 from attn_research.models.types import Encoded
+from attn_research.validation import check_choice
 
 Array = jax.Array
 F32 = jnp.float32
@@ -108,8 +110,15 @@ class _AttentiveDecoder(_RecurrentDecoder):
 
     def _attend(self, query: Array, encoded: Encoded, state: Any, train: bool) -> tuple[Array, Array, Any]:
         """query [batch, query_dim] -> context [batch, enc_dim], weights [batch, src_len], new state."""
-        out = self.attention(query[:, None, :], encoded.annotations, encoded.annotations, encoded.mask, state,
-                             precomputed=encoded.attention_memory, train=train)
+        out = self.attention(
+            query[:, None, :],
+            encoded.annotations,
+            encoded.annotations,
+            encoded.mask,
+            state,
+            precomputed=encoded.attention_memory,
+            train=train,
+        )
         return out.context[:, 0, :], alignment_row(out.weights), out.state
 
     def precompute(self, annotations: Array) -> Any:
@@ -223,16 +232,36 @@ def check_decoder(name: str) -> str:
     return check_choice("decoder", name, DECODERS)
 
 
-def build_decoder(name: str, *, vocab_size: int, embed_dim: int, cell: str, layers: int, hidden: int,
-                  dropout: float, attention_config: Any = None, input_feeding: bool = True,
-                  maxout: bool = False, module_name: str | None = "decoder", dtype: Any = F32) -> nn.Module:
+def build_decoder(
+    name: str,
+    *,
+    vocab_size: int,
+    embed_dim: int,
+    cell: str,
+    layers: int,
+    hidden: int,
+    dropout: float,
+    attention_config: Any = None,
+    input_feeding: bool = True,
+    maxout: bool = False,
+    module_name: str | None = "decoder",
+    dtype: Any = F32,
+) -> nn.Module:
     """A decoder module by name (one of DECODERS). Raises ValueError for an unknown name.
 
     dtype: the matmul operand dtype (models/precision.py).
     """
     check_decoder(name)
-    common = dict(vocab_size=vocab_size, embed_dim=embed_dim, cell=cell, layers=layers, hidden=hidden,
-                  dropout=dropout, dtype=dtype, name=module_name)
+    common = dict(
+        vocab_size=vocab_size,
+        embed_dim=embed_dim,
+        cell=cell,
+        layers=layers,
+        hidden=hidden,
+        dropout=dropout,
+        dtype=dtype,
+        name=module_name,
+    )
     if name == "bahdanau":
         return BahdanauDecoder(attention_config=attention_config, maxout=maxout, **common)
     if name == "luong":

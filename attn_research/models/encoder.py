@@ -5,6 +5,7 @@ h_j = [h->_j; h<-_j], the forward RNN having read x_1..x_j and the backward RNN 
 Luong et al. (2015) and Britz et al. (2017) stack several layers; dropout on the non-recurrent
 connections as Zaremba et al. (2014), sec. 3.
 """
+
 from __future__ import annotations
 
 from typing import NamedTuple
@@ -83,8 +84,7 @@ class Encoder(nn.Module):
             final = {"forward": fwd_carry}
             if self.bidirectional:
                 backward = nn.RNN(make_cell(self.cell, self.hidden, cell_name=f"backward_{layer}", dtype=self.dtype))
-                bwd_carry, bwd_out = backward(x, seq_lengths=lengths, return_carry=True, reverse=True,
-                                              keep_order=True)
+                bwd_carry, bwd_out = backward(x, seq_lengths=lengths, return_carry=True, reverse=True, keep_order=True)
                 final["backward"] = bwd_carry
                 out = jnp.concatenate([fwd_out, bwd_out], axis=-1)
             else:

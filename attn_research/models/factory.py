@@ -1,13 +1,14 @@
 """The model of an experiment, chosen by config.model.architecture."""
+
 from __future__ import annotations
 
 from typing import Any
 
 import ml_collections
 
-from attn_research.attention import check_choice
 from attn_research.models.seq2seq import Seq2Seq, validate_model_config
 from attn_research.models.transformer import Transformer, validate_transformer_config
+from attn_research.validation import check_choice
 
 ARCHITECTURES = {
     "rnn": (Seq2Seq, validate_model_config),
@@ -27,5 +28,8 @@ def build_model(model_config: Any, source_vocab_size: int, target_vocab_size: in
     architecture = check_choice("model architecture", model_config.get("architecture", "rnn"), ARCHITECTURES)
     model_class, validate = ARCHITECTURES[architecture]
     validate(model_config)
-    return model_class(config=ml_collections.FrozenConfigDict(model_config), source_vocab_size=source_vocab_size,
-                       target_vocab_size=target_vocab_size)
+    return model_class(
+        config=ml_collections.FrozenConfigDict(model_config),
+        source_vocab_size=source_vocab_size,
+        target_vocab_size=target_vocab_size,
+    )

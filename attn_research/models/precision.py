@@ -16,6 +16,7 @@ Casting the weights inside each use instead (a module with float32 parameters an
 the same numbers but re-casts every weight at every time step of a scan, which on a CPU cancels the gain of
 the bfloat16 matmuls (issue 24).
 """
+
 from __future__ import annotations
 
 import functools

@@ -26,6 +26,7 @@ Model config keys (`default_model_config()` gives the defaults in brackets):
 Unknown cell, decoder or bridge names raise ValueError listing the valid choices (when the model is
 first initialized or applied, or at once with `validate_model_config`).
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -65,7 +66,8 @@ def default_model_config() -> ml_collections.ConfigDict:
     config.teacher_forcing_ratio = 1.0
     config.compute_dtype = "float32"
     config.attention = ml_collections.ConfigDict(
-        {"score": "additive", "window": "global", "normalizer": "softmax", "dim": 512, "half_width": 10})
+        {"score": "additive", "window": "global", "normalizer": "softmax", "dim": 512, "half_width": 10}
+    )
     return config
 
 
@@ -77,8 +79,10 @@ def validate_model_config(config: Any) -> None:
     check_decoder(config.decoder)
     check_bridge(config.bridge)
     if config.decoder == "none_state" and config.bridge not in ("bahdanau", "last"):
-        raise ValueError(f"decoder 'none_state' reads the source only through its initial state; bridge "
-                         f"{config.bridge!r} carries none: use 'bahdanau' or 'last'")
+        raise ValueError(
+            f"decoder 'none_state' reads the source only through its initial state; bridge "
+            f"{config.bridge!r} carries none: use 'bahdanau' or 'last'"
+        )
     for key in ("embed_dim", "encoder_layers", "encoder_hidden", "decoder_layers", "decoder_hidden"):
         if int(config[key]) < 1:
             raise ValueError(f"model config {key} must be >= 1, got {config[key]}")
@@ -129,25 +133,47 @@ class Seq2Seq(nn.Module):
     target_vocab_size: int
 
     def __hash__(self) -> int:
-        return hash((type(self).__name__, ml_collections.FrozenConfigDict(self.config), self.source_vocab_size,
-                     self.target_vocab_size))
+        return hash(
+            (
+                type(self).__name__,
+                ml_collections.FrozenConfigDict(self.config),
+                self.source_vocab_size,
+                self.target_vocab_size,
+            )
+        )
 
     def setup(self) -> None:
         config = self.config
         validate_model_config(config)
         dtype = compute_dtype(config)
         self.encoder = Encoder(
-            vocab_size=self.source_vocab_size, embed_dim=int(config.embed_dim), cell=config.cell,
-            layers=int(config.encoder_layers), hidden=int(config.encoder_hidden),
-            bidirectional=bool(config.bidirectional), dropout=float(config.dropout), dtype=dtype)
-        self.bridge = Bridge(kind=config.bridge, cell=config.cell, layers=int(config.decoder_layers),
-                             hidden=int(config.decoder_hidden))
+            vocab_size=self.source_vocab_size,
+            embed_dim=int(config.embed_dim),
+            cell=config.cell,
+            layers=int(config.encoder_layers),
+            hidden=int(config.encoder_hidden),
+            bidirectional=bool(config.bidirectional),
+            dropout=float(config.dropout),
+            dtype=dtype,
+        )
+        self.bridge = Bridge(
+            kind=config.bridge, cell=config.cell, layers=int(config.decoder_layers), hidden=int(config.decoder_hidden)
+        )
         attention = config.get("attention") if config.decoder in ATTENTIVE_DECODERS else None
         self.decoder = build_decoder(
-            config.decoder, vocab_size=self.target_vocab_size, embed_dim=int(config.embed_dim), cell=config.cell,
-            layers=int(config.decoder_layers), hidden=int(config.decoder_hidden), dropout=float(config.dropout),
-            attention_config=_frozen(attention), input_feeding=bool(config.input_feeding),
-            maxout=bool(config.maxout), module_name=None, dtype=dtype)
+            config.decoder,
+            vocab_size=self.target_vocab_size,
+            embed_dim=int(config.embed_dim),
+            cell=config.cell,
+            layers=int(config.decoder_layers),
+            hidden=int(config.decoder_hidden),
+            dropout=float(config.dropout),
+            attention_config=_frozen(attention),
+            input_feeding=bool(config.input_feeding),
+            maxout=bool(config.maxout),
+            module_name=None,
+            dtype=dtype,
+        )
 
     def encode(self, source: Array, source_mask: Array, *, train: bool = False) -> Encoded:
         """Annotations, mask and the decoder's initial states (Encoded) for a right-padded source."""
@@ -156,15 +182,21 @@ class Seq2Seq(nn.Module):
         initial_state = self.bridge(out.final_states, source.shape[0])
         annotations = out.annotations.astype(jnp.float32)
         memory = self.decoder.precompute(annotations) if self.config.decoder in ATTENTIVE_DECODERS else None
-        return Encoded(annotations, source_mask, initial_state,
-                       top_summary(self.config.cell, out.final_states).astype(jnp.float32), memory)
+        return Encoded(
+            annotations,
+            source_mask,
+            initial_state,
+            top_summary(self.config.cell, out.final_states).astype(jnp.float32),
+            memory,
+        )
 
     def init_carry(self, encoded: Encoded) -> dict[str, Any]:
         """The decoder carry before the first target step (decoders.py documents its keys)."""
         return self.decoder.init_carry(encoded)
 
-    def decode_step(self, encoded: Encoded, carry: dict[str, Any], token: Array, *,
-                    train: bool = False) -> tuple[dict[str, Any], Array, Array]:
+    def decode_step(
+        self, encoded: Encoded, carry: dict[str, Any], token: Array, *, train: bool = False
+    ) -> tuple[dict[str, Any], Array, Array]:
         """One decoder step from the previous token y_{t-1} [batch]: (carry, logits [batch, V_t], weights)."""
         carry, logits, weights = self.decoder(encoded, carry, token, train=train)
         if weights is None:
@@ -186,9 +218,13 @@ class Seq2Seq(nn.Module):
             carry, logits, weights = decoder(encoded, carry, token, train=train)
             return (carry, jnp.argmax(logits, -1).astype(gold.dtype)), (logits, weights, _attention_aux(carry))
 
-        scan = nn.scan(step, variable_broadcast="params",
-                       split_rngs={"params": False, "dropout": True, "teacher_forcing": True, "sampling": True},
-                       in_axes=(1, nn.broadcast), out_axes=1)
+        scan = nn.scan(
+            step,
+            variable_broadcast="params",
+            split_rngs={"params": False, "dropout": True, "teacher_forcing": True, "sampling": True},
+            in_axes=(1, nn.broadcast),
+            out_axes=1,
+        )
         # previous starts as y_0 (BOS), so step 0 always reads the gold first token.
         _, (logits, alignments, aux) = scan(self.decoder, (carry, target_input[:, 0]), target_input, encoded)
         return Seq2SeqOutput(logits.astype(jnp.float32), alignments, aux)
@@ -200,4 +236,3 @@ def _attention_aux(carry: dict[str, Any]) -> dict[str, Array] | None:
     if isinstance(state, dict) and "log_prob" in state:
         return {"log_prob": state["log_prob"], "entropy": state["entropy"]}
     return None
-

@@ -25,6 +25,7 @@ embeddings have unit variance like the sinusoids; learned position tables start 
 Unknown norm or positions names raise ValueError listing the valid choices (validate_transformer_config,
 also called when the model is first initialized or applied).
 """
+
 from __future__ import annotations
 
 import math
@@ -35,27 +36,46 @@ import jax
 import jax.numpy as jnp
 import ml_collections
 
-from attn_research.attention import check_choice, sinusoidal_positions
+from attn_research.attention import sinusoidal_positions
 from attn_research.models.precision import compute_dtype, compute_dtype_name, dot_general_f32
 from attn_research.models.transformer_layers import NORMS, DecoderLayer, EncoderLayer
 from attn_research.models.types import Seq2SeqOutput
+from attn_research.validation import check_choice
 
 Array = jax.Array
 
-__all__ = ["NORMS", "POSITIONS", "Transformer", "TransformerEncoded", "default_transformer_config",
-           "validate_transformer_config"]
+__all__ = [
+    "NORMS",
+    "POSITIONS",
+    "Transformer",
+    "TransformerEncoded",
+    "default_transformer_config",
+    "validate_transformer_config",
+]
 
 POSITIONS = ("sinusoidal", "learned")
 
 
 def default_transformer_config() -> ml_collections.ConfigDict:
     """The Transformer's model config with the defaults listed in this module's docstring."""
-    return ml_collections.ConfigDict({
-        "architecture": "transformer", "d_model": 512, "heads": 8, "key_dim": 0, "encoder_layers": 6,
-        "decoder_layers": 6,
-        "ff_dim": 2048, "dropout": 0.1, "attention_dropout": 0.0, "norm": "post", "positions": "sinusoidal",
-        "tie_embeddings": False, "max_len": 256, "compute_dtype": "float32",
-    })
+    return ml_collections.ConfigDict(
+        {
+            "architecture": "transformer",
+            "d_model": 512,
+            "heads": 8,
+            "key_dim": 0,
+            "encoder_layers": 6,
+            "decoder_layers": 6,
+            "ff_dim": 2048,
+            "dropout": 0.1,
+            "attention_dropout": 0.0,
+            "norm": "post",
+            "positions": "sinusoidal",
+            "tie_embeddings": False,
+            "max_len": 256,
+            "compute_dtype": "float32",
+        }
+    )
 
 
 def validate_transformer_config(config: Any) -> None:
@@ -122,24 +142,37 @@ class Transformer(nn.Module):
     target_vocab_size: int
 
     def __hash__(self) -> int:
-        return hash((type(self).__name__, ml_collections.FrozenConfigDict(self.config), self.source_vocab_size,
-                     self.target_vocab_size))
+        return hash(
+            (
+                type(self).__name__,
+                ml_collections.FrozenConfigDict(self.config),
+                self.source_vocab_size,
+                self.target_vocab_size,
+            )
+        )
 
     def setup(self) -> None:
         config = self.config
         validate_transformer_config(config)
         d_model = int(config.d_model)
         dtype = compute_dtype(config)
-        embedding_init = nn.initializers.normal(stddev=d_model ** -0.5)
+        embedding_init = nn.initializers.normal(stddev=d_model**-0.5)
         self.source_embedding = nn.Embed(self.source_vocab_size, d_model, embedding_init=embedding_init, dtype=dtype)
         self.target_embedding = nn.Embed(self.target_vocab_size, d_model, embedding_init=embedding_init, dtype=dtype)
         if config.positions == "learned":
             table_init = nn.initializers.normal(stddev=1.0)
             self.source_positions = nn.Embed(int(config.max_len), d_model, embedding_init=table_init)
             self.target_positions = nn.Embed(int(config.max_len), d_model, embedding_init=table_init)
-        sizes = dict(d_model=d_model, heads=int(config.heads), ff_dim=int(config.ff_dim),
-                     dropout=float(config.dropout), attention_dropout=float(config.attention_dropout),
-                     norm=config.norm, key_dim=int(config.get("key_dim", 0)), dtype=dtype)
+        sizes = dict(
+            d_model=d_model,
+            heads=int(config.heads),
+            ff_dim=int(config.ff_dim),
+            dropout=float(config.dropout),
+            attention_dropout=float(config.attention_dropout),
+            norm=config.norm,
+            key_dim=int(config.get("key_dim", 0)),
+            dtype=dtype,
+        )
         self.encoder_layers = [EncoderLayer(**sizes) for _ in range(int(config.encoder_layers))]
         last = int(config.decoder_layers) - 1
         self.decoder_layers = [DecoderLayer(**sizes, return_weights=i == last) for i in range(last + 1)]
@@ -152,8 +185,9 @@ class Transformer(nn.Module):
 
     def _check_length(self, length: int, what: str) -> None:
         if self.config.positions == "learned" and length > int(self.config.max_len):
-            raise ValueError(f"{what} length {length} exceeds the learned position table (max_len = "
-                             f"{self.config.max_len})")
+            raise ValueError(
+                f"{what} length {length} exceeds the learned position table (max_len = {self.config.max_len})"
+            )
 
     def _embed(self, embedding: nn.Embed, tokens: Array, positions: Array, *, source: bool, train: bool) -> Array:
         """Dropout(Embedding(tokens) * sqrt(d_model) + PE(positions)) (sec. 3.4, 3.5, 5.4): [..., d_model] float32
@@ -191,11 +225,14 @@ class Transformer(nn.Module):
         """Empty key caches and position 0 (see the class docstring)."""
         batch = encoded.memory.shape[0]
         shape = (batch, int(self.config.max_len), int(self.config.d_model))
-        return {"cache": tuple(jnp.zeros(shape, jnp.float32) for _ in self.decoder_layers),
-                "position": jnp.zeros((batch,), jnp.int32)}
+        return {
+            "cache": tuple(jnp.zeros(shape, jnp.float32) for _ in self.decoder_layers),
+            "position": jnp.zeros((batch,), jnp.int32),
+        }
 
-    def decode_step(self, encoded: TransformerEncoded, carry: dict[str, Any], token: Array, *,
-                    train: bool = False) -> tuple[dict[str, Any], Array, Array]:
+    def decode_step(
+        self, encoded: TransformerEncoded, carry: dict[str, Any], token: Array, *, train: bool = False
+    ) -> tuple[dict[str, Any], Array, Array]:
         """One decoder step from the previous token y_{t-1} [batch]: (carry, logits [batch, V_t], weights)."""
         position = carry["position"]
         x = self._embed(self.target_embedding, token[:, None], position[:, None], source=False, train=train)

@@ -10,9 +10,11 @@ d_v = d_model / h and d_k = key_dim (0: d_model / h).
 `dtype` (models/precision.py) is the operand dtype of the projections and feed-forward matmuls; the attention
 softmax and the layer norms compute in float32 (LayerNorm(dtype=float32)).
 """
+
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import flax.linen as nn
 import jax
@@ -54,12 +56,29 @@ class FeedForward(nn.Module):
         return nn.Dense(x.shape[-1], dtype=self.dtype, name="outer")(hidden)
 
 
-def _attention(d_model: int, heads: int, key_dim: int, dropout: float, name: str, *, causal: bool = False,
-               return_weights: bool = False, dtype: Any = F32) -> MultiHeadAttention:
+def _attention(
+    d_model: int,
+    heads: int,
+    key_dim: int,
+    dropout: float,
+    name: str,
+    *,
+    causal: bool = False,
+    return_weights: bool = False,
+    dtype: Any = F32,
+) -> MultiHeadAttention:
     """h heads with d_k = key_dim (0: d_model / h) and d_v = d_model / h (Vaswani et al. 2017, Table 3 row B)."""
     qk_dim = heads * key_dim if key_dim else d_model
-    return MultiHeadAttention(heads=heads, qk_dim=qk_dim, v_dim=d_model, causal=causal, dropout_rate=dropout,
-                              return_weights=return_weights, dtype=dtype, name=name)
+    return MultiHeadAttention(
+        heads=heads,
+        qk_dim=qk_dim,
+        v_dim=d_model,
+        causal=causal,
+        dropout_rate=dropout,
+        return_weights=return_weights,
+        dtype=dtype,
+        name=name,
+    )
 
 
 class EncoderLayer(nn.Module):
@@ -84,8 +103,9 @@ class EncoderLayer(nn.Module):
         def drop(y: Array) -> Array:
             return nn.Dropout(self.dropout)(y, deterministic=not train)
 
-        attention = _attention(self.d_model, self.heads, self.key_dim, self.attention_dropout, "self_attention",
-                               dtype=self.dtype)
+        attention = _attention(
+            self.d_model, self.heads, self.key_dim, self.attention_dropout, "self_attention", dtype=self.dtype
+        )
         norm = nn.LayerNorm(dtype=F32, name="self_attention_norm")
         h = sublayer_input(x, norm, self.norm)
         x = sublayer_output(x, attention(h, h, h, mask, train=train).context, norm, drop, self.norm)
@@ -123,13 +143,28 @@ class DecoderLayer(nn.Module):
     return_weights: bool = False
 
     @nn.compact
-    def __call__(self, x: Array, memory: Array, memory_mask: Array, cache: Array | None = None,
-                 position: Array | None = None, *, train: bool) -> tuple[Array, Array | None, Array | None]:
+    def __call__(
+        self,
+        x: Array,
+        memory: Array,
+        memory_mask: Array,
+        cache: Array | None = None,
+        position: Array | None = None,
+        *,
+        train: bool,
+    ) -> tuple[Array, Array | None, Array | None]:
         def drop(y: Array) -> Array:
             return nn.Dropout(self.dropout)(y, deterministic=not train)
 
-        self_attention = _attention(self.d_model, self.heads, self.key_dim, self.attention_dropout, "self_attention",
-                                    causal=True, dtype=self.dtype)
+        self_attention = _attention(
+            self.d_model,
+            self.heads,
+            self.key_dim,
+            self.attention_dropout,
+            "self_attention",
+            causal=True,
+            dtype=self.dtype,
+        )
         norm = nn.LayerNorm(dtype=F32, name="self_attention_norm")
         h = sublayer_input(x, norm, self.norm)
         if cache is None:
@@ -138,11 +173,17 @@ class DecoderLayer(nn.Module):
             at_position = jnp.arange(cache.shape[1])[None, :, None] == position[:, None, None]
             cache = jnp.where(at_position, h, cache)
             keys, state = cache, {"position": position}
-        x = sublayer_output(x, self_attention(h, keys, keys, None, state, train=train).context, norm, drop,
-                            self.norm)
+        x = sublayer_output(x, self_attention(h, keys, keys, None, state, train=train).context, norm, drop, self.norm)
 
-        cross_attention = _attention(self.d_model, self.heads, self.key_dim, self.attention_dropout, "cross_attention",
-                                     return_weights=self.return_weights, dtype=self.dtype)
+        cross_attention = _attention(
+            self.d_model,
+            self.heads,
+            self.key_dim,
+            self.attention_dropout,
+            "cross_attention",
+            return_weights=self.return_weights,
+            dtype=self.dtype,
+        )
         norm = nn.LayerNorm(dtype=F32, name="cross_attention_norm")
         h = sublayer_input(x, norm, self.norm)
         attended = cross_attention(h, memory, memory, memory_mask, train=train)

@@ -1,4 +1,5 @@
 """The pytrees that travel between the encoder, the decoders and the decoding algorithms."""
+
 from __future__ import annotations
 
 from typing import Any, NamedTuple

@@ -2,6 +2,7 @@
 `sweeps` engine does (expand; the package itself only for bayes sweeps and W&B exports), run them in
 subprocesses (runner), aggregate seeds (aggregate), render the tables (tables, plots) and export W&B
 sweeps (wandb_export). The CLI is attn_research/sweep.py."""
+
 from attn_research.sweeps.smoke import SMOKE
 from attn_research.sweeps.spec import Block, Evaluation, Experiment, Metric, Scale, Table, load_experiment
 

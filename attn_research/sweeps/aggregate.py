@@ -4,6 +4,7 @@ Each finished run gives a flat dict of metrics (run_metrics); the runs of one po
 their seed make one Row, with a Stat per metric: mean, sample standard deviation (ddof = 1; None for a
 single run) and the best run (max, or min for a metric whose goal is "minimize", e.g. perplexity).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -23,6 +24,7 @@ WALL_TIME = "wall_time_min"  # a run's training wall time (its results JSON's wa
 @dataclasses.dataclass(frozen=True)
 class Stat:
     """A metric over seeds. std is None for one run."""
+
     mean: float
     std: float | None
     best: float
@@ -33,6 +35,7 @@ class Stat:
 class Row:
     """One point of the sweep (seeds aggregated): its label, how many of its seeds finished, and a Stat
     (None where no run reported the metric) per metric key."""
+
     label: str
     point: Point
     runs: int
@@ -55,8 +58,7 @@ def summarize(values: Sequence[float], goal: str = "maximize") -> Stat | None:
 def run_metrics(results: Mapping, evaluation: Mapping | None = None) -> dict[str, float]:
     """The flat metrics of one run: "<split>/<metric>", "num_params" and WALL_TIME (minutes) from its results
     JSON; "eval/bleu" and "eval/bleu_by_length/<bucket>" (e.g. "[10, 20)") from its evaluation, if any."""
-    flat = {f"{split}/{name}": value for split, values in results["metrics"].items()
-            for name, value in values.items()}
+    flat = {f"{split}/{name}": value for split, values in results["metrics"].items() for name, value in values.items()}
     flat["num_params"] = results.get("num_params")
     if results.get("wall_time_s") is not None:
         flat[WALL_TIME] = results["wall_time_s"] / 60
@@ -79,8 +81,12 @@ def read_run_metrics(jobs: Sequence[Job]) -> dict[str, dict[str, float]]:
     return records
 
 
-def aggregate(points: Sequence[Point], records: Mapping[str, Mapping[str, float]], metrics: Sequence[Metric],
-              row_label: Callable[[Point], str]) -> list[Row]:
+def aggregate(
+    points: Sequence[Point],
+    records: Mapping[str, Mapping[str, float]],
+    metrics: Sequence[Metric],
+    row_label: Callable[[Point], str],
+) -> list[Row]:
     """One Row per distinct point without its seed, in order of first appearance, with a Stat per metric
     and one for WALL_TIME (the runs' wall time in minutes).
 
@@ -109,7 +115,9 @@ def with_length_buckets(table: Table, records: Mapping[str, Mapping[str, float]]
     its metrics when table.by_length; the table itself otherwise."""
     if not table.by_length:
         return table
-    keys = sorted({key for record in records.values() for key in record if key.startswith(BY_LENGTH)},
-                  key=_bucket_edges)
-    return dataclasses.replace(table, metrics=table.metrics + tuple(
-        Metric(key, key.removeprefix(BY_LENGTH)) for key in keys))
+    keys = sorted(
+        {key for record in records.values() for key in record if key.startswith(BY_LENGTH)}, key=_bucket_edges
+    )
+    return dataclasses.replace(
+        table, metrics=table.metrics + tuple(Metric(key, key.removeprefix(BY_LENGTH)) for key in keys)
+    )

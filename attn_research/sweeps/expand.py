@@ -13,6 +13,7 @@ where it is needed: bayes proposals, random draws from distributions, and the sc
 A point is a dict config key -> value with the seed under "seed"; its run name (run_name) names its
 workdir and results file.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -40,8 +41,10 @@ def _sweeps():
             warnings.simplefilter("ignore")
             import sweeps  # pylint: disable=import-outside-toplevel
     except ImportError:
-        raise ImportError(f"bayes sweeps, random draws from distributions and W&B sweep exports need wandb's "
-                          f"`sweeps` package: {SWEEPS_HINT}") from None
+        raise ImportError(
+            f"bayes sweeps, random draws from distributions and W&B sweep exports need wandb's "
+            f"`sweeps` package: {SWEEPS_HINT}"
+        ) from None
     return sweeps
 
 
@@ -86,8 +89,10 @@ def check_wandb_config(config: Mapping) -> None:
 
 def _point(run) -> Point:
     """The point of a proposed run, with NumPy scalars (random draws) as plain Python values."""
-    return {key.removeprefix(PREFIX): item["value"].item() if isinstance(item["value"], np.generic) else item["value"]
-            for key, item in run.config.items()}
+    return {
+        key.removeprefix(PREFIX): item["value"].item() if isinstance(item["value"], np.generic) else item["value"]
+        for key, item in run.config.items()
+    }
 
 
 def _distinct(values: Sequence[Any]) -> list[Any]:
@@ -102,8 +107,9 @@ def _distinct(values: Sequence[Any]) -> list[Any]:
 def grid_points(block: Block, seeds: Sequence[int]) -> list[Point]:
     """Every combination of the block's values and the seeds, in the `sweeps` grid order: the swept keys
     (lists, and the seed) sorted by name, the last varying fastest, each list in its given order."""
-    parameters = {key: list(value) if isinstance(value, (list, tuple)) else value
-                  for key, value in block.parameters.items()}
+    parameters = {
+        key: list(value) if isinstance(value, (list, tuple)) else value for key, value in block.parameters.items()
+    }
     parameters[SEED] = list(seeds)
     swept = sorted((PREFIX + key, key) for key, value in parameters.items() if isinstance(value, list))
     constants = {key: value for key, value in parameters.items() if not isinstance(value, list)}
@@ -133,8 +139,12 @@ def random_points(block: Block, count: int, seeds: Sequence[int], seed: int = 0)
             if use_sweeps:
                 draws.append(_point(_sweeps().next_runs(config, [], validate=True, n=1)[0]))
             else:
-                draws.append({key: _draw(block.parameters[key], random.uniform(0.0, 1.0))
-                              for key in sorted(block.parameters, key=lambda k: PREFIX + k)})
+                draws.append(
+                    {
+                        key: _draw(block.parameters[key], random.uniform(0.0, 1.0))
+                        for key in sorted(block.parameters, key=lambda k: PREFIX + k)
+                    }
+                )
     finally:
         random.setstate(state)
     return [{**draw, SEED: s} for draw in draws for s in seeds]
@@ -147,8 +157,7 @@ def _draw(value: Any, u: float) -> Any:
     return value[math.ceil(u * len(value)) - 1]
 
 
-def bayes_draws(block: Block, objective: Mapping, history: Sequence[tuple[Point, float | None]],
-                n: int) -> list[Point]:
+def bayes_draws(block: Block, objective: Mapping, history: Sequence[tuple[Point, float | None]], n: int) -> list[Point]:
     """`n` new draws (no seed) for a bayes sweep. objective: {"name": ..., "goal": "maximize" |
     "minimize"}. history: (draw, objective value, None if its runs failed or are unfinished)."""
     sweeps = _sweeps()
@@ -161,8 +170,11 @@ def bayes_draws(block: Block, objective: Mapping, history: Sequence[tuple[Point,
         if value is None:
             runs.append(sweeps.SweepRun(config=run_config, state=sweeps.RunState.failed))
         else:
-            runs.append(sweeps.SweepRun(config=run_config, state=sweeps.RunState.finished,
-                                        summary_metrics={objective["name"]: value}))
+            runs.append(
+                sweeps.SweepRun(
+                    config=run_config, state=sweeps.RunState.finished, summary_metrics={objective["name"]: value}
+                )
+            )
     with warnings.catch_warnings():  # the Gaussian-process fit warns on a handful of points
         warnings.filterwarnings("ignore", category=ConvergenceWarning)
         return [_point(run) for run in sweeps.next_runs(config, runs, validate=True, n=n)]

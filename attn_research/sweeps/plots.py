@@ -1,4 +1,5 @@
 """A table's figure: one curve per row over some of its metrics (Bahdanau et al. 2015, Fig. 2 style)."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence

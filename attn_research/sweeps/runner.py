@@ -14,6 +14,7 @@ Each run is `python -m attn_research.main --config=<file>:<arg> --workdir=<run> 
 (then `python -m attn_research.evaluate`), so a crash cannot take the sweep down; all runs of a sweep log
 to one W&B group, "<experiment>-<scale>".
 """
+
 from __future__ import annotations
 
 import concurrent.futures
@@ -58,6 +59,7 @@ def read_record(path: str) -> Any | None:
 @dataclasses.dataclass(frozen=True)
 class Paths:
     """Where a sweep writes. results: the results root ("results"); workdirs: the workdir root."""
+
     results: str = "results"
     workdirs: str = os.path.join("workdirs", "sweeps")
 
@@ -71,14 +73,15 @@ class Paths:
 @dataclasses.dataclass(frozen=True)
 class Job:
     """One point of a sweep: its commands and the files that say it has finished."""
+
     name: str
     point: Point
     workdir: str
     results_path: str
     train_command: tuple[str, ...]
     evaluate_command: tuple[str, ...] | None = None
-    eval_metrics_path: str | None = None   # what evaluate_command writes in the workdir
-    evaluation_path: str | None = None     # where the runner keeps a copy, beside the results
+    eval_metrics_path: str | None = None  # what evaluate_command writes in the workdir
+    evaluation_path: str | None = None  # where the runner keeps a copy, beside the results
     settings: Mapping[str, Any] = dataclasses.field(default_factory=dict)  # experiment + scale + point overrides
 
     @property
@@ -140,14 +143,18 @@ def check_not_stale(jobs: Sequence[Job]) -> None:
     if stale:
         lines = [f"  {job.name}: {'; '.join(differences)}" for job, differences in stale]
         first = stale[0][0]
-        raise ValueError(f"{len(stale)} finished run(s) ran with settings the sweep no longer uses:\n" +
-                         "\n".join(lines) + f"\ndelete their results and workdirs to run them again, e.g. "
-                         f"{first.results_path} and {first.workdir}")
+        raise ValueError(
+            f"{len(stale)} finished run(s) ran with settings the sweep no longer uses:\n"
+            + "\n".join(lines)
+            + f"\ndelete their results and workdirs to run them again, e.g. "
+            f"{first.results_path} and {first.workdir}"
+        )
 
 
 @dataclasses.dataclass(frozen=True)
 class Failure:
     """A failed run: what ran, how it ended, and the end of its traceback."""
+
     run: str
     point: Point
     command: str
@@ -158,51 +165,88 @@ class Failure:
     log: str
 
     def record(self) -> dict:
-        return {**dataclasses.asdict(self), "traceback_tail": list(self.traceback_tail),
-                "time": time.strftime("%Y-%m-%dT%H:%M:%S")}
+        return {
+            **dataclasses.asdict(self),
+            "traceback_tail": list(self.traceback_tail),
+            "time": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        }
 
 
 Execute = Callable[[Job], "Failure | None"]
 
 
-def run_overrides(experiment: Experiment, scale: str, point: Mapping[str, Any], paths: Paths,
-                  wandb_mode: str | None = None) -> dict[str, Any]:
+def run_overrides(
+    experiment: Experiment, scale: str, point: Mapping[str, Any], paths: Paths, wandb_mode: str | None = None
+) -> dict[str, Any]:
     """Every --config.<key> of a run: experiment, scale and point overrides (later win), then where the
     run writes (config.experiment "<name>/<scale>", run_name, results_dir) and its W&B group, name, tags."""
     name = expand.run_name(point)
     overrides = {**experiment.overrides, **experiment.scale(scale).overrides, **point}
-    overrides.update({
-        "experiment": f"{experiment.name}/{scale}", "run_name": name, "results_dir": paths.results,
-        "wandb.group": f"{experiment.name}-{scale}", "wandb.name": name,
-        "wandb.tags": (experiment.name, scale),
-    })
+    overrides.update(
+        {
+            "experiment": f"{experiment.name}/{scale}",
+            "run_name": name,
+            "results_dir": paths.results,
+            "wandb.group": f"{experiment.name}-{scale}",
+            "wandb.name": name,
+            "wandb.tags": (experiment.name, scale),
+        }
+    )
     if wandb_mode:
         overrides["wandb.mode"] = wandb_mode
     return overrides
 
 
-def make_job(experiment: Experiment, experiment_path: str, scale: str, point: Mapping[str, Any], paths: Paths,
-             wandb_mode: str | None = None, python: str = sys.executable) -> Job:
+def make_job(
+    experiment: Experiment,
+    experiment_path: str,
+    scale: str,
+    point: Mapping[str, Any],
+    paths: Paths,
+    wandb_mode: str | None = None,
+    python: str = sys.executable,
+) -> Job:
     """The Job of one point (its commands use this Python interpreter)."""
     name = expand.run_name(point)
     workdir = os.path.join(paths.sweep_dir(experiment.name, scale), name)
     results_dir = paths.results_dir(experiment.name, scale)
     file, arg = config_file(experiment, experiment_path)
-    train = [python, "-m", "attn_research.main", f"--config={file}:{arg}" if arg else f"--config={file}",
-             f"--workdir={workdir}"]
-    train += [f"--config.{key}={value}"
-              for key, value in run_overrides(experiment, scale, point, paths, wandb_mode).items()]
+    train = [
+        python,
+        "-m",
+        "attn_research.main",
+        f"--config={file}:{arg}" if arg else f"--config={file}",
+        f"--workdir={workdir}",
+    ]
+    train += [
+        f"--config.{key}={value}" for key, value in run_overrides(experiment, scale, point, paths, wandb_mode).items()
+    ]
     settings = {**experiment.overrides, **experiment.scale(scale).overrides, **point}
     evaluation = experiment.scale(scale).evaluation
     if evaluation is None:
-        return Job(name, dict(point), workdir, os.path.join(results_dir, f"{name}.json"), tuple(train),
-                   settings=settings)
-    evaluate = (python, "-m", "attn_research.evaluate", f"--workdir={workdir}", f"--split={evaluation.split}",
-                f"--beam={evaluation.beam}", "--heatmaps=0")
-    return Job(name, dict(point), workdir, os.path.join(results_dir, f"{name}.json"), tuple(train), evaluate,
-               eval_metrics_path=os.path.join(workdir, f"eval_{evaluation.split}_beam{evaluation.beam}",
-                                              "metrics.json"),
-               evaluation_path=os.path.join(results_dir, "evaluation", f"{name}.json"), settings=settings)
+        return Job(
+            name, dict(point), workdir, os.path.join(results_dir, f"{name}.json"), tuple(train), settings=settings
+        )
+    evaluate = (
+        python,
+        "-m",
+        "attn_research.evaluate",
+        f"--workdir={workdir}",
+        f"--split={evaluation.split}",
+        f"--beam={evaluation.beam}",
+        "--heatmaps=0",
+    )
+    return Job(
+        name,
+        dict(point),
+        workdir,
+        os.path.join(results_dir, f"{name}.json"),
+        tuple(train),
+        evaluate,
+        eval_metrics_path=os.path.join(workdir, f"eval_{evaluation.split}_beam{evaluation.beam}", "metrics.json"),
+        evaluation_path=os.path.join(results_dir, "evaluation", f"{name}.json"),
+        settings=settings,
+    )
 
 
 def parse_error(log_text: str, returncode: int) -> tuple[str, str, tuple[str, ...]]:
@@ -210,11 +254,12 @@ def parse_error(log_text: str, returncode: int) -> tuple[str, str, tuple[str, ..
     traceback (its first unindented line: "ValueError: message"); without a traceback, the exit status
     and the last line printed."""
     lines = log_text.rstrip().splitlines()
-    start = max((i for i, line in enumerate(lines) if line.startswith("Traceback (most recent call last)")),
-                default=None)
+    start = max(
+        (i for i, line in enumerate(lines) if line.startswith("Traceback (most recent call last)")), default=None
+    )
     if start is not None:
         tail = tuple(lines[start:][-TRACEBACK_LINES:])
-        for line in lines[start + 1:]:
+        for line in lines[start + 1 :]:
             if line and not line[0].isspace():
                 error_type, _, message = line.partition(":")
                 return error_type, message.strip(), tail
@@ -286,8 +331,11 @@ class stop_on_signals:
     @staticmethod
     def _handle(signum, frame) -> None:
         name = signal.Signals(signum).name
-        print(f"sweep: {name} received; stopping the runs in progress (rerun the same command to resume)",
-              file=sys.stderr, flush=True)
+        print(
+            f"sweep: {name} received; stopping the runs in progress (rerun the same command to resume)",
+            file=sys.stderr,
+            flush=True,
+        )
         CHILDREN.stop(signum)
         raise SystemExit(128 + signum)
 
@@ -306,8 +354,9 @@ def run_subprocess(job: Job) -> Failure | None:
             with open(job.log_path) as log:
                 log.seek(start)
                 error_type, message, tail = parse_error(log.read(), returncode)
-            return Failure(job.name, job.point, shlex.join(command), returncode, error_type, message, tail,
-                           job.log_path)
+            return Failure(
+                job.name, job.point, shlex.join(command), returncode, error_type, message, tail, job.log_path
+            )
     return None
 
 
@@ -321,26 +370,48 @@ def _finish(job: Job, execute: Execute) -> Failure | None:
     """execute(job), then check that it left its results (and keep a copy of the evaluation)."""
     failure = execute(job)
     if failure is None and not job.trained():
-        failure = Failure(job.name, job.point, shlex.join(job.train_command), 0, "FileNotFoundError",
-                          f"the run exited without writing {job.results_path}", (), job.log_path)
+        failure = Failure(
+            job.name,
+            job.point,
+            shlex.join(job.train_command),
+            0,
+            "FileNotFoundError",
+            f"the run exited without writing {job.results_path}",
+            (),
+            job.log_path,
+        )
     if failure is None and job.evaluation_path is not None:
         evaluation = read_record(job.eval_metrics_path)
         if evaluation is None:
-            return Failure(job.name, job.point, shlex.join(job.evaluate_command), 0, "FileNotFoundError",
-                           f"the evaluation exited without writing {job.eval_metrics_path}", (), job.log_path)
+            return Failure(
+                job.name,
+                job.point,
+                shlex.join(job.evaluate_command),
+                0,
+                "FileNotFoundError",
+                f"the evaluation exited without writing {job.eval_metrics_path}",
+                (),
+                job.log_path,
+            )
         jsonio.write_json(job.evaluation_path, evaluation)
     return failure
 
 
-def run_jobs(jobs: Sequence[Job], failures_path: str, parallel: int = 1, execute: Execute = run_subprocess,
-             out: Callable[[str], None] = print) -> list[Failure]:
+def run_jobs(
+    jobs: Sequence[Job],
+    failures_path: str,
+    parallel: int = 1,
+    execute: Execute = run_subprocess,
+    out: Callable[[str], None] = print,
+) -> list[Failure]:
     """Runs every unfinished job, `parallel` at a time; a failed one is appended to failures_path and
     the others go on. Returns the failures. Raises ValueError for parallel < 1."""
     if parallel < 1:
         raise ValueError(f"parallel must be >= 1, got {parallel}")
     pending = [job for job in jobs if not job.finished()]
-    out(f"{len(jobs) - len(pending)} of {len(jobs)} runs already finished; running {len(pending)}, "
-        f"{parallel} at a time")
+    out(
+        f"{len(jobs) - len(pending)} of {len(jobs)} runs already finished; running {len(pending)}, {parallel} at a time"
+    )
     failures = []
     with stop_on_signals(), concurrent.futures.ThreadPoolExecutor(max_workers=parallel) as pool:
         started = {pool.submit(_timed, job, execute): job for job in pending}
@@ -349,8 +420,19 @@ def run_jobs(jobs: Sequence[Job], failures_path: str, parallel: int = 1, execute
             try:
                 failure, minutes = future.result()
             except Exception as error:  # the executor itself broke: still record it and go on
-                failure, minutes = Failure(job.name, job.point, shlex.join(job.train_command), -1,
-                                           type(error).__name__, str(error), (), job.log_path), 0.0
+                failure, minutes = (
+                    Failure(
+                        job.name,
+                        job.point,
+                        shlex.join(job.train_command),
+                        -1,
+                        type(error).__name__,
+                        str(error),
+                        (),
+                        job.log_path,
+                    ),
+                    0.0,
+                )
             if failure is None:
                 out(f"[{done}/{len(pending)}] {job.name}: finished in {minutes:.1f} min")
                 continue
@@ -358,8 +440,10 @@ def run_jobs(jobs: Sequence[Job], failures_path: str, parallel: int = 1, execute
             os.makedirs(os.path.dirname(failures_path) or ".", exist_ok=True)
             with open(failures_path, "a") as f:
                 f.write(json.dumps(failure.record(), default=str) + "\n")
-            out(f"[{done}/{len(pending)}] {job.name}: FAILED after {minutes:.1f} min with {failure.error_type}: "
-                f"{failure.error_message} (log: {failure.log})")
+            out(
+                f"[{done}/{len(pending)}] {job.name}: FAILED after {minutes:.1f} min with {failure.error_type}: "
+                f"{failure.error_message} (log: {failure.log})"
+            )
     return failures
 
 
@@ -377,8 +461,12 @@ def planned_points(experiment: Experiment, scale: str, paths: Paths) -> list[Poi
         return expand.points(experiment, scale)
     seeds = experiment.scale(scale).seeds
     proposals = read_proposals(os.path.join(paths.results_dir(experiment.name, scale), PROPOSALS_FILE))
-    return [{**draw, expand.SEED: s} for block in experiment.blocks_at(scale)
-            for draw in proposals.get(block.name, []) for s in seeds]
+    return [
+        {**draw, expand.SEED: s}
+        for block in experiment.blocks_at(scale)
+        for draw in proposals.get(block.name, [])
+        for s in seeds
+    ]
 
 
 def parse_only(arguments: Sequence[str]) -> dict[str, tuple[str, ...]]:
@@ -417,9 +505,17 @@ def objective_value(experiment: Experiment, jobs: Sequence[Job]) -> float | None
     return sum(values) / len(values) if values else None
 
 
-def run_sweep(experiment: Experiment, experiment_path: str, scale: str, paths: Paths, parallel: int = 1,
-              execute: Execute = run_subprocess, wandb_mode: str | None = None,
-              out: Callable[[str], None] = print, only: Mapping[str, Sequence[str]] | None = None) -> list[Failure]:
+def run_sweep(
+    experiment: Experiment,
+    experiment_path: str,
+    scale: str,
+    paths: Paths,
+    parallel: int = 1,
+    execute: Execute = run_subprocess,
+    wandb_mode: str | None = None,
+    out: Callable[[str], None] = print,
+    only: Mapping[str, Sequence[str]] | None = None,
+) -> list[Failure]:
     """Runs every point of the sweep at `scale`, seed by seed (a bayes sweep proposes `count` draws per block, `parallel`
     at a time, from the results so far), or of a grid or random sweep only the points `select_points(only)`
     keeps. Returns the failures (also in <sweep dir>/failures.jsonl). Raises ValueError for `only` on a bayes

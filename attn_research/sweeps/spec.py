@@ -17,6 +17,7 @@ draws from its lists and distributions (random, bayes; a distribution is W&B's o
 of its blocks, each point run once per seed. A run's config is the base config, then
 `Experiment.overrides`, then `Scale.overrides`, then the point's values (later ones win).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -26,7 +27,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from attn_research.attention.registry import check_choice
+from attn_research.validation import check_choice
 
 METHODS = ("grid", "random", "bayes")
 GOALS = ("maximize", "minimize")
@@ -45,6 +46,7 @@ class Block:
     parameters: key -> list of values (swept), W&B distribution dict (random / bayes only) or a scalar
     (the same in every point of this block). name: tells blocks apart in W&B exports ("" for one block).
     """
+
     parameters: Mapping[str, Any]
     name: str = ""
 
@@ -52,6 +54,7 @@ class Block:
 @dataclasses.dataclass(frozen=True)
 class Evaluation:
     """After training, `python -m attn_research.evaluate --split=<split> --beam=<beam>` on every run."""
+
     split: str = "test"
     beam: int = 5
 
@@ -64,6 +67,7 @@ class Scale:
     blocks: this scale's blocks (None: the experiment's). count: draws per block (random, bayes).
     evaluation: an evaluation of each finished run (None: the training run's own metrics only).
     """
+
     description: str
     overrides: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     seeds: tuple[int, ...] = (0,)
@@ -79,6 +83,7 @@ class Metric:
     "eval/bleu_by_length/[lo, hi)" from an Evaluation. title: column title. scale: shown as value * scale
     (100 for accuracies in %). digits: decimals shown. goal: which seed is the best one (and what a bayes
     sweep optimizes)."""
+
     key: str
     title: str
     scale: float = 1.0
@@ -99,6 +104,7 @@ class Table:
     whichever buckets attn_research.evaluate chose) and a figure of BLEU against length, one curve per row
     (Bahdanau et al. 2015, Fig. 2).
     """
+
     metrics: tuple[Metric, ...]
     row_label: Callable[[Point], str]
     row_title: str = "model"
@@ -113,6 +119,7 @@ class Experiment:
     """A reproduced paper table (module docstring). config: "<file>.py:<arg>", the file relative to the
     repository root (the folder holding experiments/) unless absolute. objective: the metric a bayes sweep
     optimizes and W&B sweeps report (a validation metric)."""
+
     name: str
     title: str
     config: str
@@ -142,8 +149,10 @@ def is_distribution(value: Any) -> bool:
 
 def _check_key(key: Any, where: str) -> None:
     if not isinstance(key, str) or not _KEY.match(key) or key.startswith("config.") or key == "seed":
-        raise ValueError(f"{where}: config key {key!r} must be a dotted path below the config root such as "
-                         "'model.attention.score' (no 'config.' prefix; seeds go in Scale.seeds)")
+        raise ValueError(
+            f"{where}: config key {key!r} must be a dotted path below the config root such as "
+            "'model.attention.score' (no 'config.' prefix; seeds go in Scale.seeds)"
+        )
 
 
 def _check_value(key: str, value: Any, method: str, where: str) -> None:
@@ -156,8 +165,10 @@ def _check_value(key: str, value: Any, method: str, where: str) -> None:
         raise ValueError(f"{where}: {key} has an empty list of values")
     for v in values:
         if not isinstance(v, SCALAR_TYPES):
-            raise ValueError(f"{where}: {key} value {v!r} is a {type(v).__name__}; values must be str, int, "
-                             "float or bool (they travel on the command line)")
+            raise ValueError(
+                f"{where}: {key} value {v!r} is a {type(v).__name__}; values must be str, int, "
+                "float or bool (they travel on the command line)"
+            )
     if len(set(map(repr, values))) != len(values):
         raise ValueError(f"{where}: {key} lists a value twice: {values}")
 
@@ -175,8 +186,10 @@ def validate(experiment: Experiment) -> None:
         _check_key(key, f"{experiment.name} overrides")
     check_choice("metric goal", experiment.objective.goal, GOALS)
     if not _OBJECTIVE.match(experiment.objective.key):
-        raise ValueError(f"{experiment.name}: objective {experiment.objective.key!r} must be a metric of the "
-                         "results JSON, 'validation/<metric>' or 'test/<metric>'")
+        raise ValueError(
+            f"{experiment.name}: objective {experiment.objective.key!r} must be a metric of the "
+            "results JSON, 'validation/<metric>' or 'test/<metric>'"
+        )
     for metric in experiment.table.metrics:
         check_choice("metric goal", metric.goal, GOALS)
     for scale_name, scale in experiment.scales.items():
@@ -185,8 +198,11 @@ def validate(experiment: Experiment) -> None:
             raise ValueError(f"{where}: scale names must match [a-z0-9_]+")
         for key in scale.overrides:
             _check_key(key, f"{where} overrides")
-        if not scale.seeds or len(set(scale.seeds)) != len(scale.seeds) or \
-                not all(isinstance(s, int) and not isinstance(s, bool) for s in scale.seeds):
+        if (
+            not scale.seeds
+            or len(set(scale.seeds)) != len(scale.seeds)
+            or not all(isinstance(s, int) and not isinstance(s, bool) for s in scale.seeds)
+        ):
             raise ValueError(f"{where}: seeds must be distinct ints, got {scale.seeds}")
         if experiment.method != "grid" and scale.count < 1:
             raise ValueError(f"{where}: a {experiment.method} sweep needs count >= 1 (draws per block)")

@@ -11,6 +11,7 @@ workdir and results file as a local sweep, and logs online to the sweep. Random 
 run_cap = count x seeds; there W&B draws the seed like any other parameter. Every YAML is checked against
 the JSON schema of wandb's `sweeps` package before it is written.
 """
+
 from __future__ import annotations
 
 import os
@@ -21,8 +22,9 @@ from attn_research.sweeps import expand
 from attn_research.sweeps.spec import Experiment
 
 
-def wandb_sweep_configs(experiment: Experiment, experiment_path: str, scale: str,
-                        project: str = "attn_research") -> dict[str, dict]:
+def wandb_sweep_configs(
+    experiment: Experiment, experiment_path: str, scale: str, project: str = "attn_research"
+) -> dict[str, dict]:
     """sweep name -> W&B sweep config (module docstring), one per block at `scale`.
 
     experiment_path: the experiment file as the agents will find it (relative to where they start).
@@ -40,8 +42,16 @@ def wandb_sweep_configs(experiment: Experiment, experiment_path: str, scale: str
             "method": experiment.method,
             "metric": {"name": "final/" + experiment.objective.key, "goal": experiment.objective.goal},
             "parameters": expand.wandb_parameters(block, settings.seeds),
-            "command": ["${env}", "${interpreter}", "-m", "attn_research.sweep", experiment_path,
-                        f"--scale={scale}", "--wandb_mode=online", "${args}"],
+            "command": [
+                "${env}",
+                "${interpreter}",
+                "-m",
+                "attn_research.sweep",
+                experiment_path,
+                f"--scale={scale}",
+                "--wandb_mode=online",
+                "${args}",
+            ],
         }
         if experiment.method != "grid":
             config["run_cap"] = settings.count * len(settings.seeds)
@@ -50,8 +60,9 @@ def wandb_sweep_configs(experiment: Experiment, experiment_path: str, scale: str
     return configs
 
 
-def write_wandb_sweeps(experiment: Experiment, experiment_path: str, scale: str, out_dir: str,
-                       project: str = "attn_research") -> list[str]:
+def write_wandb_sweeps(
+    experiment: Experiment, experiment_path: str, scale: str, out_dir: str, project: str = "attn_research"
+) -> list[str]:
     """Writes <out_dir>/<sweep name>.yaml for each block; returns the paths."""
     os.makedirs(out_dir, exist_ok=True)
     paths = []

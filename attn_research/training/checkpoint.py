@@ -4,6 +4,7 @@ A step that no longer loads (a file truncated by a full disk or a copy cut short
 `<step>.corrupt` (outside orbax's step naming) with a warning, and the newest step that loads is used.
 A checkpoint whose arrays have other shapes than the model (another config) is an error, not corruption.
 """
+
 from __future__ import annotations
 
 import math
@@ -25,8 +26,7 @@ class CheckpointError(RuntimeError):
 def _shape_mismatches(metadata: Any, target: Any) -> list[str]:
     """'<path>: saved (a, b), model (c, d)' for each array of `target` (nested dicts) whose saved shape in
     `metadata` (orbax's tree of ArrayMetadata) differs, or that is not saved."""
-    saved = {jax.tree_util.keystr(path): leaf
-             for path, leaf in jax.tree_util.tree_flatten_with_path(metadata)[0]}
+    saved = {jax.tree_util.keystr(path): leaf for path, leaf in jax.tree_util.tree_flatten_with_path(metadata)[0]}
     mismatches = []
     for path, leaf in jax.tree_util.tree_flatten_with_path(target)[0]:
         key = jax.tree_util.keystr(path)
@@ -52,8 +52,9 @@ def _restore(manager: ocp.CheckpointManager, step: int, state: Any) -> Any:
     mismatches = _shape_mismatches(metadata["params"], state.params) if "params" in saved else []
     if mismatches:
         shown = "; ".join(mismatches[:3]) + (f"; and {len(mismatches) - 3} more" if len(mismatches) > 3 else "")
-        raise CheckpointError(f"{manager.directory}/{step} holds another model ({shown}): "
-                              "train this config in a new --workdir")
+        raise CheckpointError(
+            f"{manager.directory}/{step} holds another model ({shown}): train this config in a new --workdir"
+        )
     return state.replace(**manager.restore(step, args=ocp.args.StandardRestore(target)))
 
 
@@ -84,8 +85,10 @@ def restore_newest_loadable(manager: ocp.CheckpointManager, state: Any, steps: l
             logging.warning("checkpoint %s does not load (%s); set aside as %s", broken, _first_line(error), aside)
             os.rename(broken, aside)
             manager.reload()
-    raise CheckpointError(f"no checkpoint in {directory} loads (tried steps {', '.join(map(str, steps))}; "
-                          f"set aside as <step>{CORRUPT_SUFFIX}): delete the folder to start over")
+    raise CheckpointError(
+        f"no checkpoint in {directory} loads (tried steps {', '.join(map(str, steps))}; "
+        f"set aside as <step>{CORRUPT_SUFFIX}): delete the folder to start over"
+    )
 
 
 class Checkpoints:
@@ -102,12 +105,15 @@ class Checkpoints:
         self.latest = ocp.CheckpointManager(
             os.path.abspath(os.path.join(workdir, "checkpoints")),
             options=ocp.CheckpointManagerOptions(max_to_keep=keep, create=True),
-            item_handlers=ocp.StandardCheckpointHandler())
+            item_handlers=ocp.StandardCheckpointHandler(),
+        )
         self.best = ocp.CheckpointManager(
             os.path.abspath(os.path.join(workdir, "best")),
             options=ocp.CheckpointManagerOptions(
-                max_to_keep=1, create=True, best_fn=lambda metrics: metrics[best_metric], best_mode=best_mode),
-            item_handlers=ocp.StandardCheckpointHandler())
+                max_to_keep=1, create=True, best_fn=lambda metrics: metrics[best_metric], best_mode=best_mode
+            ),
+            item_handlers=ocp.StandardCheckpointHandler(),
+        )
 
     def latest_step(self) -> int | None:
         """The step of the newest periodic checkpoint, or None before the first save."""
@@ -124,8 +130,9 @@ class Checkpoints:
         corrupt) is replaced. Returns whether the state was offered to orbax's ranking."""
         value = float(metrics[self.best_metric])
         if not math.isfinite(value):
-            logging.warning("step %d: validation %s is %s; not a best-checkpoint candidate", step,
-                            self.best_metric, value)
+            logging.warning(
+                "step %d: validation %s is %s; not a best-checkpoint candidate", step, self.best_metric, value
+            )
             return False
         if step in self.best.all_steps():
             self.best.delete(step)

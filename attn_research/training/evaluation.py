@@ -1,4 +1,5 @@
 """Evaluation of a split: teacher-forced loss/perplexity/token accuracy, greedy exact match and BLEU."""
+
 from __future__ import annotations
 
 import math
@@ -15,10 +16,10 @@ from attn_research.training.steps import eval_step, model_inputs
 
 
 class SplitResult(NamedTuple):
-    metrics: dict[str, float]      # loss, ppl, token_accuracy, seq_accuracy, bleu
-    hypotheses: list[str]          # detokenized greedy outputs, in split order
+    metrics: dict[str, float]  # loss, ppl, token_accuracy, seq_accuracy, bleu
+    hypotheses: list[str]  # detokenized greedy outputs, in split order
     hypothesis_ids: list[list[int]]  # greedy output ids up to (not including) eos
-    alignments: list[np.ndarray]   # [hyp_len + 1, src_len] greedy alignment weights (eos step included)
+    alignments: list[np.ndarray]  # [hyp_len + 1, src_len] greedy alignment weights (eos step included)
 
 
 def strip_after_eos(ids, eos_id: int) -> list[int]:
@@ -37,8 +38,11 @@ class Evaluator:
         self.model, self.data, self.mesh = model, data, mesh
         self.batch_size, self.max_decode_len = batch_size, max_decode_len
         vocab = data.target_vocab
-        self._decode = jax.jit(lambda params, source, mask: greedy_decode(
-            model, params, source, mask, max_len=max_decode_len, bos_id=vocab.bos_id, eos_id=vocab.eos_id))
+        self._decode = jax.jit(
+            lambda params, source, mask: greedy_decode(
+                model, params, source, mask, max_len=max_decode_len, bos_id=vocab.bos_id, eos_id=vocab.eos_id
+            )
+        )
 
     def evaluate(self, state, split_name: str, keep_alignments: int = 0) -> SplitResult:
         """Metrics over the whole split; alignments kept for the first `keep_alignments` examples."""

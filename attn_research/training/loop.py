@@ -10,6 +10,7 @@ ordinary run writes its results to <workdir>/results.json only; a run with confi
 --config.results_dir=results) also records them under <results_dir>/<experiment>/ (results_path). A
 non-finite training loss stops the run (NonFiniteLossError) before anything of it is recorded.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -17,7 +18,7 @@ import json
 import math
 import os
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import jax
 import ml_collections
@@ -116,8 +117,9 @@ def _write_heatmaps(writer: MetricWriter, workdir: str, step: int, data, result,
             target_tokens.append("</s>")
         path = os.path.join(workdir, "attention", f"step_{step:07d}_example_{i}.png")
         os.makedirs(os.path.dirname(path), exist_ok=True)
-        plot_attention(weights, list(split.source_tokens[i]), target_tokens, path,
-                       title=f"validation example {i}, step {step}")
+        plot_attention(
+            weights, list(split.source_tokens[i]), target_tokens, path, title=f"validation example {i}, step {step}"
+        )
         paths[f"attention/example_{i}"] = path
     writer.write_images(step, paths)
 
@@ -147,11 +149,13 @@ def _check_finite(sums: dict, first: int, done: int) -> None:
             if not math.isfinite(value):
                 raise NonFiniteLossError(
                     f"training {key} is {value} by step {done} (steps {first}-{done}); nothing recorded: lower "
-                    "train.learning_rate (or check the data) and train in a new --workdir")
+                    "train.learning_rate (or check the data) and train in a new --workdir"
+                )
 
 
-def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
-                       step_callback: Callable[[int], None] | None = None) -> dict:
+def train_and_evaluate(
+    config: ml_collections.ConfigDict, workdir: str, step_callback: Callable[[int], None] | None = None
+) -> dict:
     """Trains config.model on config.data, evaluates, and writes <workdir>/results.json (and, when
     config.results_dir is set, the recorded copy at results_path(config)).
 
@@ -184,8 +188,9 @@ def _train(config: ml_collections.ConfigDict, workdir: str, step_callback: Calla
     steps_per_call = int(config.train.get("steps_per_call", 1))
 
     def epoch_batches(epoch: int) -> list[dict]:  # one shape for all when calls stack several batches
-        return make_batches(train_split, batch_size, seed=config.seed, epoch=epoch, shuffle=True,
-                            fixed_shape=steps_per_call > 1)
+        return make_batches(
+            train_split, batch_size, seed=config.seed, epoch=epoch, shuffle=True, fixed_shape=steps_per_call > 1
+        )
 
     first_batches = epoch_batches(0)
     steps_per_epoch = len(first_batches)
@@ -196,13 +201,21 @@ def _train(config: ml_collections.ConfigDict, workdir: str, step_callback: Calla
     tx = make_optimizer(train_config, steps_per_epoch)
     state = create_train_state(model, tx, first_batches[0], config.seed)
     num_params = count_params(state.params)
-    logging.info("model has %d parameters; %d steps of batch %d (%d per epoch)", num_params,
-                 num_steps, batch_size, steps_per_epoch)
+    logging.info(
+        "model has %d parameters; %d steps of batch %d (%d per epoch)",
+        num_params,
+        num_steps,
+        batch_size,
+        steps_per_epoch,
+    )
     jsonio.write_text(os.path.join(workdir, SUMMARY_FILE), model_summary(state.params))
 
-    checkpoints = Checkpoints(workdir, keep=config.train.get("keep_checkpoints", 2),
-                              best_metric=config.train.get("best_metric", "loss"),
-                              best_mode=config.train.get("best_mode", "min"))
+    checkpoints = Checkpoints(
+        workdir,
+        keep=config.train.get("keep_checkpoints", 2),
+        best_metric=config.train.get("best_metric", "loss"),
+        best_mode=config.train.get("best_mode", "min"),
+    )
     if checkpoints.latest_step() is not None:
         state = checkpoints.restore_latest(state)
         logging.info("resumed from the checkpoint of step %d", int(state.step))
@@ -211,8 +224,13 @@ def _train(config: ml_collections.ConfigDict, workdir: str, step_callback: Calla
 
     writer = MetricWriter(workdir, config, config.wandb)
     writer.write_summary({"num_params": num_params})
-    evaluator = Evaluator(model, data, mesh, batch_size=config.eval.get("batch_size", batch_size),
-                          max_decode_len=config.eval.max_decode_len)
+    evaluator = Evaluator(
+        model,
+        data,
+        mesh,
+        batch_size=config.eval.get("batch_size", batch_size),
+        max_decode_len=config.eval.max_decode_len,
+    )
     eval_every = config.train.get("eval_every_steps") or steps_per_epoch
     log_every = config.train.get("log_every_steps", 50)
     checkpoint_every = config.train.get("checkpoint_every_steps") or eval_every
@@ -227,8 +245,10 @@ def _train(config: ml_collections.ConfigDict, workdir: str, step_callback: Calla
             epochs[epoch] = epoch_batches(epoch)
         return epochs[epoch][index]
 
-    losses = dict(label_smoothing=float(config.train.get("label_smoothing", 0.0)),
-                  coverage_loss_weight=float(config.train.get("coverage_loss_weight", 0.0)))
+    losses = dict(
+        label_smoothing=float(config.train.get("label_smoothing", 0.0)),
+        coverage_loss_weight=float(config.train.get("coverage_loss_weight", 0.0)),
+    )
     sums: dict[str, float] = {}
     bar = progress_bar(num_steps, start_step)
     last_log = (start_step, time.time())
@@ -247,9 +267,13 @@ def _train(config: ml_collections.ConfigDict, workdir: str, step_callback: Calla
             count = log_every if done % log_every == 0 else done % log_every
             host = {k: float(v) for k, v in jax.device_get(sums).items()}
             _check_finite(host, done - count + 1, done)
-            train_metrics = {"train/loss": host["loss"] / count, "train/ppl": float(np.exp(min(host["nll_sum"] / host["tokens"], 50.0))),
-                             "train/grad_norm": host["grad_norm"] / count, "train/epoch": done / steps_per_epoch,
-                             "train/steps_per_s": (done - last_log[0]) / max(time.time() - last_log[1], 1e-9)}
+            train_metrics = {
+                "train/loss": host["loss"] / count,
+                "train/ppl": float(np.exp(min(host["nll_sum"] / host["tokens"], 50.0))),
+                "train/grad_norm": host["grad_norm"] / count,
+                "train/epoch": done / steps_per_epoch,
+                "train/steps_per_s": (done - last_log[0]) / max(time.time() - last_log[1], 1e-9),
+            }
             if "coverage_loss" in host:
                 train_metrics["train/coverage_loss"] = host["coverage_loss"] / count
             writer.write_scalars(done, train_metrics)

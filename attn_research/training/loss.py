@@ -1,5 +1,6 @@
 """Masked token-level cross-entropy with optional label smoothing (Szegedy et al. 2016, sec. 7) and the
 coverage loss of See et al. (2017), eq. 12."""
+
 from __future__ import annotations
 
 import jax
@@ -9,7 +10,9 @@ import optax
 Array = jax.Array
 
 
-def token_cross_entropy(logits: Array, targets: Array, mask: Array, label_smoothing: float = 0.0) -> tuple[Array, Array]:
+def token_cross_entropy(
+    logits: Array, targets: Array, mask: Array, label_smoothing: float = 0.0
+) -> tuple[Array, Array]:
     """Per-token losses. logits [batch, tgt_len, vocab]; targets [batch, tgt_len] int; mask [batch, tgt_len] bool.
 
     Returns (training loss per token, negative log-likelihood per token), both [batch, tgt_len] float32 and
@@ -37,8 +40,10 @@ def coverage_loss(alignments: Array, target_mask: Array) -> Array:
     Raises ValueError if the shapes do not agree.
     """
     if alignments.ndim != 3 or target_mask.shape != alignments.shape[:2]:
-        raise ValueError(f"alignments must be [batch, tgt_len, src_len] and target_mask [batch, tgt_len], got "
-                         f"{alignments.shape} and {target_mask.shape}")
+        raise ValueError(
+            f"alignments must be [batch, tgt_len, src_len] and target_mask [batch, tgt_len], got "
+            f"{alignments.shape} and {target_mask.shape}"
+        )
     weights = jnp.where(target_mask[..., None], alignments.astype(jnp.float32), 0.0)
     previous = jnp.cumsum(weights, axis=1)[:, :-1]
     coverage = jnp.concatenate([jnp.zeros_like(weights[:, :1]), previous], axis=1)  # c^t, t' < t only

@@ -2,9 +2,11 @@
 
 The same code runs on one CPU, several GPUs or a TPU slice (DESIGN.md, "Decisions already taken").
 """
+
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import jax
 from jax.sharding import Mesh, NamedSharding, PartitionSpec

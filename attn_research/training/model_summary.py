@@ -1,4 +1,5 @@
 """A model's parameter count and summary: per top-level module, then every parameter array's shape."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping

@@ -1,11 +1,12 @@
 """optax optimizers and learning-rate schedules from the `train` config."""
+
 from __future__ import annotations
 
 import jax.numpy as jnp
 import ml_collections
 import optax
 
-from attn_research.attention import check_choice
+from attn_research.validation import check_choice
 
 SCHEDULES = ("constant", "cosine", "warmup_rsqrt", "halving")
 OPTIMIZERS = ("adam", "adamw", "sgd", "adadelta")
@@ -47,8 +48,11 @@ def make_optimizer(config: ml_collections.ConfigDict, steps_per_epoch: int) -> o
     """
     schedule = learning_rate_schedule(config, steps_per_epoch)
     name = check_choice("optimizer", config.optimizer, OPTIMIZERS)
-    adam = dict(b1=float(config.get("adam_b1", 0.9)), b2=float(config.get("adam_b2", 0.999)),
-                eps=float(config.get("adam_eps", 1e-8)))
+    adam = dict(
+        b1=float(config.get("adam_b1", 0.9)),
+        b2=float(config.get("adam_b2", 0.999)),
+        eps=float(config.get("adam_eps", 1e-8)),
+    )
     optimizer = {
         "adam": lambda: optax.adam(schedule, **adam),
         "adamw": lambda: optax.adamw(schedule, weight_decay=config.get("weight_decay", 0.0), **adam),

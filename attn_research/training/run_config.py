@@ -8,6 +8,7 @@ is fingerprinted apart), and a longer schedule: a larger train.num_steps (or tra
 num_steps is 0), except with the cosine schedule, whose decay is stretched over num_steps, so that
 every step's learning rate changes. After an accepted resume config.json holds the new config.
 """
+
 from __future__ import annotations
 
 import json
@@ -22,11 +23,21 @@ from attn_research import jsonio
 
 CONFIG_FILE = "config.json"
 FREE_PREFIXES = ("wandb.", "eval.")
-FREE_KEYS = frozenset({
-    "name", "run_name", "experiment", "results_dir", "data.manual_dir", "data.tfds_dir",
-    "train.log_every_steps", "train.eval_every_steps", "train.checkpoint_every_steps", "train.keep_checkpoints",
-    "train.steps_per_call",  # K updates per jitted call: the same updates (tests/test_multi_step.py)
-})
+FREE_KEYS = frozenset(
+    {
+        "name",
+        "run_name",
+        "experiment",
+        "results_dir",
+        "data.manual_dir",
+        "data.tfds_dir",
+        "train.log_every_steps",
+        "train.eval_every_steps",
+        "train.checkpoint_every_steps",
+        "train.keep_checkpoints",
+        "train.steps_per_call",  # K updates per jitted call: the same updates (tests/test_multi_step.py)
+    }
+)
 LENGTH_KEYS = ("train.num_steps", "train.num_epochs")
 STEPS_DEPENDENT_SCHEDULES = ("cosine",)
 
@@ -62,8 +73,7 @@ def _length(flat: Mapping[str, Any]) -> tuple[str, float]:
 def _longer_schedule_allowed(old: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
     """Whether the new length is the same kind and not shorter, with a schedule that ignores the length."""
     (old_kind, old_n), (new_kind, new_n) = _length(old), _length(new)
-    return (old_kind == new_kind and new_n >= old_n
-            and new.get("train.schedule") not in STEPS_DEPENDENT_SCHEDULES)
+    return old_kind == new_kind and new_n >= old_n and new.get("train.schedule") not in STEPS_DEPENDENT_SCHEDULES
 
 
 def model_changing_differences(old: Mapping, new: Mapping) -> list[str]:
@@ -83,8 +93,11 @@ def model_changing_differences(old: Mapping, new: Mapping) -> list[str]:
             continue
         differences.append(f"{key} {before!r} -> {after!r}")
     if length_changed and not _longer_schedule_allowed(old_flat, new_flat):
-        differences += [f"{key} {old_flat.get(key)!r} -> {new_flat.get(key)!r}" for key in LENGTH_KEYS
-                        if old_flat.get(key) != new_flat.get(key)]
+        differences += [
+            f"{key} {old_flat.get(key)!r} -> {new_flat.get(key)!r}"
+            for key in LENGTH_KEYS
+            if old_flat.get(key) != new_flat.get(key)
+        ]
     return sorted(differences)
 
 
@@ -108,5 +121,6 @@ def check_and_save(config: ml_collections.ConfigDict, workdir: str) -> None:
         if differences:
             raise ConfigMismatchError(
                 f"{workdir} was trained with another config ({'; '.join(differences)}): use a new --workdir "
-                "for this config, or rerun with the saved one")
+                "for this config, or rerun with the saved one"
+            )
     jsonio.write_json(path, mine, sort_keys=True)

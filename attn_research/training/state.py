@@ -1,4 +1,5 @@
 """The train state: parameters, optimizer state, step, the base PRNG key and the REINFORCE baseline."""
+
 from __future__ import annotations
 
 import jax
@@ -35,14 +36,24 @@ def create_train_state(model, tx: optax.GradientTransformation, example_batch: d
     an unknown one.
     """
     init_rng, dropout_rng, tf_rng, state_rng = jax.random.split(jax.random.PRNGKey(seed), 4)
-    variables = jax.jit(lambda rngs: model.init(
-        rngs, jnp.asarray(example_batch["source"]), jnp.asarray(example_batch["source_mask"]),
-        jnp.asarray(example_batch["target_input"]), train=False))(
-        {"params": init_rng, "dropout": dropout_rng, "teacher_forcing": tf_rng})
-    return TrainState.create(apply_fn=model.apply, params=variables["params"], tx=tx, rng=state_rng,
-                             baseline=jnp.zeros((), jnp.float32),
-                             reinforce=reinforce_settings(model.config.get("attention")),
-                             compute_dtype=compute_dtype_name(model.config))
+    variables = jax.jit(
+        lambda rngs: model.init(
+            rngs,
+            jnp.asarray(example_batch["source"]),
+            jnp.asarray(example_batch["source_mask"]),
+            jnp.asarray(example_batch["target_input"]),
+            train=False,
+        )
+    )({"params": init_rng, "dropout": dropout_rng, "teacher_forcing": tf_rng})
+    return TrainState.create(
+        apply_fn=model.apply,
+        params=variables["params"],
+        tx=tx,
+        rng=state_rng,
+        baseline=jnp.zeros((), jnp.float32),
+        reinforce=reinforce_settings(model.config.get("attention")),
+        compute_dtype=compute_dtype_name(model.config),
+    )
 
 
 def count_params(params) -> int:

@@ -1,4 +1,5 @@
 """Jitted train and eval steps (teacher forcing). Metrics come back as sums, reduced over the global batch."""
+
 from __future__ import annotations
 
 from functools import partial
@@ -21,15 +22,17 @@ def model_inputs(batch: dict) -> dict:
 
 
 @partial(jax.jit, static_argnames=("label_smoothing", "coverage_loss_weight"), donate_argnums=(0,))
-def train_step(state: TrainState, batch: dict, label_smoothing: float = 0.0,
-               coverage_loss_weight: float = 0.0) -> tuple[TrainState, dict]:
+def train_step(
+    state: TrainState, batch: dict, label_smoothing: float = 0.0, coverage_loss_weight: float = 0.0
+) -> tuple[TrainState, dict]:
     """One optimizer step (_update, jitted): see _update for the arguments, the metrics and the errors."""
     return _update(state, batch, label_smoothing, coverage_loss_weight)
 
 
 @partial(jax.jit, static_argnames=("label_smoothing", "coverage_loss_weight"), donate_argnums=(0,))
-def train_steps(state: TrainState, batches: dict, label_smoothing: float = 0.0,
-                coverage_loss_weight: float = 0.0) -> tuple[TrainState, dict]:
+def train_steps(
+    state: TrainState, batches: dict, label_smoothing: float = 0.0, coverage_loss_weight: float = 0.0
+) -> tuple[TrainState, dict]:
     """K consecutive optimizer steps in one jitted call: jax.lax.scan of _update over the leading axis.
 
     batches: the arrays of K batches of one shape stacked on a new axis 0 (source [K, batch, src_len], ...).
@@ -37,6 +40,7 @@ def train_steps(state: TrainState, batches: dict, label_smoothing: float = 0.0,
     (up to float reassociation by the compiler). Returns the state after the K steps and train_step's metrics,
     each summed over the K steps (float32 scalars). Raises what _update raises.
     """
+
     def body(carry, batch):
         return _update(carry, batch, label_smoothing, coverage_loss_weight)
 
@@ -44,8 +48,9 @@ def train_steps(state: TrainState, batches: dict, label_smoothing: float = 0.0,
     return state, jax.tree.map(lambda m: jnp.sum(m, axis=0), metrics)
 
 
-def _update(state: TrainState, batch: dict, label_smoothing: float,
-            coverage_loss_weight: float) -> tuple[TrainState, dict]:
+def _update(
+    state: TrainState, batch: dict, label_smoothing: float, coverage_loss_weight: float
+) -> tuple[TrainState, dict]:
     """One optimizer step on the mean token loss of the global batch (the body of train_step and train_steps).
 
     batch: source [batch, src_len], source_mask, target_input [batch, tgt_len], target_output, target_mask.
@@ -68,9 +73,14 @@ def _update(state: TrainState, batch: dict, label_smoothing: float,
 
     def loss_fn(params):
         params = cast_params(params, COMPUTE_DTYPES[state.compute_dtype])  # once per step, not once per use
-        output = state.apply_fn({"params": params}, batch["source"], batch["source_mask"], batch["target_input"],
-                                train=True, rngs={"dropout": dropout_rng, "teacher_forcing": teacher_forcing_rng,
-                                                  "sampling": sampling_rng})
+        output = state.apply_fn(
+            {"params": params},
+            batch["source"],
+            batch["source_mask"],
+            batch["target_input"],
+            train=True,
+            rngs={"dropout": dropout_rng, "teacher_forcing": teacher_forcing_rng, "sampling": sampling_rng},
+        )
         loss, nll = token_cross_entropy(output.logits, batch["target_output"], batch["target_mask"], label_smoothing)
         total, aux = jnp.sum(loss) / tokens, {"nll_sum": jnp.sum(nll)}
         if coverage_loss_weight > 0:
@@ -80,8 +90,13 @@ def _update(state: TrainState, batch: dict, label_smoothing: float,
             total = total + coverage_loss_weight * aux["coverage_loss"]
         if state.reinforce is not None and output.attention_aux is not None:
             surrogate, aux["mean_reward"] = reinforce_loss(
-                output.attention_aux["log_prob"], output.attention_aux["entropy"], batch["target_mask"],
-                jnp.sum(nll, axis=-1), state.baseline, state.reinforce.entropy_weight)
+                output.attention_aux["log_prob"],
+                output.attention_aux["entropy"],
+                batch["target_mask"],
+                jnp.sum(nll, axis=-1),
+                state.baseline,
+                state.reinforce.entropy_weight,
+            )
             total = total + (surrogate - jax.lax.stop_gradient(surrogate))  # its gradient, not its value
         return total, aux
 
@@ -89,7 +104,8 @@ def _update(state: TrainState, batch: dict, label_smoothing: float,
     new_state = state.apply_gradients(grads=grads)
     if "mean_reward" in aux:
         new_state = new_state.replace(
-            baseline=update_baseline(state.baseline, aux["mean_reward"], state.reinforce.baseline_decay))
+            baseline=update_baseline(state.baseline, aux["mean_reward"], state.reinforce.baseline_decay)
+        )
     return new_state, {"loss": loss, "tokens": tokens, "grad_norm": optax.tree.norm(grads), **aux}
 
 
@@ -98,9 +114,13 @@ def eval_step(state: TrainState, batch: dict) -> dict:
     """Teacher-forced evaluation: {"nll_sum", "tokens", "correct_tokens"} summed over the batch (float32), with
     the params cast once to state.compute_dtype."""
     params = cast_params(state.params, COMPUTE_DTYPES[state.compute_dtype])
-    output = state.apply_fn({"params": params}, batch["source"], batch["source_mask"], batch["target_input"],
-                            train=False)
+    output = state.apply_fn(
+        {"params": params}, batch["source"], batch["source_mask"], batch["target_input"], train=False
+    )
     _, nll = token_cross_entropy(output.logits, batch["target_output"], batch["target_mask"])
     correct = (jnp.argmax(output.logits, -1) == batch["target_output"]) & batch["target_mask"]
-    return {"nll_sum": jnp.sum(nll), "tokens": jnp.sum(batch["target_mask"]).astype(jnp.float32),
-            "correct_tokens": jnp.sum(correct).astype(jnp.float32)}
+    return {
+        "nll_sum": jnp.sum(nll),
+        "tokens": jnp.sum(batch["target_mask"]).astype(jnp.float32),
+        "correct_tokens": jnp.sum(correct).astype(jnp.float32),
+    }

@@ -3,6 +3,7 @@
 The kernel releases the lock when its holder exits, however it exits (a crash, SIGKILL), so a stale lock
 never blocks a rerun. The file holds the holder's pid, for the error message.
 """
+
 from __future__ import annotations
 
 import fcntl
@@ -34,8 +35,10 @@ class WorkdirLock:
         except BlockingIOError:
             holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "unknown"
             os.close(fd)
-            raise WorkdirLockedError(f"{os.path.dirname(self.path)} is in use by another training (pid {holder}): "
-                                     "wait for it to end, or stop it, before rerunning") from None
+            raise WorkdirLockedError(
+                f"{os.path.dirname(self.path)} is in use by another training (pid {holder}): "
+                "wait for it to end, or stop it, before rerunning"
+            ) from None
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
         self._fd = fd
