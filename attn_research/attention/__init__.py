@@ -2,6 +2,7 @@
 registry."""
 
 from attn_research.attention.attention import NORMALIZERS, SCORES, WINDOWS, Attention
+from attn_research.attention.config import attention_config
 from attn_research.attention.coverage import CoverageAttention
 from attn_research.attention.forward import FORWARD_SCORES, ForwardAttention
 from attn_research.attention.hard import HardAttention
@@ -22,6 +23,7 @@ __all__ = [
     "NORMALIZERS",
     "SCORES",
     "WINDOWS",
+    "attention_config",
     "build_attention",
     "sinusoidal_positions",
     "CoverageAttention",
