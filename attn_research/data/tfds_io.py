@@ -121,35 +121,49 @@ def _prepare(builder, builder_cls, config: str, manual_dir: Path | None) -> None
         ) from None
 
 
-def read_text_pairs(
-    builder_cls, config: str, *, tfds_dir: str | os.PathLike | None = None, manual_dir: str | os.PathLike | None = None
-) -> dict[str, TextPairs]:
-    """Builds `builder_cls(config=config)` in `tfds_dir` if needed; returns {split: [(source, target)]}.
+def read_records(
+    builder_cls,
+    config: str | None,
+    *,
+    tfds_dir: str | os.PathLike | None = None,
+    manual_dir: str | os.PathLike | None = None,
+) -> dict[str, list[dict]]:
+    """Builds `builder_cls(config=config)` in `tfds_dir` if needed; returns {split: [record]} in file order.
 
-    Files are written once as array_record under `tfds_dir/<name>/<config>/<version>/` (default
-    `~/.cache/attn_research/tfds`) and read back with `as_data_source()`, in file order.
+    A record is the dict `as_data_source()` gives: numpy arrays and scalars, `Text` as UTF-8 bytes.
+    `config`: the builder config's name, None for a builder without configs. Files are written once as
+    array_record under `tfds_dir/<name>/[<config>/]<version>/` (default `~/.cache/attn_research/tfds`).
     `manual_dir`: a folder with the upstream files (`builder_cls.manual_files` names them); None
     downloads them (or reuses data prepared before). With a manual_dir, data prepared from other
     files (another fingerprint, or none recorded) is deleted and prepared again from these.
-    Raises FileNotFoundError if `manual_dir` is given but missing or empty (and the data must be
-    prepared); DataUnavailableError (one line, saying how to work offline) if the download fails.
+    Raises FileNotFoundError (one line) if `manual_dir` is given but is missing or empty (and the data
+    must be prepared) or lacks one of the files it must hold (naming it); DataUnavailableError (one line, saying how
+    to work offline) if the download fails.
     """
     tfds_dir = Path(tfds_dir or DEFAULT_TFDS_DIR).expanduser()
-    with _file_lock(tfds_dir / f".{builder_cls.name}.{config}.lock"):
+    with _file_lock(tfds_dir / f".{builder_cls.name}.{config or 'default'}.lock"):
         # Constructed inside the lock: it reads the dataset info another process may just have written.
         builder = builder_cls(config=config, data_dir=str(tfds_dir), file_format="array_record")
+        label = builder.name if config is None else f"{builder.name}/{config}"
         fingerprint = None
         manual_dir = Path(manual_dir).expanduser() if manual_dir else None  # "" is unset, as in the config
         if manual_dir is not None:
             if not manual_dir.is_dir() or not any(manual_dir.iterdir()):
                 if not builder.is_prepared():
                     raise FileNotFoundError(
-                        f"manual_dir {manual_dir} for {builder.name}/{config} is missing or empty. "
+                        f"manual_dir {manual_dir} for {label} is missing or empty. "
                         f"{builder.MANUAL_DOWNLOAD_INSTRUCTIONS}"
                     )
                 manual_dir = None  # nothing to compare with: the prepared data stays
             else:
                 fingerprint = manual_fingerprint(builder_cls, config, manual_dir)
+                missing = [name for name, digest in sorted(fingerprint["files"].items()) if digest == "missing"]
+                if missing:  # before anything is deleted or prepared
+                    raise FileNotFoundError(
+                        f"{manual_dir / missing[0]} is missing ({len(missing)} of the files "
+                        f"{label} reads are absent from manual_dir {manual_dir}). "
+                        f"{builder.MANUAL_DOWNLOAD_INSTRUCTIONS}"
+                    )
         if builder.is_prepared() and fingerprint is not None:
             recorded = _recorded(builder)
             if recorded is None or recorded["fingerprint"] != fingerprint["fingerprint"]:
@@ -167,8 +181,26 @@ def read_text_pairs(
             _prepare(builder, builder_cls, config, manual_dir)
             if fingerprint is not None:
                 write_json(Path(builder.data_dir) / FINGERPRINT_FILE, fingerprint)
-        pairs = {}
-        for split, source in builder.as_data_source().items():
-            records = source.__getitems__(range(len(source)))
-            pairs[split] = [(r["source"].decode("utf-8"), r["target"].decode("utf-8")) for r in records]
-    return pairs
+        return {split: source.__getitems__(range(len(source))) for split, source in builder.as_data_source().items()}
+
+
+def read_text_pairs(
+    builder_cls, config: str, *, tfds_dir: str | os.PathLike | None = None, manual_dir: str | os.PathLike | None = None
+) -> dict[str, TextPairs]:
+    """`read_records` of a builder with Text features `source` and `target`: {split: [(source, target)]}.
+
+    Same files, errors and re-preparation as `read_records`.
+    """
+    records = read_records(builder_cls, config, tfds_dir=tfds_dir, manual_dir=manual_dir)
+    return {
+        split: [(r["source"].decode("utf-8"), r["target"].decode("utf-8")) for r in split_records]
+        for split, split_records in records.items()
+    }
+
+
+def manual_dir_or_env(manual_dir: str | os.PathLike | None, name: str) -> Path | None:
+    """`manual_dir`, else `$ATTN_RESEARCH_DATA_DIR/<name>` if that variable is set, else None (download):
+    `load.resolve_manual_dir` for the loaders that take no data config (the builders' `load_*`)."""
+    from attn_research.data.load import resolve_manual_dir  # pylint: disable=import-outside-toplevel  (load imports us)
+
+    return resolve_manual_dir({"manual_dir": manual_dir}, name)
