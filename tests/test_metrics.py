@@ -9,6 +9,7 @@ import pytest
 
 from attn_research.metrics import (
     bleu_by_length,
+    bleu_signature,
     corpus_bleu,
     length_bucket_edges,
     perplexity,
@@ -50,6 +51,15 @@ def test_bleu_matches_hand_computation_with_brevity_penalty():
     expected = _hand_bleu(hypotheses, references)
     assert 0 < expected < 100
     assert corpus_bleu(hypotheses, references) == pytest.approx(expected, abs=1e-6)
+
+
+def test_lowercase_bleu_ignores_case_only():
+    references = ["A man rides a Horse .", "Two dogs play in the Snow ."]
+    hypotheses = ["a man rides a horse .", "two dogs play in snow ."]
+    assert corpus_bleu(hypotheses, references) < corpus_bleu(hypotheses, references, lowercase=True)
+    expected = _hand_bleu([h.lower() for h in hypotheses], [r.lower() for r in references])
+    assert corpus_bleu(hypotheses, references, lowercase=True) == pytest.approx(expected, abs=1e-6)
+    assert "case:lc" in bleu_signature(lowercase=True) and "case:mixed" in bleu_signature()
 
 
 def test_bleu_rejects_bad_input():
