@@ -427,3 +427,27 @@ def test_download_branch_uses_the_public_urls(tmp_path, monkeypatch):
     data = fsdd.load_fsdd(tfds_dir=tfds_dir)
     assert requested == ["https://github.com/Jakobovski/free-spoken-digit-dataset/archive/master.zip"]
     assert data["validation"]["audio"][-1].tolist() == [9] * 4 and len(data["train"]["audio"]) == 2400
+
+
+def test_reachability_is_checked_on_the_download_urls_port(monkeypatch):
+    import socket
+
+    tried = []
+
+    class Connection:
+        def close(self):
+            pass
+
+    def fake_connect(address, timeout):
+        tried.append(address)
+        return Connection()
+
+    monkeypatch.setattr(socket, "create_connection", fake_connect)
+    for builder in (fashion_mnist.FashionMnist, fsdd.Fsdd, sick.Sick, ett.Ett):
+        tfds_io.check_reachable(builder, None)
+    assert tried == [
+        ("fashion-mnist.s3-website.eu-central-1.amazonaws.com", 80),  # an S3 website endpoint: http only
+        ("github.com", 443),
+        ("raw.githubusercontent.com", 443),
+        ("github.com", 443),
+    ]

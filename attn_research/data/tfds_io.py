@@ -92,10 +92,13 @@ def _offline_hint(builder_cls, config: str) -> str:
 
 def check_reachable(builder_cls, config: str) -> None:
     """Raises DataUnavailableError (one line, with the offline hint) unless the host of
-    `builder_cls.DOWNLOAD_URL` accepts a connection within CONNECT_TIMEOUT_S seconds."""
-    host = urlparse(builder_cls.DOWNLOAD_URL).hostname
+    `builder_cls.DOWNLOAD_URL` accepts a connection on the URL's port (80 for http, else 443) within
+    CONNECT_TIMEOUT_S seconds."""
+    url = urlparse(builder_cls.DOWNLOAD_URL)
+    host = url.hostname
+    port = url.port or (80 if url.scheme == "http" else 443)  # Fashion-MNIST's S3 website host serves http only
     try:
-        socket.create_connection((host, 443), timeout=CONNECT_TIMEOUT_S).close()
+        socket.create_connection((host, port), timeout=CONNECT_TIMEOUT_S).close()
     except OSError as error:
         raise DataUnavailableError(
             f"cannot download {builder_cls.name}/{config}: {host} is unreachable ({error}). "
