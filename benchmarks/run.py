@@ -24,6 +24,7 @@ BENCHMARKS = (
     "mfu",
     "step_profile",
     "compile_times",
+    "compilations",
     "training_throughput",
     "decoding",
     "small_updates",

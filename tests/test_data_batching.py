@@ -1,6 +1,9 @@
-"""make_batches: contents, masks, static shapes, coverage and (seed, epoch) determinism."""
+"""make_batches: contents, masks, static shapes, coverage and (seed, epoch) determinism, for both padding policies;
+the bucket grid against a brute-force optimum; padding rows that change no loss or gradient."""
 
 from __future__ import annotations
+
+import itertools
 
 import numpy as np
 import pytest
@@ -8,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from attn_research.data import BOS_ID, EOS_ID, PAD_ID, Split, make_batches
+from attn_research.data.batching import length_grid
 
 
 def _split(lengths, seed=0):
@@ -25,7 +29,7 @@ def _split(lengths, seed=0):
     )
 
 
-def _check_epoch(split, batches, batch_size, length_multiple):
+def _check_epoch(split, batches, batch_size, length_multiple=1):
     seen = []
     for batch in batches:
         src_len = batch["source"].shape[1]
@@ -119,9 +123,18 @@ def test_length_caps_truncate():
 
 def test_invalid_arguments():
     split = _split([3, 4])
-    for kwargs in (dict(batch_size=0), dict(batch_size=2, length_multiple=0), dict(batch_size=2, max_source_len=0)):
+    for kwargs in (
+        dict(batch_size=0),
+        dict(batch_size=2, length_multiple=0),
+        dict(batch_size=2, max_source_len=0),
+        dict(batch_size=0, padding="buckets"),
+        dict(batch_size=2, padding="buckets", buckets=0),
+        dict(batch_size=2, padding="buckets", fixed_shape=True),
+    ):
         with pytest.raises(ValueError):
             make_batches(split, **kwargs, seed=0, epoch=0, shuffle=True)
+    with pytest.raises(ValueError, match="unknown padding 'bucket'.*Did you mean 'buckets'"):
+        make_batches(split, 2, seed=0, epoch=0, shuffle=True, padding="bucket")
 
 
 def test_fixed_shape_pads_every_batch_to_the_split_maximum():
@@ -145,3 +158,127 @@ def test_fixed_shape_pads_every_batch_to_the_split_maximum():
         max_target_len=6,
     )
     assert {(b["source"].shape, b["target_input"].shape) for b in capped} == {((2, 12), (2, 8))}
+
+
+def _total_padding(lengths, grid):
+    """Positions added when each length (0 counts as 1) is padded to the smallest grid value >= it."""
+    lengths = np.maximum(lengths, 1)
+    return sum(min(g for g in grid if g >= n) - n for n in lengths)
+
+
+@settings(max_examples=40, deadline=None)
+@given(lengths=st.lists(st.integers(0, 12), min_size=1, max_size=40), count=st.integers(1, 4))
+def test_length_grid_is_the_least_padding_grid(lengths, count):
+    grid = length_grid(np.array(lengths), count)
+    distinct = sorted(set(np.maximum(lengths, 1)))
+    assert list(grid) == sorted(set(grid)) and grid[-1] == max(distinct) and set(grid) <= set(distinct)
+    assert len(grid) == min(count, len(distinct))
+    # every grid of at most `count` of the distinct lengths that holds the longest (brute force)
+    best = min(
+        _total_padding(lengths, (*below, max(distinct)))
+        for size in range(min(count, len(distinct)))
+        for below in itertools.combinations(distinct[:-1], size)
+    )
+    assert _total_padding(lengths, grid) == best
+
+
+def _shapes(batches):
+    return sorted((b["source"].shape[1], b["target_input"].shape[1]) for b in batches)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    lengths=st.lists(st.integers(0, 30), min_size=1, max_size=120),
+    batch_size=st.integers(1, 17),
+    buckets=st.integers(1, 5),
+    seed=st.integers(0, 5),
+)
+def test_bucket_epochs_hold_every_example_in_grid_shapes_that_repeat_each_epoch(lengths, batch_size, buckets, seed):
+    split = _split(lengths)
+    source_grid = length_grid(split.source_lengths, buckets)
+    target_grid = length_grid(split.target_lengths + 1, buckets)
+    epochs = [
+        make_batches(split, batch_size, seed=seed, epoch=e, shuffle=True, padding="buckets", buckets=buckets)
+        for e in (0, 1, 2)
+    ]
+    for batches in epochs:
+        _check_epoch(split, batches, batch_size)
+        assert len(batches) == -(-len(split) // batch_size)  # one short batch at most
+        for src_len, tgt_len in _shapes(batches):
+            assert src_len in source_grid and tgt_len in target_grid
+        assert _shapes(batches) == _shapes(epochs[0])  # the shapes of epoch 0, hence nothing new to compile
+    unshuffled = make_batches(split, batch_size, seed=seed, epoch=0, shuffle=False, padding="buckets", buckets=buckets)
+    _check_epoch(split, unshuffled, batch_size)
+    assert _shapes(unshuffled) == _shapes(epochs[0])
+
+
+def test_bucket_order_is_fixed_by_seed_and_epoch_and_shuffled_across_the_epoch():
+    split = _split(np.random.default_rng(4).integers(1, 40, size=600))
+    order = lambda **kw: [b["index"] for b in make_batches(split, 16, shuffle=True, padding="buckets", **kw)]
+    np.testing.assert_array_equal(np.concatenate(order(seed=0, epoch=3)), np.concatenate(order(seed=0, epoch=3)))
+    assert not np.array_equal(np.concatenate(order(seed=0, epoch=3)), np.concatenate(order(seed=0, epoch=4)))
+    assert not np.array_equal(np.concatenate(order(seed=0, epoch=3)), np.concatenate(order(seed=1, epoch=3)))
+    first = order(seed=0, epoch=0)
+    mean_length = [split.source_lengths[b[b >= 0]].mean() for b in first]
+    assert not np.all(np.diff(mean_length) >= 0)  # the batches of the sorted epoch come out of order
+    together = lambda batches: {frozenset(b[b >= 0].tolist()) for b in batches}
+    assert together(first) != together(order(seed=0, epoch=1))  # a cell's examples meet new partners
+
+
+def test_buckets_keep_more_real_tokens_than_multiples_of_8_in_as_few_shapes():
+    lengths = np.random.default_rng(5).gamma(6.0, 2.0, size=6000).astype(int) + 1  # skewed, like sentences
+    split = _split(lengths)
+
+    def real_share_and_shapes(**kwargs):
+        batches = make_batches(split, 64, seed=0, epoch=0, shuffle=True, **kwargs)
+        real = sum(b["source_mask"].sum() + b["target_mask"].sum() for b in batches)
+        total = sum(b["source_mask"].size + b["target_mask"].size for b in batches)
+        return real / total, len(set(_shapes(batches)))
+
+    multiple, multiple_shapes = real_share_and_shapes(padding="multiple")
+    buckets, bucket_shapes = real_share_and_shapes(padding="buckets", buckets=4)
+    assert buckets > multiple + 0.05 and bucket_shapes <= multiple_shapes
+    assert bucket_shapes <= 4 * 4
+
+
+def test_padding_rows_change_neither_loss_nor_gradient(tmp_path):
+    """A bucket batch's fully masked rows (index -1) leave the mean token cross-entropy and its gradient as they
+    are without them (no dropout, full teacher forcing: nothing random depends on the batch size)."""
+    import jax
+    import jax.numpy as jnp
+
+    from attn_research.models import build_model
+    from tests.helpers import fast_jit, tiny_config
+
+    split = _split(np.random.default_rng(6).integers(1, 12, size=10))
+    (padded,) = make_batches(split, 16, seed=0, epoch=0, shuffle=False, padding="buckets", buckets=2)
+    assert (padded["index"] < 0).sum() == 6
+    real = {name: value[padded["index"] >= 0] for name, value in padded.items()}
+    config = tiny_config(tmp_path)
+    config.model.teacher_forcing_ratio = 1.0
+    model = build_model(config.model, 50, 50)
+    init = fast_jit(
+        lambda rng, batch: model.init(rng, batch["source"], batch["source_mask"], batch["target_input"], train=False)
+    )
+    params = init(jax.random.PRNGKey(0), {k: v for k, v in real.items() if k != "index"})["params"]
+
+    @fast_jit
+    def loss_and_grad(params, batch):
+        def mean_loss(params):
+            output = model.apply(
+                {"params": params}, batch["source"], batch["source_mask"], batch["target_input"], train=False
+            )
+            log_p = jax.nn.log_softmax(output.logits.astype(jnp.float32))
+            nll = -jnp.take_along_axis(log_p, batch["target_output"][..., None], axis=-1)[..., 0]
+            return jnp.sum(jnp.where(batch["target_mask"], nll, 0.0)) / jnp.sum(batch["target_mask"])
+
+        return jax.value_and_grad(mean_loss)(params)
+
+    inputs = lambda batch: {k: v for k, v in batch.items() if k != "index"}
+    loss_real, grad_real = loss_and_grad(params, inputs(real))
+    loss_padded, grad_padded = loss_and_grad(params, inputs(padded))
+    assert np.isfinite(float(loss_padded)) and float(loss_padded) > 0
+    np.testing.assert_allclose(loss_padded, loss_real, rtol=1e-6)
+    for a, b in zip(jax.tree.leaves(grad_padded), jax.tree.leaves(grad_real)):
+        assert np.all(np.isfinite(a))
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-7)
