@@ -293,8 +293,9 @@ def test_ett_rejects_bad_csv_with_file_and_line(tmp_path):
     cases = {
         "date,HUFL,HULL,MUFL,MULL,LUFL,OT": r"cols\.csv:1: expected the header",
         f"{header}\n{good}\n2016-07-01 01:00:00,1,2,3,4,5,6": r"cols\.csv:3: expected 8 comma-separated fields, got 7",
-        f"{header}\n{good}\n2016-07-01 01:00:00,1,2,x,4,5,6,7": r"cols\.csv:3: a value in .* is not a number",
+        f"{header}\n{good}\n2016-07-01 01:00:00,1,2,x,4,5,6,7": r"cols\.csv:3: MUFL = 'x' is not a finite number",
         f"{header}\n01/07/2016 00:00,1,2,3,4,5,6,7": r"cols\.csv:2: date '01/07/2016 00:00' is not of the form",
+        f"{header}\n{good}\n2016-07-01 01:00:00,1,2,3,4,5,6,nan": r"cols\.csv:3: OT = 'nan' is not a finite number",
     }
     for text, message in cases.items():
         (tmp_path / "cols.csv").write_text(text + "\n")
@@ -323,6 +324,24 @@ def test_a_manual_dir_missing_a_file_is_a_one_line_error_naming_it(tmp_path):
         sick.load_sick(manual_dir=manual, tfds_dir=tmp_path / "tfds")
     with pytest.raises(FileNotFoundError, match="nowhere for fashion_mnist is missing or empty"):
         fashion_mnist.load_fashion_mnist(manual_dir=tmp_path / "nowhere", tfds_dir=tmp_path / "tfds")
+
+
+@pytest.mark.skipif(not SHARED_DATA.is_dir(), reason=f"shared data not found at {SHARED_DATA}")
+@pytest.mark.parametrize(
+    "builder, config, fixture",
+    [
+        (fashion_mnist.FashionMnist, None, "fmnist"),
+        (fsdd.Fsdd, None, "fsdd_data"),
+        (sick.Sick, None, "sick_data"),
+        (ett.Ett, "etth1", "etth1"),
+    ],
+)
+def test_prepared_data_records_the_fingerprint_of_the_shared_files(request, tfds_dir, builder, config, fixture):
+    request.getfixturevalue(fixture)  # prepared (once per session)
+    manual = tfds_io.manual_fingerprint(builder, config, SHARED_DATA / builder.name)
+    assert "missing" not in manual["files"].values()
+    assert len(manual["files"]) == {"fashion_mnist": 4, "fsdd": 3000, "sick": 1, "ett": 1}[builder.name]
+    assert tfds_io.prepared_fingerprint(builder, config, tfds_dir=tfds_dir) == manual["fingerprint"]
 
 
 def test_the_fingerprint_follows_the_manual_files(tmp_path):

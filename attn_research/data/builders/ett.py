@@ -47,7 +47,8 @@ def read_ett_csv(path: epath.PathLike) -> Iterator[tuple[int, str, list[float]]]
     """Yields (data row from 0, date, [7 floats]) for each row of an ETT csv file, in file order.
 
     Raises ValueError `path:lineno: ...` for a header other than `date,` + CHANNELS, a row without 8
-    comma-separated fields, a date not in DATE_FORMAT, or a value that is not a finite number.
+    comma-separated fields, a date not in DATE_FORMAT, or a value that is not a finite number (naming
+    its column).
     """
     path = epath.Path(path)
     with path.open("r", encoding="utf-8") as f:
@@ -65,12 +66,15 @@ def read_ett_csv(path: epath.PathLike) -> Iterator[tuple[int, str, list[float]]]
                 datetime.datetime.strptime(fields[0], DATE_FORMAT)
             except ValueError:
                 raise ValueError(f"{where}: date {fields[0]!r} is not of the form {DATE_FORMAT}") from None
-            try:
-                values = [float(v) for v in fields[1:]]
-            except ValueError:
-                raise ValueError(f"{where}: a value in {fields[1:]} is not a number") from None
-            if not np.all(np.isfinite(values)):
-                raise ValueError(f"{where}: a value in {fields[1:]} is not finite")
+            values = []
+            for channel, text in zip(CHANNELS, fields[1:]):
+                try:
+                    value = float(text)
+                except ValueError:
+                    value = None
+                if value is None or not np.isfinite(value):
+                    raise ValueError(f"{where}: {channel} = {text!r} is not a finite number")
+                values.append(value)
             yield row, fields[0], values
 
 
@@ -122,7 +126,8 @@ class Ett(tfds.core.GeneratorBasedBuilder, skip_registration=True):
                 count += 1
                 yield row, {"row": row, "date": date, "values": np.array(values, np.float64)}
         if count != stop - start:
-            raise ValueError(f"{path}: has {start + count} data rows, the split up to row {stop} needs {stop}")
+            needed = max(stop for _, stop in SPLIT_ROWS.values())
+            raise ValueError(f"{path}: has {start + count} data rows; the 12/4/4-month split needs {needed}")
 
 
 def load_ett(
