@@ -326,14 +326,13 @@ def test_a_manual_dir_missing_a_file_is_a_one_line_error_naming_it(tmp_path):
         fashion_mnist.load_fashion_mnist(manual_dir=tmp_path / "nowhere", tfds_dir=tmp_path / "tfds")
 
 
-@pytest.mark.skipif(not SHARED_DATA.is_dir(), reason=f"shared data not found at {SHARED_DATA}")
 @pytest.mark.parametrize(
     "builder, config, fixture",
     [
-        (fashion_mnist.FashionMnist, None, "fmnist"),
-        (fsdd.Fsdd, None, "fsdd_data"),
-        (sick.Sick, None, "sick_data"),
-        (ett.Ett, "etth1", "etth1"),
+        pytest.param(fashion_mnist.FashionMnist, None, "fmnist", marks=_needs("fashion_mnist")),
+        pytest.param(fsdd.Fsdd, None, "fsdd_data", marks=_needs("fsdd")),
+        pytest.param(sick.Sick, None, "sick_data", marks=_needs("sick")),
+        pytest.param(ett.Ett, "etth1", "etth1", marks=_needs("ett")),
     ],
 )
 def test_prepared_data_records_the_fingerprint_of_the_shared_files(request, tfds_dir, builder, config, fixture):
