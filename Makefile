@@ -6,7 +6,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 WORKDIR ?= workdirs/default
-CONFIG ?= configs/synthetic.py:reverse
+CONFIG ?= configs/synthetic.py:task=reverse
 # Local copies of the data sets (SCAN, Multi30k) when the checkout sits beside shared/; else the builders download.
 ifneq ($(wildcard ../shared/data),)
 export ATTN_RESEARCH_DATA_DIR ?= $(abspath ../shared/data)

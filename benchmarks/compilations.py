@@ -8,7 +8,7 @@ to 8; what the recorded results used) and padding="buckets" with 3-8 grid length
 (data.batching.bucket_order). `shapes`: distinct (src_len, tgt_len); `real_source` / `real_target`: the
 share of the padded positions (padding rows included) that hold a real token (target: the words + eos).
 
-The run (summary): configs/multi30k.py:bahdanau (bi-GRU encoder, GRU decoder with additive attention, the
+The run (summary): configs/multi30k.py:model=bahdanau (bi-GRU encoder, GRU decoder with additive attention, the
 recorded model) trained for --epochs epochs on the first --examples training sentences (all by default;
 the grid is that subset's) with padding="buckets", --buckets lengths per axis, through the training loop's
 path (train_step on mesh-sharded batches, a fresh process, no persistent cache). attn_research.compilation
@@ -57,8 +57,8 @@ def policy_row(split, batch_size: int, padding: str, buckets: int | None) -> dic
 
 
 def run_config(quick: bool):
-    """configs/multi30k.py:bahdanau; quick: the tiny sizes of the module docstring."""
-    config = multi30k.get_config("bahdanau")
+    """configs/multi30k.py:model=bahdanau; quick: the tiny sizes of the module docstring."""
+    config = multi30k.get_config("model=bahdanau")
     if quick:
         config.model.update(dict(embed_dim=32, encoder_hidden=32, decoder_hidden=64))
         config.model.attention.dim = 64

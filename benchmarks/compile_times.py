@@ -29,7 +29,7 @@ from benchmarks import multi30k
 from benchmarks.common import benchmark_arguments, output_dir, print_table, write_report
 
 COLUMNS = ("decoder", "score", "cold_s", "warm_s", "speedup", "step_s", "cold_written", "warm_hits", "warm_compiled")
-DECODER_CONFIGS = {"bahdanau": "bahdanau", "luong": "luong_general"}
+DECODER_CONFIGS = {"bahdanau": "model=bahdanau", "luong": "model=luong_general"}
 SCORES = ("dot", "scaled_dot", "general", "multiplicative", "additive", "concat", "location", "cosine")
 
 

@@ -4,7 +4,7 @@
                                   [--quick]
 
 Nothing is trained: both frameworks decode the first --sentences Multi30k test2016 sources with a model
-of configs/multi30k.py:luong_general's size, ours freshly initialized, the peer's after one onmt_train
+of configs/multi30k.py:model=luong_general's size, ours freshly initialized, the peer's after one onmt_train
 step (onmt_translate needs a checkpoint). Every hypothesis is exactly --length tokens long, so both run
 the same number of decoder steps: ours always runs max_len steps; onmt_translate gets min_length =
 max_length = --length and no cap from the source length. Batches of 128 sentences (the config's eval batch
@@ -149,7 +149,7 @@ def main() -> None:
     print_table(rows, COLUMNS)
     print(summary)
     settings = {
-        "model": "configs/multi30k.py:luong_general",
+        "model": "configs/multi30k.py:model=luong_general",
         "sentences": len(split),
         "length": args.length,
         "batch_sentences": config.eval.batch_size,

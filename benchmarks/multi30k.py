@@ -24,12 +24,13 @@ from attn_research.training.steps import model_inputs
 CONFIG_FILE = os.path.join(provenance.REPO_ROOT, "configs", "multi30k.py")
 
 
-def get_config(model: str = "luong_general") -> ml_collections.ConfigDict:
-    """configs/multi30k.py:<model> (raises its ValueError, listing the models, for an unknown name)."""
+def get_config(arg: str = "model=luong_general") -> ml_collections.ConfigDict:
+    """configs/multi30k.py:<arg>, e.g. "model=luong_general,precision=bfloat16" (raises its one-line ValueError,
+    listing the valid names or values, for an unknown one)."""
     spec = importlib.util.spec_from_file_location("multi30k_config", CONFIG_FILE)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return module.get_config(model)
+    return module.get_config(arg)
 
 
 def benchmark_config(quick: bool = False) -> ml_collections.ConfigDict:
@@ -37,7 +38,7 @@ def benchmark_config(quick: bool = False) -> ml_collections.ConfigDict:
 
     quick: a tiny model (embeddings 32, encoder 2 x 32, decoder 64) and batches of 16 sentences, for smoke runs.
     """
-    config = get_config("luong_general")
+    config = get_config("model=luong_general")
     config.model.teacher_forcing_ratio = 1.0
     if quick:
         config.model.update(dict(embed_dim=32, encoder_hidden=32, decoder_hidden=64))

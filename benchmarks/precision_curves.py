@@ -2,7 +2,7 @@
 
     python -m benchmarks.precision_curves [--steps 100] [--window 10] [--quick] [--out_dir DIR]
 
-The model is benchmarks.multi30k's (configs/multi30k.py:luong_general, teacher forcing 1; --quick: the tiny
+The model is benchmarks.multi30k's (configs/multi30k.py:model=luong_general, teacher forcing 1; --quick: the tiny
 dims). It trains --steps steps from scratch three times on the same batches: float32 with seed 0, mixed
 precision (config.model.compute_dtype 'bfloat16', models/precision.py) with seed 0, and float32 with seed 1,
 whose distance from seed 0 is the noise a precision change is measured against. The batches are those of

@@ -39,12 +39,12 @@ TARGET_MINUTES = 15.0  # issue 24: a 100,000-update run in under 15 minutes on 2
 
 
 def scan_config():
-    """configs/scan.py:addprim_turn_left,top,paper (the 1 x 100 GRU with attention, paper recipe)."""
+    """configs/scan.py:split=addprim_turn_left,recipe=paper (the 1 x 100 GRU with attention, paper recipe)."""
     path = os.path.join(provenance.REPO_ROOT, "configs", "scan.py")
     spec = importlib.util.spec_from_file_location("scan_config", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return module.get_config("addprim_turn_left,top,paper")
+    return module.get_config("split=addprim_turn_left,recipe=paper")
 
 
 def updates_per_second(state, batches: list[dict], steps_per_call: int, mesh, repeats: int):

@@ -2,7 +2,7 @@
 
     python -m benchmarks.step_profile [--steps 5] [--trace_dir DIR] [--quick]
 
-The model, batch and step are those of benchmarks.mfu (configs/multi30k.py:luong_general, the most common
+The model, batch and step are those of benchmarks.mfu (configs/multi30k.py:model=luong_general, the most common
 padded shape). --steps compiled steps run untraced, then under jax.profiler.trace (both step times are
 reported: tracing costs a little). The traced step time is attributed to the XLA operations the trace
 records (events with an `hlo_op`; `wall_times`), and each operation is classified through the compiled HLO:
@@ -181,7 +181,7 @@ def main() -> None:
         rows=rows,
         summary=summary,
         settings={
-            "model": "configs/multi30k.py:luong_general",
+            "model": "configs/multi30k.py:model=luong_general",
             "batch": config.train.batch_size,
             "src_len": shape[0],
             "tgt_len": shape[1],

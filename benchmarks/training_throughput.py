@@ -3,7 +3,7 @@
     python -m benchmarks.training_throughput [--steps 12] [--rounds 5] [--threads 0] [--peer_venv DIR]
                                              [--no_peer] [--peak_size 2048] [--quick]
 
-The model is configs/multi30k.py:luong_general, which OpenNMT-py expresses identically: a 2-layer
+The model is configs/multi30k.py:model=luong_general, which OpenNMT-py expresses identically: a 2-layer
 bidirectional LSTM encoder (256 units per direction, OpenNMT-py `-encoder_type brnn -hidden_size 512`), a
 2-layer LSTM decoder of 512 units with input feeding and the general score (`-global_attention general
 -input_feed 1`), embeddings 256, dropout 0.5, Adam 1e-3, gradient clipping 1, batches of 128 sentences;
@@ -160,7 +160,7 @@ def main() -> None:
         "counts our step's matmul FLOPs (the same model) over its time."
     )
     settings = {
-        "model": "configs/multi30k.py:luong_general",
+        "model": "configs/multi30k.py:model=luong_general",
         "teacher_forcing_ratio": 1.0,
         "batch_sentences": config.train.batch_size,
         "steps": args.steps,

@@ -1,7 +1,7 @@
 """Every attention family of the catalogue on the synthetic reverse task (issue: "every variant trains the
 synthetic reverse task to >= 95% sequence accuracy").
 
-The `make train` model (configs/synthetic.py:reverse: bidirectional GRU 128, Bahdanau decoder, attention
+The `make train` model (configs/synthetic.py:task=reverse: bidirectional GRU 128, Bahdanau decoder, attention
 dimension 64, 6 epochs) with each attention family in turn; the test sequences here have the training
 lengths (3-12 symbols), so the table reads as "does this attention learn the task", not length
 generalization. No paper table: there are no published numbers beside ours.
@@ -68,7 +68,7 @@ def label(point):
 EXPERIMENT = Experiment(
     name="attention_variants_reverse",
     title="Every attention family on the synthetic reverse task (3-12 symbols)",
-    config="configs/synthetic.py:reverse",
+    config="configs/synthetic.py:task=reverse",
     overrides={"data.test_min_len": 3, "data.test_max_len": 12},
     blocks=(
         Block({"model.attention.family": ["factored", "coverage"]}, name="content"),
@@ -107,7 +107,7 @@ EXPERIMENT = Experiment(
     ),
     scales={
         "full": Scale(
-            "configs/synthetic.py:reverse with each family; 14 runs of 1-2.5 min, about 20 min in all on 2 CPU cores"
+            "configs/synthetic.py:task=reverse with each family; 14 runs of 1-2.5 min, about 20 min in all on 2 CPU cores"
         ),
         "smoke": Scale(
             "tiny SMOKE task, 20 steps; three families",

@@ -48,7 +48,7 @@ def blocks(limits):
 EXPERIMENT = Experiment(
     name="bahdanau2015_length",
     title="Bahdanau et al. (2015), Table 1 and Fig. 2: BLEU by sentence length, en→fr",
-    config="configs/multi30k.py:bahdanau",
+    config="configs/multi30k.py:model=bahdanau",
     overrides={"data.source_lang": "en", "data.target_lang": "fr"},
     blocks=blocks((15, 25)),
     scales={

@@ -51,7 +51,7 @@ NO_ATTENTION = Block({"model.decoder": ["none_state", "none_input"], "model.brid
 EXPERIMENT = Experiment(
     name="britz2017_attention",
     title="Britz et al. (2017), sec. 4.5: attention mechanism and dimensionality, en→de",
-    config="configs/multi30k.py:bahdanau",
+    config="configs/multi30k.py:model=bahdanau",
     overrides={"data.source_lang": "en", "data.target_lang": "de"},
     blocks=(
         Block(

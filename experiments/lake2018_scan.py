@@ -11,7 +11,7 @@ full: every cell at the paper's size for its jump and turn-left top performers (
 dropout 0.1; sec. 5), teacher forcing 0.5 and clipping at 5 as in sec. 3, the best-validation checkpoint.
 The paper makes 100,000 updates of one example at Adam 1e-3; on 2 CPU cores we make 3,000 updates of 64
 (192,000 examples) at Adam 2e-3 with 100 warmup steps and a cosine decay. That reaches 98% exact match
-on the simple split; the paper's overall-best size (2 x 200, dropout 0.5; configs/scan.py gru_attention)
+on the simple split; the paper's overall-best size (2 x 200, dropout 0.5; configs/scan.py:model=gru_attention)
 at Adam 1e-3 reached only 72-79% in 6,000 updates of 64 and takes 12 times as long per update.
 paper: each split's top performer at the paper's size and the paper's own recipe (batch 1, 100,000 updates,
 Adam 1e-3, clipping 5, teacher forcing 0.5), 3 seeds (results/tables/paper/lake2018_scan.md):
@@ -24,8 +24,8 @@ addprim_jump and addprim_turn_left splits 1 h 05 (results/tables/lake2018_scan.m
 On addprim_turn_left (40.7% exact match for GRU with attention, the paper's 90.3%) the number of updates
 matters: GRU with attention, seed 0, went from 42.8% at 3,000 updates of 64 to 55.0% at 8,000 of 64 (both Adam
 2e-3) and 65.1% at 12,000 of 16 (Adam 1e-3); one run each, 2026-11-30, e.g. `python -m attn_research.main
---config=configs/scan.py:simple,gru_attention --config.data.split=addprim_turn_left` with this file's FULL
-overrides and `--config.train.num_steps=12000 --config.train.batch_size=16 --config.train.learning_rate=1e-3`.
+--config=configs/scan.py:split=simple,model=gru_attention --config.data.split=addprim_turn_left` with this
+file's FULL overrides and `--config.train.num_steps=12000 --config.train.batch_size=16 --config.train.learning_rate=1e-3`.
 smoke: GRU with and without attention on the synthetic reverse task; well under a minute.
 """
 
@@ -110,7 +110,7 @@ def label(point):
 EXPERIMENT = Experiment(
     name="lake2018_scan",
     title="Lake & Baroni (2018): SCAN splits, with and without attention, GRU and LSTM",
-    config="configs/scan.py:simple,gru_attention",
+    config="configs/scan.py:split=simple,model=gru_attention",
     blocks=(
         Block({"data.split": list(SPLITS), "model.cell": ["gru", "lstm"], "model.decoder": ["bahdanau", "none_state"]}),
     ),

@@ -29,7 +29,7 @@ def label(point):
 EXPERIMENT = Experiment(
     name="luong2015_table4",
     title="Luong et al. (2015), Table 4: alignment functions and attention windows, en→de",
-    config="configs/multi30k.py:luong_general",
+    config="configs/multi30k.py:model=luong_general",
     overrides={"data.source_lang": "en", "data.target_lang": "de"},
     blocks=(
         Block(

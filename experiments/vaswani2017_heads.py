@@ -45,7 +45,7 @@ SMOKE_TRANSFORMER = {
 EXPERIMENT = Experiment(
     name="vaswani2017_heads",
     title="Vaswani et al. (2017), Table 3 rows (A) and (B): heads and key size, de→en",
-    config="configs/multi30k.py:transformer",
+    config="configs/multi30k.py:model=transformer",
     blocks=(
         Block({"model.heads": [1, 4, 8, 16, 32], "model.key_dim": 0}, name="heads"),
         Block({"model.heads": BASE_HEADS, "model.key_dim": [8, 16]}, name="key_size"),

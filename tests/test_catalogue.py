@@ -46,7 +46,7 @@ def _snapshot(folder: str) -> dict[str, float]:
 
 
 def test_a_make_train_run_writes_only_its_workdir_and_the_readme_stays_current(tmp_path, monkeypatch):
-    """`make train` (configs/synthetic.py:reverse, default results_dir), shrunk to a few steps, run from the
+    """`make train` (configs/synthetic.py:task=reverse, default results_dir), shrunk to a few steps, run from the
     repository root into a temporary workdir: results/ is untouched, so the README test cannot depend on it."""
     import importlib.util
 
@@ -57,7 +57,7 @@ def test_a_make_train_run_writes_only_its_workdir_and_the_readme_stays_current(t
     )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    config = module.get_config("reverse")
+    config = module.get_config("task=reverse")
     config.model.update(dict(embed_dim=8, encoder_hidden=8, decoder_hidden=8))
     config.model.attention.update(dict(dim=8, qk_dim=8, v_dim=8))
     config.data.update(dict(num_train=64, num_validation=8, num_test=8))

@@ -54,7 +54,7 @@ def test_readme_documents_the_data_and_wandb_overrides():
 @pytest.mark.parametrize("key,value", documented_overrides())
 def test_documented_override_parses_and_validates(key, value, monkeypatch):
     monkeypatch.chdir(ROOT)
-    config = parse(["main", "--config=configs/multi30k.py:bahdanau", f"--config.{key}={value}"])
+    config = parse(["main", "--config=configs/multi30k.py:model=bahdanau", f"--config.{key}={value}"])
     got = config
     for part in key.split("."):
         got = got[part]
@@ -86,7 +86,7 @@ def run_main(*args, cwd=ROOT):
     "args,message",
     [
         (["--config=configs/nope.py"], "config file 'configs/nope.py' not found"),
-        (["--config=configs/synthetic.py:revers"], "unknown synthetic task 'revers'"),
+        (["--config=configs/synthetic.py:task=revers"], "unknown synthetic task 'revers'"),
         (["--config=configs/synthetic.py", "--config.train.nope=3"], "unknown config key 'train.nope'"),
         (["--config=configs/synthetic.py", "--config.train.batch_size=abc"], "--config.train.batch_size=abc"),
         (
@@ -162,7 +162,7 @@ def test_main_reports_a_run_error_in_one_line_with_status_1(tmp_path):
     workdir = tmp_path / "run"
     workdir.mkdir()
     with WorkdirLock(str(workdir)):
-        result = run_main("--config=configs/synthetic.py:reverse", f"--workdir={workdir}", "--compilation_cache=")
+        result = run_main("--config=configs/synthetic.py:task=reverse", f"--workdir={workdir}", "--compilation_cache=")
     assert result.returncode == 1, result.stderr[-2000:]
     last = result.stderr.strip().splitlines()[-1]
     assert last.startswith("error: ") and "Traceback" not in result.stderr, result.stderr[-2000:]

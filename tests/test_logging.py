@@ -199,7 +199,7 @@ def test_main_does_not_override_the_environment(tmp_path):
     """attn_research.main once set WANDB_MODE from the config's default, so WANDB_MODE=online was ignored."""
     code = (
         "import os, sys; from attn_research import main; "
-        "main.parse_flags(['main', '--config=configs/synthetic.py:reverse', '--workdir=' + sys.argv[1]]); "
+        "main.parse_flags(['main', '--config=configs/synthetic.py:task=reverse', '--workdir=' + sys.argv[1]]); "
         "from attn_research.logging.writer import resolve_mode; "
         "print(resolve_mode(main._CONFIG.value.wandb.mode))"
     )

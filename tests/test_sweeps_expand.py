@@ -19,7 +19,7 @@ def experiment(method="grid", blocks=None, seeds=(0,), count=0, **changes):
     fields = dict(
         name="toy",
         title="toy",
-        config="configs/synthetic.py:reverse",
+        config="configs/synthetic.py:task=reverse",
         method=method,
         blocks=blocks or (Block({"model.attention.score": ["dot", "general"]}),),
         scales={"smoke": Scale("tiny", seeds=seeds, count=count)},

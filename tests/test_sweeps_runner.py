@@ -22,7 +22,7 @@ def toy(evaluation=None, seeds=(0, 1)):
     return Experiment(
         name="toy",
         title="toy",
-        config="configs/synthetic.py:reverse",
+        config="configs/synthetic.py:task=reverse",
         overrides={"data.task": "copy", "train.num_steps": 5},
         blocks=(Block({"model.attention.score": ["dot", "general"], "model.bridge": "last"}),),
         scales={
@@ -81,7 +81,7 @@ def test_a_job_runs_main_with_the_overrides_in_order_and_writes_where_the_layout
         "py",
         "-m",
         "attn_research.main",
-        f"--config={REPO}/configs/synthetic.py:reverse",
+        f"--config={REPO}/configs/synthetic.py:task=reverse",
         f"--workdir={job.workdir}",
     ]
     flags = dict(arg.removeprefix("--config.").split("=", 1) for arg in command[5:])
@@ -194,7 +194,7 @@ def test_a_bayes_sweep_proposes_its_draws_from_the_results_and_resumes(tmp_path)
     bayes = Experiment(
         name="toy",
         title="toy",
-        config="configs/synthetic.py:reverse",
+        config="configs/synthetic.py:task=reverse",
         method="bayes",
         blocks=(Block({"train.learning_rate": {"min": 0.001, "max": 0.1}, "model.attention.dim": [8, 16]}),),
         scales={"smoke": Scale("tiny", seeds=(0, 1), count=3)},
@@ -274,7 +274,7 @@ def test_a_real_sweep_records_a_failing_run_finishes_the_other_and_resumes(tmp_p
         textwrap.dedent(f"""\
         from attn_research.sweeps import SMOKE, Block, Experiment, Metric, Scale, Table
         EXPERIMENT = Experiment(
-            name="tiny", title="tiny", config={os.path.join(REPO, "configs", "synthetic.py") + ":reverse"!r},
+            name="tiny", title="tiny", config={os.path.join(REPO, "configs", "synthetic.py") + ":task=reverse"!r},
             blocks=(Block({{"model.attention.score": ["dot", "bogus"]}}),),
             scales={{"smoke": Scale("tiny", overrides={{**SMOKE, "train.num_steps": 4,
                                                           "model.encoder_hidden": 8, "model.decoder_hidden": 16}})}},

@@ -22,7 +22,7 @@ def experiment(by_length=False):
     return Experiment(
         name="toy_table",
         title="Toy et al. (2020), Table 1: scores",
-        config="configs/synthetic.py:reverse",
+        config="configs/synthetic.py:task=reverse",
         blocks=(Block({"model.attention.score": ["dot", "general", "concat"]}),),
         scales={"full": Scale("the real thing", seeds=(0, 1, 2)), "smoke": Scale("quick")},
         table=Table(

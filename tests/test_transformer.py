@@ -315,7 +315,12 @@ def load_config_module(name):
 
 
 @pytest.mark.parametrize(
-    "name,arg", [("multi30k", "transformer"), ("multi30k", "transformer_nb6"), ("synthetic", "reverse,transformer")]
+    "name,arg",
+    [
+        ("multi30k", "model=transformer"),
+        ("multi30k", "model=transformer_nb6"),
+        ("synthetic", "task=reverse,architecture=transformer"),
+    ],
 )
 def test_transformer_configs_build_and_decode_within_the_key_cache(name, arg):
     config = load_config_module(name).get_config(arg)
@@ -324,7 +329,7 @@ def test_transformer_configs_build_and_decode_within_the_key_cache(name, arg):
 
 
 def test_multi30k_transformer_has_the_requested_setup():
-    config = load_config_module("multi30k").get_config("transformer")
+    config = load_config_module("multi30k").get_config("model=transformer")
     model, train = config.model, config.train
     assert (model.d_model, model.heads, model.encoder_layers, model.decoder_layers, model.ff_dim, model.dropout) == (
         256,
@@ -343,7 +348,7 @@ def test_multi30k_transformer_has_the_requested_setup():
         "warmup_rsqrt",
     )
     with pytest.raises(ValueError, match="rnn, transformer"):
-        load_config_module("synthetic").get_config("reverse,transfomer")
+        load_config_module("synthetic").get_config("task=reverse,architecture=transfomer")
 
 
 # ---------------------------------------------------------------- end to end

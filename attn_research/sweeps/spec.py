@@ -2,7 +2,7 @@
 
 An experiment file (experiments/<name>.py) defines EXPERIMENT = Experiment(...):
 
-    Experiment(name="luong2015_table4", title="...", config="configs/multi30k.py:luong_general",
+    Experiment(name="luong2015_table4", title="...", config="configs/multi30k.py:model=luong_general",
                overrides={"data.source_lang": "en", "data.target_lang": "de"},   # every run, every scale
                method="grid",                                                  # grid | random | bayes
                blocks=(Block({"model.attention.score": ["dot", "general"],     # a list: values to sweep
