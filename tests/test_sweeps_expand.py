@@ -10,7 +10,7 @@ import random
 import pytest
 
 from attn_research.sweeps import Block, Experiment, Metric, Scale, Table, expand
-from attn_research.sweeps.spec import check_config_keys
+from attn_research.sweeps.spec import base_config, check_config_keys
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -131,7 +131,7 @@ def test_run_names_are_safe_sorted_with_the_seed_last_and_the_same_from_wandb_st
         (dict(blocks=(Block({"model.cell": [["gru"]]}),)), "must be str, int, float or bool"),
         (dict(blocks=(Block({"model.cell": ["gru"]}), Block({"model.cell": ["lstm"]}))), "distinct names"),
         (dict(name="Toy Table"), "must match"),
-        (dict(config="configs/synthetic.py"), "<file>.py:<arg>"),
+        (dict(config="configs/synthetic:task=reverse"), r"must be '<file>.py\[:<arg>\]'"),
         (dict(scales={"smoke": Scale("tiny", seeds=())}), "seeds"),
         (dict(method="random"), "count >= 1"),
         (dict(objective=Metric("eval/bleu", "BLEU")), "validation/<metric>"),
@@ -145,6 +145,13 @@ def test_malformed_experiments_are_refused_with_a_clear_message(change, message)
 def test_unknown_scale_names_the_valid_ones():
     with pytest.raises(ValueError, match="valid choices: smoke"):
         experiment().scale("ful")
+
+
+def test_a_config_file_without_arguments_is_the_config_of_its_defaults():
+    path = os.path.join(REPO, "experiments", "toy.py")  # config paths are relative to the repository root
+    alone, named = experiment(config="configs/synthetic.py"), experiment(config="configs/synthetic.py:task=sort")
+    assert base_config(alone, path).to_dict() == base_config(experiment(), path).to_dict()  # task=reverse
+    assert base_config(named, path).data.task == "sort" and base_config(alone, path).data.task == "reverse"
 
 
 def test_config_keys_are_checked_against_the_base_config():

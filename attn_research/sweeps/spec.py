@@ -116,7 +116,8 @@ class Table:
 
 @dataclasses.dataclass(frozen=True)
 class Experiment:
-    """A reproduced paper table (module docstring). config: "<file>.py:<arg>", the file relative to the
+    """A reproduced paper table (module docstring). config: "<file>.py[:<arg>]" (named arguments, e.g.
+    "configs/scan.py:split=simple,model=gru_attention"; none: the file's defaults), the file relative to the
     repository root (the folder holding experiments/) unless absolute. objective: the metric a bayes sweep
     optimizes and W&B sweeps report (a validation metric)."""
 
@@ -178,8 +179,8 @@ def validate(experiment: Experiment) -> None:
     if not _NAME.match(experiment.name):
         raise ValueError(f"experiment name {experiment.name!r} must match [a-z0-9_]+ (it names folders)")
     check_choice("sweep method", experiment.method, METHODS)
-    if ":" not in experiment.config:
-        raise ValueError(f"{experiment.name}: config {experiment.config!r} must be '<file>.py:<arg>'")
+    if not experiment.config.partition(":")[0].endswith(".py"):
+        raise ValueError(f"{experiment.name}: config {experiment.config!r} must be '<file>.py[:<arg>]'")
     if not experiment.scales:
         raise ValueError(f"{experiment.name}: no scales")
     for key in experiment.overrides:
