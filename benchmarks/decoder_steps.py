@@ -4,7 +4,7 @@
 
 For the scores with a key projection W1 h_s (multiplicative, additive, concat), a scan of single-query
 steps over --length steps and keys, forward + backward: `per_step_ms` re-projects the keys at every step,
-`precompute_ms` projects them once (`Attention.precompute`, as the decoders do); `speedup` is their
+`precompute_ms` projects them once (`FactoredAttention.precompute`, as the decoders do); `speedup` is their
 ratio, measured in the same run.
 """
 
@@ -78,7 +78,7 @@ def main() -> None:
         "decoder_steps",
         description=(
             "The decoder's attention pattern (one query per step, forward + backward): keys projected at every "
-            "step against once per sentence (Attention.precompute)."
+            "step against once per sentence (FactoredAttention.precompute)."
         ),
         columns=COLUMNS,
         rows=rows,

@@ -1,4 +1,4 @@
-"""Every score x window x normalizer combination of the factored Attention, against the NumPy reference
+"""Every score x window x normalizer combination of the FactoredAttention, against the NumPy reference
 and the interface's promises (DESIGN.md): weights on allowed keys only, zero context for empty rows,
 no NaN, finite gradients, jit/vmap equal to eager, decoder steps equal to the parallel call.
 
@@ -19,7 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from jax.test_util import check_grads
 
-from attn_research.attention import Attention
+from attn_research.attention import FactoredAttention
 from tests.test_attention_reference import (
     LOCAL_P_MODULE,
     NORMALIZER_NAMES,
@@ -54,7 +54,7 @@ def inputs(seed: int, batch=B, query_len=T, key_len=S):
 
 def make(score, window, normalizer, half_width=HALF_WIDTH, **kwargs):
     temperature = 0.7 if normalizer == "softmax" else 1.0
-    return Attention(
+    return FactoredAttention(
         score=score,
         window=window,
         normalizer=normalizer,
@@ -344,7 +344,7 @@ def test_interface_errors():
     with pytest.raises(ValueError, match="differ in"):
         make("dot", "global", "softmax").init(jax.random.key(0), q, k, v[:, :-1])
     with pytest.raises(ValueError, match="unknown attention score"):
-        Attention(score="bogus").init(jax.random.key(0), q, k, v)
+        FactoredAttention(score="bogus").init(jax.random.key(0), q, k, v)
     with pytest.raises(ValueError, match="half_width"):
         make("dot", "local_p", "softmax", half_width=0).init(jax.random.key(0), q, k, v)
     with pytest.raises(ValueError, match="half_width"):

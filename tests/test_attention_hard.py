@@ -15,7 +15,7 @@ import ml_collections
 import numpy as np
 import pytest
 
-from attn_research.attention import Attention, HardAttention, build_attention
+from attn_research.attention import FactoredAttention, HardAttention, build_attention
 from attn_research.attention.hard import (
     ReinforceSettings,
     alignment_entropy,
@@ -52,7 +52,7 @@ def inputs(seed: int):
 
 def make(estimator: str = "reinforce", eval_mode: str = "argmax") -> HardAttention:
     return HardAttention(
-        base=Attention(score="additive", dim=5), estimator=estimator, eval_mode=eval_mode, gumbel_temperature=0.5
+        base=FactoredAttention(score="additive", dim=5), estimator=estimator, eval_mode=eval_mode, gumbel_temperature=0.5
     )
 
 
@@ -153,7 +153,7 @@ def test_bad_configuration_names_the_valid_choices():
     )
     q, k, v = inputs(0)
     with pytest.raises(ValueError, match="local_p"):
-        HardAttention(base=Attention(window="local_p")).init(jax.random.key(0), q, k, v)
+        HardAttention(base=FactoredAttention(window="local_p")).init(jax.random.key(0), q, k, v)
 
 
 # ------------------------------------------------------------------------------------------- estimators

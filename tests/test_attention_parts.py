@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from attn_research.attention import Attention, normalizers, scores
+from attn_research.attention import NORMALIZERS, FactoredAttention, normalizers, scores
 from tests.test_attention_reference import (
     NORMALIZER_NAMES,
     SCORE_NAMES,
@@ -154,7 +154,7 @@ def _normalizer(name, temperature=1.0):
     """The normalizer as a jitted function (jit compiles once per shape; eager mode compiles every op)."""
     if name == "softmax":
         return jax.jit(lambda e, allowed: normalizers.softmax(e, allowed, temperature))
-    return jax.jit(normalizers.NORMALIZERS[name])
+    return jax.jit(NORMALIZERS.get(name))
 
 
 @pytest.mark.parametrize(
@@ -298,7 +298,7 @@ def test_bfloat16_inputs(score):
     assert score_module.apply(sparams, q16, k16).dtype == jnp.float32
 
     for normalizer, window in [(n, "global") for n in NORMALIZER_NAMES] + [("softmax", "local_p")]:
-        module = Attention(score=score, window=window, normalizer=normalizer, dim=5, half_width=2, max_len=4)
+        module = FactoredAttention(score=score, window=window, normalizer=normalizer, dim=5, half_width=2, max_len=4)
         params = random_params(module, q32, k32, v32, mask, seed=3, scale=0.5)
         out16 = module.apply(params, q16, k16, v16, mask)
         out32 = module.apply(params, q32, k32, v32, mask)
@@ -323,8 +323,8 @@ def test_additive_chunking_equals_unchunked(score, normalize):
     rng = np.random.default_rng(19)
     query, keys, values = normal(rng, (2, query_len, 4)), normal(rng, (2, 6, 3)), normal(rng, (2, 6, 2))
     mask = jnp.asarray([[True] * 6, [True, False, True, True, False, True]])
-    chunked = Attention(score=score, normalize=normalize, dim=5, query_chunk=4)
-    whole = Attention(score=score, normalize=normalize, dim=5, query_chunk=64)
+    chunked = FactoredAttention(score=score, normalize=normalize, dim=5, query_chunk=4)
+    whole = FactoredAttention(score=score, normalize=normalize, dim=5, query_chunk=64)
     params = random_params(whole, query, keys, values, mask, seed=20)
     got = jax.jit(chunked.apply)(params, query, keys, values, mask)
     expected = jax.jit(whole.apply)(params, query, keys, values, mask)
@@ -348,7 +348,7 @@ def test_additive_chunking_equals_unchunked(score, normalize):
 
 @pytest.mark.parametrize("score", ["multiplicative", "additive", "concat", "general"])
 def test_precomputed_keys_give_the_same_attention(score):
-    """Attention.precompute(keys) (W1 h_s once per sentence) then per-step calls == plain calls."""
+    """FactoredAttention.precompute(keys) (W1 h_s once per sentence) then per-step calls == plain calls."""
     from attn_research.attention import build_attention
 
     rng = np.random.default_rng(11)

@@ -17,7 +17,7 @@ SCORE_NAMES = ("dot", "scaled_dot", "general", "multiplicative", "additive", "co
 WINDOW_NAMES = ("global", "local_m", "local_p")
 NORMALIZER_NAMES = ("softmax", "sparsemax", "hardmax", "sigmoid")
 
-# The Flax module names that Attention gives its parts (nn.compact auto-naming).
+# The parameter scopes of the factored attention's parts (their SCOPE_NAME: the nn.compact auto-names of before).
 SCORE_MODULE = {
     "general": "GeneralScore_0",
     "multiplicative": "MultiplicativeScore_0",
@@ -91,7 +91,7 @@ def np_scores(name: str, params: dict, query, keys, max_len: int = 0) -> np.ndar
 
 
 def score_params(name: str, params: dict) -> dict:
-    """The score's own params out of an Attention params dict."""
+    """The score's own params out of a FactoredAttention params dict."""
     return params.get("params", {}).get(SCORE_MODULE.get(name, ""), {})
 
 

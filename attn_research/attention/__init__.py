@@ -1,38 +1,52 @@
-"""The attention catalogue: scores, windows, normalizers, stateful variants, multi-head attention, positions,
-registry."""
+"""The attention catalogue: scores, windows, normalizers, stateful variants, multi-head attention, positions.
 
-from attn_research.attention.attention import NORMALIZERS, SCORES, WINDOWS, Attention
-from attn_research.attention.config import attention_config
-from attn_research.attention.coverage import CoverageAttention
-from attn_research.attention.forward import FORWARD_SCORES, ForwardAttention
-from attn_research.attention.hard import HardAttention
-from attn_research.attention.location import LOCATION_SOURCES, LocationAwareAttention
-from attn_research.attention.mocha import MonotonicChunkwiseAttention
-from attn_research.attention.monotonic import MonotonicAttention
-from attn_research.attention.multihead import MultiHeadAttention
-from attn_research.attention.multihead_additive import MultiHeadAdditiveAttention
-from attn_research.attention.positions import sinusoidal_positions
-from attn_research.attention.registry import FAMILIES, build_attention
-from attn_research.attention.types import AttentionOutput
+Every module of this package is imported here (pkgutil), so each registers what it defines (registry.py)
+before build_attention, attention_config or the catalogue read the registries: a new module needs no line here.
+"""
+
+import importlib
+import pkgutil
+
+for _module in pkgutil.iter_modules(__path__):
+    importlib.import_module(f"{__name__}.{_module.name}")
+
+from attn_research.attention.config import attention_config, attention_settings, build_attention  # noqa: E402
+from attn_research.attention.coverage import CoverageAttention  # noqa: E402
+from attn_research.attention.factored import FactoredAttention  # noqa: E402
+from attn_research.attention.forward import FORWARD_SCORES, ForwardAttention  # noqa: E402
+from attn_research.attention.hard import HardAttention  # noqa: E402
+from attn_research.attention.location import LOCATION_SOURCES, LocationAwareAttention  # noqa: E402
+from attn_research.attention.mocha import MonotonicChunkwiseAttention  # noqa: E402
+from attn_research.attention.monotonic import MonotonicAttention  # noqa: E402
+from attn_research.attention.multihead import MultiHeadAttention  # noqa: E402
+from attn_research.attention.multihead_additive import (  # noqa: E402
+    MultiHeadAdditiveAttention,
+    MultiHeadLocationAttention,
+)
+from attn_research.attention.positions import sinusoidal_positions  # noqa: E402
+from attn_research.attention.registry import FAMILIES, NORMALIZERS, SCORES, WINDOWS  # noqa: E402
+from attn_research.attention.types import AttentionOutput  # noqa: E402
 
 __all__ = [
-    "Attention",
     "AttentionOutput",
+    "CoverageAttention",
     "FAMILIES",
+    "FORWARD_SCORES",
+    "FactoredAttention",
+    "ForwardAttention",
+    "HardAttention",
+    "LOCATION_SOURCES",
+    "LocationAwareAttention",
+    "MonotonicAttention",
+    "MonotonicChunkwiseAttention",
+    "MultiHeadAdditiveAttention",
     "MultiHeadAttention",
+    "MultiHeadLocationAttention",
     "NORMALIZERS",
     "SCORES",
     "WINDOWS",
     "attention_config",
+    "attention_settings",
     "build_attention",
     "sinusoidal_positions",
-    "CoverageAttention",
-    "FORWARD_SCORES",
-    "ForwardAttention",
-    "LOCATION_SOURCES",
-    "LocationAwareAttention",
-    "MultiHeadAdditiveAttention",
-    "HardAttention",
-    "MonotonicAttention",
-    "MonotonicChunkwiseAttention",
 ]

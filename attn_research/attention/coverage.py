@@ -13,6 +13,7 @@ coverage C_{i-1,j} enters the energy through V C_{i-1,j}, here w_c; the fertilit
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import flax.linen as nn
@@ -20,6 +21,8 @@ import jax
 import jax.numpy as jnp
 
 from attn_research.attention import normalizers
+from attn_research.attention.registry import FAMILIES
+from attn_research.attention.settings import fields_from_config
 from attn_research.attention.stateful import (
     F32,
     check_inputs,
@@ -35,6 +38,11 @@ from attn_research.attention.types import AttentionOutput, context_vector, defau
 Array = jax.Array
 
 
+@FAMILIES.register(
+    "coverage",
+    equation="e_ij = v^T tanh(W_s s_{i-1} + W_h h_j + w_c C_{i-1,j} + b), C_ij = C_{i-1,j} + a_ij (/ Phi_j)",
+    source="Tu et al. 2016, sec. 3.1.1; See et al. 2017, eqs. 10-11",
+)
 class CoverageAttention(nn.Module):
     """Coverage attention of Tu et al. (2016), sec. 3.1.1, and See et al. (2017), eqs. 10-11 (module docstring).
 
@@ -55,6 +63,14 @@ class CoverageAttention(nn.Module):
     dim: int = 128
     fertility: float = 0.0
     temperature: float = 1.0
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> CoverageAttention:
+        """The module a config describes (keys: the fields; a missing or None key keeps the field's default).
+        Raises ValueError as the class docstring says."""
+        module = cls(**fields_from_config(cls, config))
+        module._check()
+        return module
 
     def _check(self) -> None:
         check_positive(dim=self.dim)

@@ -19,14 +19,18 @@ Keys are assumed right-padded: the path starts at key 0 and cannot cross a maske
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from attn_research import validation
 from attn_research.attention import normalizers
 from attn_research.attention.location import check_filter_width, conv_filters, convolve_alignment
+from attn_research.attention.registry import FAMILIES
+from attn_research.attention.settings import fields_from_config
 from attn_research.attention.stateful import (
     F32,
     check_inputs,
@@ -44,6 +48,11 @@ Array = jax.Array
 FORWARD_SCORES = ("additive", "location_aware")
 
 
+@FAMILIES.register(
+    "forward",
+    equation="a^_t(n) = ((1-u) a^_{t-1}(n) + u a^_{t-1}(n-1)) y_t(n) / Z, u = 1/2 or u_t = sigmoid(W_ta [c_t; q_t] + b_ta)",
+    source="Zhang et al. 2018, sec. 3, eqs. 8-14",
+)
 class ForwardAttention(nn.Module):
     """Forward attention (Zhang et al. 2018, sec. 3, eqs. 8-11) and its transition agent (sec. 3.2, eqs. 12-14).
 
@@ -71,14 +80,19 @@ class ForwardAttention(nn.Module):
     transition_agent: bool = False
     temperature: float = 1.0
 
-    def _check(self) -> None:
-        from attn_research.validation import check_choice
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> ForwardAttention:
+        """The module a config describes (keys: the fields; a missing or None key keeps the field's default).
+        Raises ValueError as the class docstring says."""
+        module = cls(**fields_from_config(cls, config))
+        module._check()
+        return module
 
-        check_choice("forward_score", self.forward_score, FORWARD_SCORES)
+    def _check(self) -> None:
+        validation.check_choice("forward_score", self.forward_score, FORWARD_SCORES)
         check_positive(dim=self.dim, channels=self.channels)
         check_filter_width(self.filter_width)
-        if self.temperature <= 0:
-            raise ValueError(f"temperature must be > 0, got {self.temperature}")
+        validation.check_positive("temperature", self.temperature)
 
     def init_state(self, batch_size: int, key_len: int) -> dict[str, Array]:
         """alpha^_0 = one-hot at key 0 {"alignment": [batch, key_len]} (+ u_0 = 0.5, "transition": [batch])."""

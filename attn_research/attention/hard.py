@@ -1,6 +1,6 @@
 """Hard stochastic attention: Xu et al. (2015), "Show, attend and tell", sec. 4.1.
 
-The alignment a_t (any factored Attention whose weights are a distribution; Xu et al.: additive score,
+The alignment a_t (any FactoredAttention whose weights are a distribution; Xu et al.: additive score,
 softmax) is the parameter of a Multinoulli over the keys. In training one position s_t ~ Multinoulli(a_t)
 is sampled and the context is that key's value (weights one_hot(s_t)). Two gradient estimators:
 
@@ -17,15 +17,18 @@ At evaluation the weights are one_hot(argmax a_t) or the expectation a_t itself 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
 from attn_research.attention import normalizers
-from attn_research.attention.attention import Attention
+from attn_research.attention.factored import FactoredAttention
+from attn_research.attention.registry import FAMILIES
+from attn_research.attention.settings import fields_from_config
 from attn_research.attention.types import AttentionOutput, context_vector
+from attn_research.validation import check_choice
 
 Array = jax.Array
 F32 = jnp.float32
@@ -80,10 +83,16 @@ def gumbel_straight_through(alignment: Array, gumbel_noise: Array, temperature: 
     return hard + (soft - jax.lax.stop_gradient(soft))
 
 
+@FAMILIES.register(
+    "hard",
+    equation="s_t ~ Multinoulli(a_t), weights one_hot(s_t); REINFORCE with baseline b and entropy "
+    "bonus, or Gumbel-softmax straight-through",
+    source="Xu et al. 2015, sec. 4.1, eq. 12; Jang et al. 2017",
+)
 class HardAttention(nn.Module):
     """Xu et al. (2015), sec. 4.1: a stochastic choice of one key per query, from a base attention's alignment.
 
-    base: the Attention giving the alignment a_t (softmax, sparsemax, sigmoid or hardmax normalizer; window
+    base: the FactoredAttention giving the alignment a_t (softmax, sparsemax, sigmoid or hardmax normalizer; window
     global or local_m, so that a_t is a distribution over the allowed keys). estimator: 'reinforce' or
     'gumbel' (module docstring). eval_mode: 'argmax' or 'expectation'. gumbel_temperature: tau of 'gumbel'.
 
@@ -97,10 +106,22 @@ class HardAttention(nn.Module):
     Raises ValueError for an unknown estimator or eval_mode, a local_p base window, or tau <= 0.
     """
 
-    base: Attention
+    base: FactoredAttention
     estimator: str = "reinforce"
     eval_mode: str = "argmax"
     gumbel_temperature: float = 1.0
+
+    TRAINER_KEYS: ClassVar[dict[str, float]] = {"entropy_weight": 0.0, "baseline_decay": 0.9}  # reinforce_settings
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> HardAttention:
+        """The module a config describes: base = FactoredAttention.from_config(config) (its keys), estimator,
+        eval_mode, gumbel_temperature (a missing or None key keeps the default). Raises ValueError for an unknown
+        score, window, normalizer, estimator or eval_mode."""
+        module = cls(**fields_from_config(cls, config))
+        check_choice("hard attention estimator", module.estimator, ESTIMATORS)
+        check_choice("hard attention eval_mode", module.eval_mode, EVAL_MODES)
+        return module
 
     def init_state(self, batch_size: int, key_len: int) -> dict[str, Array]:
         """The base attention's {"position"} plus "log_prob" and "entropy", [batch] float32 zeros."""
@@ -108,7 +129,7 @@ class HardAttention(nn.Module):
         return {**self.base.init_state(batch_size, key_len), "log_prob": zeros, "entropy": zeros}
 
     def precompute(self, keys: Array) -> Array | None:
-        """The base attention's key projection (Attention.precompute)."""
+        """The base attention's key projection (FactoredAttention.precompute)."""
         return self.base.precompute(keys)
 
     @nn.compact

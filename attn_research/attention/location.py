@@ -17,6 +17,7 @@ Tacotron 2's location-sensitive attention; ESPnet starts from the uniform alignm
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import flax.linen as nn
@@ -24,6 +25,8 @@ import jax
 import jax.numpy as jnp
 
 from attn_research.attention import normalizers
+from attn_research.attention.registry import FAMILIES
+from attn_research.attention.settings import fields_from_config
 from attn_research.attention.stateful import (
     F32,
     check_inputs,
@@ -35,6 +38,7 @@ from attn_research.attention.stateful import (
     vector_param,
 )
 from attn_research.attention.types import AttentionOutput, context_vector, default_mask
+from attn_research.validation import check_choice
 
 Array = jax.Array
 
@@ -79,6 +83,12 @@ def lstm_step(x: Array, h: Array, c: Array, w_x: Array, w_h: Array) -> tuple[Arr
     return jax.nn.sigmoid(o) * jnp.tanh(c), c
 
 
+@FAMILIES.register(
+    "location_aware",
+    equation="e_ij = w^T tanh(W s_{i-1} + V h_j + U f_ij + b), f_i = F * a_{i-1} "
+    "(location_source: previous, cumulative, previous_2d, recurrent)",
+    source="Chorowski et al. 2015, sec. 2.2, eqs. 5-9; ESPnet AttLoc, AttCovLoc, AttLoc2D, AttLocRec",
+)
 class LocationAwareAttention(nn.Module):
     """Chorowski et al. (2015), sec. 2.2, eqs. 5-9, with the ESPnet variants of the module docstring.
 
@@ -109,9 +119,15 @@ class LocationAwareAttention(nn.Module):
     att_win: int = 5
     temperature: float = 1.0
 
-    def _check(self) -> None:
-        from attn_research.validation import check_choice
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> LocationAwareAttention:
+        """The module a config describes (keys: the fields; a missing or None key keeps the field's default).
+        Raises ValueError as the class docstring says."""
+        module = cls(**fields_from_config(cls, config))
+        module._check()
+        return module
 
+    def _check(self) -> None:
         check_choice("location_source", self.location_source, LOCATION_SOURCES)
         check_positive(dim=self.dim, channels=self.channels, att_win=self.att_win)
         check_filter_width(self.filter_width)

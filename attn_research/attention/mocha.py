@@ -13,20 +13,24 @@ alpha one-hot at t_i, so both use `chunkwise_weights`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from attn_research.attention.attention import PROJECTED_KEY_SCORES
+from attn_research.attention.factored import projects_keys
 from attn_research.attention.monotonic import (
     Energy,
     MonotonicAttention,
     check_energy_arguments,
     initial_monotonic_state,
 )
+from attn_research.attention.registry import FAMILIES
+from attn_research.attention.settings import fields_from_config
 from attn_research.attention.types import AttentionOutput, context_vector, default_mask
+from attn_research.validation import check_positive
 
 Array = jax.Array
 # Stands for exp(u) = 0 (a disallowed key, or a position outside the sequence) without inf - inf in the
@@ -51,8 +55,7 @@ def chunkwise_weights(alpha: Array, chunk_energy: Array, allowed: Array, chunk_s
     beta_j = sum_{o<w} alpha_{j+o} exp(u_j - log D_{j+o}). sum_j beta_j = sum_k alpha_k <= 1; disallowed
     keys get exactly 0. Raises ValueError if chunk_size < 1.
     """
-    if chunk_size < 1:
-        raise ValueError(f"chunk_size must be >= 1, got {chunk_size}")
+    check_positive("chunk_size", chunk_size)
     u = jnp.where(allowed, chunk_energy, FILL)
     log_denominator = jax.nn.logsumexp(_shifted(u, range(0, -chunk_size, -1), FILL), axis=-1)
     # chunks k = j .. j + w - 1 that contain key j; past the end alpha is 0 and exp(u_j + FILL) is 0
@@ -62,6 +65,12 @@ def chunkwise_weights(alpha: Array, chunk_energy: Array, allowed: Array, chunk_s
     return jnp.where(allowed, beta, 0.0)
 
 
+@FAMILIES.register(
+    "mocha",
+    equation="b_ij = sum_{k=j}^{j+w-1} a_ik exp(u_ij) / sum_{l=k-w+1}^{k} exp(u_il), "
+    "a: monotonic; test: softmax(u) over the w keys ending at t_i",
+    source="Chiu & Raffel 2018, sec. 2.2-2.3, eq. 20",
+)
 class MonotonicChunkwiseAttention(nn.Module):
     """Chiu & Raffel (2018): monotonic attention that attends to a chunk of chunk_size keys ending where it stops.
 
@@ -87,13 +96,22 @@ class MonotonicChunkwiseAttention(nn.Module):
     energy_bias_init: float = -4.0
     query_chunk: int = 64
 
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> MonotonicChunkwiseAttention:
+        """The module a config describes (keys: the fields; a missing or None key keeps the field's default).
+        Raises ValueError for an unknown score or mode, or chunk_size < 1."""
+        module = cls(**fields_from_config(cls, config))
+        check_energy_arguments(module.score, module.mode)
+        check_positive("chunk_size", module.chunk_size)
+        return module
+
     def init_state(self, batch_size: int, key_len: int) -> dict[str, Array]:
         """The monotonic attention's: alpha_0 one-hot at the first key, t_0 = 0."""
         return initial_monotonic_state(batch_size, key_len)
 
     def precompute(self, keys: Array) -> dict[str, Array] | None:
         """{"monotonic", "chunk"}: both energies' key projections [batch, key_len, d], or None (see Attention)."""
-        if self.score not in PROJECTED_KEY_SCORES:
+        if not projects_keys(self.score):
             return None
         return self(None, keys, keys)
 
@@ -110,8 +128,7 @@ class MonotonicChunkwiseAttention(nn.Module):
         train: bool = False,
     ) -> AttentionOutput | dict[str, Array]:
         check_energy_arguments(self.score, self.mode)
-        if self.chunk_size < 1:
-            raise ValueError(f"chunk_size must be >= 1, got {self.chunk_size}")
+        check_positive("chunk_size", self.chunk_size)
         monotonic = MonotonicAttention(
             score=self.score,
             mode=self.mode,

@@ -13,15 +13,19 @@ stopping nowhere (a zero context vector); alpha is not renormalized.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from attn_research.attention.attention import PROJECTED_KEY_SCORES, SCORES
+from attn_research.attention.factored import part_module, projects_keys
+from attn_research.attention.registry import FAMILIES, SCORES
+from attn_research.attention.settings import fields_from_config
 from attn_research.attention.stateful import check_inputs, scan_queries
 from attn_research.attention.types import AttentionOutput, context_vector, default_mask
+from attn_research.validation import check_choice
 
 Array = jax.Array
 F32 = jnp.float32
@@ -35,10 +39,8 @@ CUMPROD_FLOOR = 1e-10
 
 def check_energy_arguments(score: str, mode: str) -> None:
     """Raises ValueError naming the valid choices if score is not in ENERGY_SCORES or mode not in MODES."""
-    if score not in ENERGY_SCORES:
-        raise ValueError(f"unknown monotonic energy score {score!r}; valid: {sorted(ENERGY_SCORES)}")
-    if mode not in MODES:
-        raise ValueError(f"unknown monotonic attention mode {mode!r}; valid: {sorted(MODES)}")
+    check_choice("monotonic energy score", score, ENERGY_SCORES)
+    check_choice("monotonic attention mode", mode, MODES)
 
 
 class Energy(nn.Module):
@@ -64,8 +66,8 @@ class Energy(nn.Module):
 
     @nn.compact
     def __call__(self, query: Array | None, keys: Array, projected_keys: Array | None = None) -> Array | None:
-        score = SCORES[self.score](self)
-        if self.score in PROJECTED_KEY_SCORES:
+        score = part_module(SCORES, self.score, self)
+        if projects_keys(self.score):
             energy = score(query, keys, projected_keys)
         elif query is None:
             return None
@@ -166,6 +168,12 @@ def monotonic_alignments(p: Array, state: dict[str, Array], mode: str) -> tuple[
     return alpha, state
 
 
+@FAMILIES.register(
+    "monotonic",
+    equation="p_ij = sigmoid(g v^T/norm(v) tanh(W s_{i-1} + V h_j + b) + r + noise); "
+    "a_ij = p_ij ((1 - p_{i,j-1}) a_{i,j-1} / p_{i,j-1} + a_{i-1,j}); test: first j >= t_{i-1} with p_ij >= 0.5",
+    source="Raffel et al. 2017, sec. 2.2-2.5, eqs. 9-14, appendix C.1",
+)
 class MonotonicAttention(nn.Module):
     """Raffel et al. (2017): monotonic attention, trained in expectation, decoded online with the hard process.
 
@@ -194,13 +202,21 @@ class MonotonicAttention(nn.Module):
     energy_bias_init: float = -4.0
     query_chunk: int = 64
 
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> MonotonicAttention:
+        """The module a config describes (keys: the fields; a missing or None key keeps the field's default).
+        Raises ValueError for an unknown score or mode."""
+        module = cls(**fields_from_config(cls, config))
+        check_energy_arguments(module.score, module.mode)
+        return module
+
     def init_state(self, batch_size: int, key_len: int) -> dict[str, Array]:
         """alpha_0 = one-hot at the first key and t_0 = 0 (initial_monotonic_state)."""
         return initial_monotonic_state(batch_size, key_len)
 
     def precompute(self, keys: Array) -> Array | None:
         """The energy's key projection W1 h_j [batch, key_len, d] once per sentence, or None (see Attention)."""
-        if self.score not in PROJECTED_KEY_SCORES:
+        if not projects_keys(self.score):
             return None
         return self(None, keys, keys)
 

@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
 from attn_research.attention import normalizers
+from attn_research.attention.registry import FAMILIES
 from attn_research.attention.types import AttentionOutput, default_mask, initial_position_state, query_positions
+from attn_research.validation import check_positive
 
 Array = jax.Array
 F32 = jnp.float32
 
 
+@FAMILIES.register(
+    "multi_head",
+    equation="Concat(head_1..h) W^O, head_i = softmax(QW^Q (KW^K)^T / sqrt(d_k)) VW^V; sinusoidal positions",
+    source="Vaswani et al. 2017, sec. 3.2.2, 3.5",
+)
 class MultiHeadAttention(nn.Module):
     """MultiHead(Q, K, V) = Concat(head_1..head_h) W^O, head_i = softmax(Q W_i^Q (K W_i^K)^T / sqrt(d_k)) V W_i^V.
 
@@ -42,6 +50,37 @@ class MultiHeadAttention(nn.Module):
     deterministic: bool = True
     return_weights: bool = True
     dtype: Any = F32
+
+    NOT_CONFIGURED: ClassVar[tuple[str, ...]] = ("deterministic", "return_weights")  # set by the code, not a config
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> MultiHeadAttention:
+        """The module a config describes: heads, qk_dim (default: the config's dim, else the field's), v_dim
+        (default: qk_dim), out_dim, causal, dropout_rate; a missing or None key keeps the default. Raises
+        ValueError unless the config's score (if any) is 'scaled_dot', for sizes < 1 or a dropout_rate outside
+        [0, 1)."""
+        score = config.get("score")
+        if score not in (None, "scaled_dot"):
+            raise ValueError(f"multi_head attention uses the 'scaled_dot' score, got {score!r}")
+
+        def read(key: str, default: Any) -> Any:
+            value = config.get(key)
+            return default if value is None else value
+
+        qk_dim = int(read("qk_dim", read("dim", cls.qk_dim)))
+        module = cls(
+            heads=int(read("heads", cls.heads)),
+            qk_dim=qk_dim,
+            v_dim=int(read("v_dim", qk_dim)),
+            out_dim=config.get("out_dim"),
+            causal=bool(read("causal", cls.causal)),
+            dropout_rate=float(read("dropout_rate", cls.dropout_rate)),
+        )
+        for kind in ("heads", "qk_dim", "v_dim"):
+            check_positive(f"multi_head attention {kind}", getattr(module, kind))
+        if not 0.0 <= module.dropout_rate < 1.0:
+            raise ValueError(f"multi_head attention dropout_rate must be in [0, 1), got {module.dropout_rate!r}")
+        return module
 
     def init_state(self, batch_size: int, key_len: int) -> dict[str, Array]:
         """{"position": [batch] int32 zeros}: the target position of the next query."""

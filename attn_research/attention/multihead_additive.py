@@ -13,7 +13,8 @@ or 0.5 reproduces them. The location heads start from a zero previous alignment.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
 import flax.linen as nn
 import jax
@@ -21,6 +22,8 @@ import jax.numpy as jnp
 
 from attn_research.attention import normalizers
 from attn_research.attention.location import check_filter_width, convolve_alignment
+from attn_research.attention.registry import FAMILIES
+from attn_research.attention.settings import fields_from_config
 from attn_research.attention.stateful import F32, check_inputs, check_positive, scan_queries, vector_param
 from attn_research.attention.types import AttentionOutput, default_mask, initial_position_state
 
@@ -32,6 +35,11 @@ def _head_matrices(module: nn.Module, name: str, shape: tuple[int, ...]) -> Arra
     return module.param(name, nn.initializers.lecun_normal(batch_axis=0), shape, F32)
 
 
+@FAMILIES.register(
+    "multi_head_additive",
+    equation="c = [sum_j a^h_j W_v^h h_j]_h W_o, a^h = softmax(w_h^T tanh(W_h s + V_h h_j + b_h))",
+    source="ESPnet AttMultiHeadAdd; Bahdanau et al. 2015, eq. 6",
+)
 class MultiHeadAdditiveAttention(nn.Module):
     """H independent additive (or location-aware) attentions mixed by W_o (module docstring).
 
@@ -61,6 +69,16 @@ class MultiHeadAdditiveAttention(nn.Module):
     filter_width: int = 31
     out_dim: int | None = None
     temperature: float = 1.0
+
+    NOT_CONFIGURED: ClassVar[tuple[str, ...]] = ("location",)  # the family name decides it
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> MultiHeadAdditiveAttention:
+        """The module a config describes (keys: the fields; a missing or None key keeps the field's default).
+        Raises ValueError as the class docstring says."""
+        module = cls(**fields_from_config(cls, config))
+        module._check()
+        return module
 
     def _check(self) -> None:
         check_positive(heads=self.heads, dim=self.dim, channels=self.channels)
@@ -134,3 +152,15 @@ class MultiHeadAdditiveAttention(nn.Module):
         heads_out = jnp.einsum("bqhv,hvd->bqhd", attended, w_v)  # = sum_j alpha^h_j W_v^h h_j
         context = heads_out.reshape(batch, query_len, heads * dim) @ w_o
         return AttentionOutput(context.astype(values.dtype), weights, state)
+
+
+@FAMILIES.register(
+    "multi_head_location",
+    equation="multi_head_additive with + U_h (F_h * a^h_{i-1})_j in each head",
+    source="ESPnet AttMultiHeadLoc; Chorowski et al. 2015, eq. 9",
+)
+class MultiHeadLocationAttention(MultiHeadAdditiveAttention):
+    """MultiHeadAdditiveAttention with location=True: each head adds U_h (F_h * alpha^h_{i-1}) (Chorowski et al.
+    2015, eq. 9; ESPnet's AttMultiHeadLoc). Same fields, params and interface."""
+
+    location: bool = True

@@ -2,13 +2,16 @@
 
 Every normalizer takes scores [batch, query_len, key_len] (float32) and allowed [batch, query_len, key_len]
 bool, and returns weights of the same shape with exactly 0 on disallowed keys and an all-zero row when
-no key is allowed (never NaN).
+no key is allowed (never NaN). Each registers itself in NORMALIZERS (registry.py); keyword arguments after
+`allowed` (softmax's temperature) are filled from the factored attention's fields of the same name.
 """
 
 from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+
+from attn_research.attention.registry import NORMALIZERS
 
 Array = jax.Array
 
@@ -18,6 +21,7 @@ def _check(scores: Array, allowed: Array) -> None:
         raise ValueError(f"scores {scores.shape} and allowed {allowed.shape} must have the same shape")
 
 
+@NORMALIZERS.register("softmax", equation="a_s = exp(e_s/T) / sum exp(e_s'/T)", source="Bahdanau et al. 2015, eq. 6")
 def softmax(scores: Array, allowed: Array, temperature: float = 1.0) -> Array:
     """a_s = exp(e_s / T) / sum_{s' allowed} exp(e_s' / T) (Bahdanau et al. 2015, eq. 6; Luong et al. 2015, eq. 7).
 
@@ -36,6 +40,9 @@ def softmax(scores: Array, allowed: Array, temperature: float = 1.0) -> Array:
     return exps / jnp.where(total > 0, total, 1.0)
 
 
+@NORMALIZERS.register(
+    "sparsemax", equation="a = argmin_{p in simplex} norm(p - e)^2", source="Martins & Astudillo 2016, eq. 2"
+)
 def sparsemax(scores: Array, allowed: Array) -> Array:
     """Euclidean projection of the scores onto the probability simplex (Martins & Astudillo 2016, eq. 2).
 
@@ -57,6 +64,9 @@ def sparsemax(scores: Array, allowed: Array) -> Array:
     return jnp.where(allowed, jnp.maximum(z - tau, 0.0), 0.0)
 
 
+@NORMALIZERS.register(
+    "hardmax", equation="a = one_hot(argmax_s e_s)", source="Xu et al. 2015, sec. 4.1 (argmax of the alignment)"
+)
 def hardmax(scores: Array, allowed: Array) -> Array:
     """One-hot at argmax_s e_s over allowed keys (first index on ties); zero gradient almost everywhere."""
     _check(scores, allowed)
@@ -65,6 +75,9 @@ def hardmax(scores: Array, allowed: Array) -> Array:
     return jnp.where(jnp.any(allowed, axis=-1, keepdims=True), one_hot, 0.0)
 
 
+@NORMALIZERS.register(
+    "sigmoid", equation="a_s = sigmoid(e_s) / sum sigmoid(e_s')", source="Chorowski et al. 2015, sec. 2.3"
+)
 def sigmoid(scores: Array, allowed: Array) -> Array:
     """Smoothed focus of Chorowski et al. (2015), sec. 2.3: a_s = sigma(e_s) / sum_{s' allowed} sigma(e_s').
 
@@ -74,6 +87,3 @@ def sigmoid(scores: Array, allowed: Array) -> Array:
     gates = jnp.where(allowed, jax.nn.sigmoid(scores), 0.0)
     total = jnp.sum(gates, axis=-1, keepdims=True)
     return gates / jnp.where(total > 0, total, 1.0)
-
-
-NORMALIZERS = {"softmax": softmax, "sparsemax": sparsemax, "hardmax": hardmax, "sigmoid": sigmoid}

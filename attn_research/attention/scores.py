@@ -6,13 +6,22 @@ The scores with a key-side projection (multiplicative, additive, concat) also ta
 `projected_keys` [batch, key_len, d], and return it when called with query=None: a decoder computes
 W1 h_s once per source sentence instead of once per target step (forward and backward).
 Names follow Luong et al. (2015), sec. 3.1, Bahdanau et al. (2015), sec. 3.1 and Britz et al. (2017), sec. 4.5.
+
+Each score registers itself in SCORES (registry.py) with its equation and source. Its fields are filled from
+the factored attention's fields of the same name (factored.part_module); SCOPE_NAME is its parameter path
+(fixed, so renaming a class never moves a checkpoint's parameters); PROJECTS_KEYS marks the scores with a
+key-side projection.
 """
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
+
+from attn_research.attention.registry import SCORES
 
 Array = jax.Array
 F32 = jnp.float32
@@ -26,8 +35,11 @@ def _same_dim(name: str, query: Array, keys: Array) -> None:
         )
 
 
+@SCORES.register("dot", equation="e = h_t^T h_s", source="Luong et al. 2015, eq. 8")
 class DotScore(nn.Module):
     """Luong et al. (2015), eq. 8, dot: e_t(s) = h_t^T h_s. Raises ValueError if query_dim != key_dim."""
+
+    SCOPE_NAME: ClassVar[str] = "DotScore_0"
 
     @nn.compact
     def __call__(self, query: Array, keys: Array) -> Array:
@@ -35,8 +47,11 @@ class DotScore(nn.Module):
         return jnp.einsum("bqd,bkd->bqk", query.astype(F32), keys.astype(F32))
 
 
+@SCORES.register("scaled_dot", equation="e = q^T k / sqrt(d_k)", source="Vaswani et al. 2017, eq. 1")
 class ScaledDotScore(nn.Module):
     """Vaswani et al. (2017), eq. 1: e_t(s) = q_t^T k_s / sqrt(d_k). Raises ValueError if query_dim != key_dim."""
+
+    SCOPE_NAME: ClassVar[str] = "ScaledDotScore_0"
 
     @nn.compact
     def __call__(self, query: Array, keys: Array) -> Array:
@@ -45,11 +60,14 @@ class ScaledDotScore(nn.Module):
         return jnp.einsum("bqd,bkd->bqk", query.astype(F32), keys.astype(F32)) * scale
 
 
+@SCORES.register("general", equation="e = h_t^T W_a h_s", source="Luong et al. 2015, eq. 8")
 class GeneralScore(nn.Module):
     """Luong et al. (2015), eq. 8, general: e_t(s) = h_t^T W_a h_s, W_a: [query_dim, key_dim].
 
     Computed as (h_t^T W_a) h_s: one projection per query rather than per key.
     """
+
+    SCOPE_NAME: ClassVar[str] = "GeneralScore_0"
 
     @nn.compact
     def __call__(self, query: Array, keys: Array) -> Array:
@@ -58,11 +76,17 @@ class GeneralScore(nn.Module):
         return jnp.einsum("bqe,bke->bqk", projected, keys.astype(F32))
 
 
+@SCORES.register(
+    "multiplicative", equation="e = <W1 h_s, W2 h_t>, d = attention dim", source="Britz et al. 2017, sec. 4.5"
+)
 class MultiplicativeScore(nn.Module):
     """Britz et al. (2017), sec. 4.5, Mul-d: e_t(s) = <W1 h_s, W2 h_t>, W1: [key_dim, d], W2: [query_dim, d].
 
     dim: the attention dimensionality d.
     """
+
+    SCOPE_NAME: ClassVar[str] = "MultiplicativeScore_0"
+    PROJECTS_KEYS: ClassVar[bool] = True
 
     dim: int
 
@@ -119,6 +143,11 @@ def _tanh_energy(query_d: Array, keys_d: Array, v: Array, bias: Array | None, qu
     return jnp.swapaxes(scores, 0, 1).reshape(batch, -1, keys_d.shape[1])[:, :query_len]
 
 
+@SCORES.register(
+    "additive",
+    equation="e = v^T tanh(W1 h_s + W2 s_{t-1}) (normalize: v -> g v / norm(v), + b)",
+    source="Bahdanau et al. 2015, eq. 6 / A.1.2; Salimans & Kingma 2016",
+)
 class AdditiveScore(nn.Module):
     """Bahdanau et al. (2015), eq. 6 / appendix A.1.2: e_t(s) = v^T tanh(W1 h_s + W2 s_{t-1}).
 
@@ -127,6 +156,9 @@ class AdditiveScore(nn.Module):
       v is replaced by g v / ||v|| with a learned scalar g (init sqrt(1/d)), and a learned bias b enters the tanh.
     query_chunk: queries scored at once; bounds the [batch, chunk, key_len, d] intermediate.
     """
+
+    SCOPE_NAME: ClassVar[str] = "AdditiveScore_0"
+    PROJECTS_KEYS: ClassVar[bool] = True
 
     dim: int
     normalize: bool = False
@@ -146,6 +178,11 @@ class AdditiveScore(nn.Module):
         return _tanh_energy(query_d, keys_d, v, bias, self.query_chunk)
 
 
+@SCORES.register(
+    "concat",
+    equation="e = v_a^T tanh(W_a [h_t; h_s]) (= additive with W_a = [W2; W1])",
+    source="Luong et al. 2015, eq. 8",
+)
 class ConcatScore(nn.Module):
     """Luong et al. (2015), eq. 8, concat: e_t(s) = v_a^T tanh(W_a [h_t; h_s]), W_a: [d, query_dim + key_dim].
 
@@ -157,6 +194,9 @@ class ConcatScore(nn.Module):
     which decoder state is the query (Luong: the current h_t; Bahdanau: the previous s_{t-1}), which the
     decoder decides, not the score. Kept as its own name so configs read like Luong's tables.
     """
+
+    SCOPE_NAME: ClassVar[str] = "ConcatScore_0"
+    PROJECTS_KEYS: ClassVar[bool] = True
 
     dim: int
     query_chunk: int = 64
@@ -175,12 +215,17 @@ class ConcatScore(nn.Module):
         return _tanh_energy(query_d, keys_d, v_a, None, self.query_chunk)
 
 
+@SCORES.register(
+    "location", equation="a_t = softmax(W_a h_t) over positions < max_len", source="Luong et al. 2015, eq. 8"
+)
 class LocationScore(nn.Module):
     """Luong et al. (2015), eq. 8, location: a_t = softmax(W_a h_t), W_a: [max_len, query_dim].
 
     The score depends on the query alone: one logit per source position up to max_len. Positions at or
     beyond max_len get -inf (so zero weight). Raises ValueError if max_len < 1.
     """
+
+    SCOPE_NAME: ClassVar[str] = "LocationScore_0"
 
     max_len: int
 
@@ -196,12 +241,15 @@ class LocationScore(nn.Module):
         return jnp.concatenate([logits, pad], axis=-1)
 
 
+@SCORES.register("cosine", equation="e = g cos(h_t, h_s), g learned", source="Graves et al. 2014, sec. 3.3.1")
 class CosineScore(nn.Module):
     """Scaled cosine similarity: e_t(s) = g * h_t^T h_s / (||h_t|| ||h_s||), g learned (init `scale`).
 
     As in Graves et al. (2014), sec. 3.3.1 (content addressing with key strength beta) and Luo et al. (2018).
     eps guards zero vectors. Raises ValueError if query_dim != key_dim.
     """
+
+    SCOPE_NAME: ClassVar[str] = "CosineScore_0"
 
     scale: float = 10.0
     eps: float = 1e-6

@@ -4,15 +4,19 @@ A window module maps query [batch, query_len, query_dim], the queries' target po
 [batch, query_len] int32, the source lengths S [batch] and key_len to a `Window`:
   allowed: [batch, query_len, key_len] bool, or None for no restriction;
   factor:  [batch, query_len, key_len] float32 multiplied into the normalized weights, or None.
+Each window registers itself in WINDOWS (registry.py); its fields are filled from the factored attention's
+fields of the same name, and SCOPE_NAME is its parameter path (as the scores', scores.py).
 """
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import ClassVar, NamedTuple
 
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
+
+from attn_research.attention.registry import WINDOWS
 
 Array = jax.Array
 F32 = jnp.float32
@@ -31,19 +35,25 @@ def _check_half_width(half_width: int) -> None:
         raise ValueError(f"window half_width D must be >= 0, got {half_width}")
 
 
+@WINDOWS.register("global", equation="all source positions", source="Luong et al. 2015, sec. 3.1")
 class GlobalWindow(nn.Module):
     """Global attention (Luong et al. 2015, sec. 3.1): every source position is considered."""
+
+    SCOPE_NAME: ClassVar[str] = "GlobalWindow_0"
 
     @nn.compact
     def __call__(self, query: Array, positions: Array, source_lengths: Array, key_len: int) -> Window:
         return Window(None, None, None)
 
 
+@WINDOWS.register("local_m", equation="p_t = t; abs(s - p_t) <= D", source="Luong et al. 2015, sec. 3.2")
 class LocalMonotonicWindow(nn.Module):
     """local-m (Luong et al. 2015, sec. 3.2): p_t = t; attend to source positions s with |s - p_t| <= D.
 
     half_width: D, in source positions. Raises ValueError if D < 0.
     """
+
+    SCOPE_NAME: ClassVar[str] = "LocalMonotonicWindow_0"
 
     half_width: int
 
@@ -56,6 +66,11 @@ class LocalMonotonicWindow(nn.Module):
         return Window(allowed, None, p_t)
 
 
+@WINDOWS.register(
+    "local_p",
+    equation="p_t = S sigmoid(v_p^T tanh(W_p h_t)); a_t(s) *= exp(-(s-p_t)^2 / (2 (D/2)^2))",
+    source="Luong et al. 2015, eqs. 9-10",
+)
 class LocalPredictiveWindow(nn.Module):
     """local-p (Luong et al. 2015, eqs. 9-10): p_t = S sigmoid(v_p^T tanh(W_p h_t)), S = source length.
 
@@ -63,6 +78,8 @@ class LocalPredictiveWindow(nn.Module):
     sigma = D / 2, so the weights of a row sum to at most 1.
     half_width: D, in source positions; dim: size of W_p's output. Raises ValueError if D < 1.
     """
+
+    SCOPE_NAME: ClassVar[str] = "LocalPredictiveWindow_0"
 
     half_width: int
     dim: int

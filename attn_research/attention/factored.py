@@ -1,18 +1,23 @@
 """Factored attention: score x window x normalizer (DESIGN.md, "The one idea").
 
 e = score(query, keys); (allowed, factor) = window(...); a = normalize(e, allowed & mask) * factor;
-c = sum_s a_s values_s.
+c = sum_s a_s values_s. The parts come from the registries (registry.py: SCORES, WINDOWS, NORMALIZERS),
+so a new score, window or normalizer is one definition beside the others, registered where it is written.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import inspect
+from collections.abc import Mapping
 from typing import Any
 
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from attn_research.attention import normalizers, scores, windows
+from attn_research.attention.registry import FAMILIES, NORMALIZERS, SCORES, WINDOWS
+from attn_research.attention.settings import fields_from_config
 from attn_research.attention.types import (
     AttentionOutput,
     context_vector,
@@ -20,32 +25,47 @@ from attn_research.attention.types import (
     initial_position_state,
     query_positions,
 )
+from attn_research.validation import check_choice
 
 Array = jax.Array
 
-SCORES = {
-    "dot": lambda a: scores.DotScore(),
-    "scaled_dot": lambda a: scores.ScaledDotScore(),
-    "general": lambda a: scores.GeneralScore(),
-    "multiplicative": lambda a: scores.MultiplicativeScore(dim=a.dim),
-    "additive": lambda a: scores.AdditiveScore(dim=a.dim, normalize=a.normalize, query_chunk=a.query_chunk),
-    "concat": lambda a: scores.ConcatScore(dim=a.dim, query_chunk=a.query_chunk),
-    "location": lambda a: scores.LocationScore(max_len=a.max_len),
-    "cosine": lambda a: scores.CosineScore(scale=a.scale),
-}
-WINDOWS = {
-    "global": lambda a: windows.GlobalWindow(),
-    "local_m": lambda a: windows.LocalMonotonicWindow(half_width=a.half_width),
-    "local_p": lambda a: windows.LocalPredictiveWindow(half_width=a.half_width, dim=a.dim),
-}
-NORMALIZERS = tuple(normalizers.NORMALIZERS)
-PROJECTED_KEY_SCORES = ("multiplicative", "additive", "concat")  # scores with a key-side projection W1 h_s
+
+def projects_keys(score: str) -> bool:
+    """True for the scores with a key-side projection W1 h_s (their class sets PROJECTS_KEYS): they take
+    `projected_keys` and return it when called with query=None."""
+    return bool(getattr(SCORES.get(score), "PROJECTS_KEYS", False))
 
 
-class Attention(nn.Module):
+def part_module(registry, name: str, owner: nn.Module) -> nn.Module:
+    """The registered score or window `name` as a submodule of `owner`, its fields taken from the owner's fields
+    of the same name (dim, max_len, half_width, ...). Named by the class's SCOPE_NAME (the parameter path
+    checkpoints use, fixed so that renaming a class never moves a parameter), else by `name`."""
+    part = registry.get(name)
+    arguments = {
+        field.name: getattr(owner, field.name)
+        for field in dataclasses.fields(part)
+        if field.name not in ("parent", "name") and hasattr(owner, field.name)
+    }
+    return part(**arguments, name=getattr(part, "SCOPE_NAME", name))
+
+
+def normalize(name: str, scores: Array, allowed: Array, owner: nn.Module) -> Array:
+    """The registered normalizer `name` applied to scores [batch, query_len, key_len] over `allowed` (same shape);
+    its keyword arguments after `allowed` (softmax's temperature) are the owner's fields of the same name."""
+    function = NORMALIZERS.get(name)
+    keywords = list(inspect.signature(function).parameters)[2:]
+    return function(scores, allowed, **{key: getattr(owner, key) for key in keywords if hasattr(owner, key)})
+
+
+@FAMILIES.register(
+    "factored",
+    equation="c = sum_s normalize(window(score(q, k)))_s v_s",
+    source="DESIGN.md",
+)
+class FactoredAttention(nn.Module):
     """Any score x window x normalizer combination, with the common interface of DESIGN.md.
 
-    score: one of SCORES; window: one of WINDOWS; normalizer: one of NORMALIZERS.
+    score: a name in SCORES; window: a name in WINDOWS; normalizer: a name in NORMALIZERS.
     dim: attention dimensionality d (multiplicative, additive, concat, local_p's W_p).
     half_width: window half-width D in source positions (local_m, local_p).
     max_len: most source positions the location score covers.
@@ -61,6 +81,7 @@ class Attention(nn.Module):
     with noise) sample only then. The factored parts are deterministic and ignore it.
     The state carries the target position t of the next query (local-m's p_t = t). Weights are float32;
     the context has the dtype of values. Raises ValueError for unknown names or mismatched shapes.
+    Params: the score's under its SCOPE_NAME (e.g. "AdditiveScore_0"), local_p's under "LocalPredictiveWindow_0".
     """
 
     score: str = "dot"
@@ -74,6 +95,20 @@ class Attention(nn.Module):
     scale: float = 10.0
     query_chunk: int = 64
 
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> FactoredAttention:
+        """The module a config describes (keys: the fields; a missing or None key keeps the default).
+        Raises ValueError for an unknown score, window or normalizer, naming the valid ones."""
+        module = cls(**fields_from_config(cls, config))
+        module.check_names()
+        return module
+
+    def check_names(self) -> None:
+        """Raises ValueError (validation.check_choice) for an unknown score, window or normalizer."""
+        check_choice(SCORES.kind, self.score, SCORES)
+        check_choice(WINDOWS.kind, self.window, WINDOWS)
+        check_choice(NORMALIZERS.kind, self.normalizer, NORMALIZERS)
+
     def init_state(self, batch_size: int, key_len: int) -> dict[str, Array]:
         """The state before the first decoder step: {"position": [batch] int32 zeros}."""
         del key_len
@@ -82,11 +117,11 @@ class Attention(nn.Module):
     def precompute(self, keys: Array) -> Array | None:
         """The query-independent part of the score, once per source sentence (keys [batch, key_len, key_dim]).
 
-        Returns W1 h_s [batch, key_len, dim] for the multiplicative, additive and concat scores, None for the
-        others. Passing it back as `precomputed` at every decoder step gives the same scores without
-        re-projecting the keys at each step (and its gradient is one matmul, not one per step).
+        Returns W1 h_s [batch, key_len, dim] for the scores with a key projection (multiplicative, additive,
+        concat), None for the others. Passing it back as `precomputed` at every decoder step gives the same
+        scores without re-projecting the keys at each step (and its gradient is one matmul, not one per step).
         """
-        if self.score not in PROJECTED_KEY_SCORES:
+        if not projects_keys(self.score):
             return None
         return self(None, keys, keys)
 
@@ -103,13 +138,7 @@ class Attention(nn.Module):
         train: bool = False,
     ) -> AttentionOutput:
         del train  # no factored part is stochastic; the keyword is part of the common interface
-        for kind, name, valid in (
-            ("score", self.score, SCORES),
-            ("window", self.window, WINDOWS),
-            ("normalizer", self.normalizer, NORMALIZERS),
-        ):
-            if name not in valid:
-                raise ValueError(f"unknown attention {kind} {name!r}; valid: {sorted(valid)}")
+        self.check_names()
         if (query is not None and query.ndim != 3) or keys.ndim != 3 or values.ndim != 3:
             raise ValueError(
                 "query, keys and values must be [batch, length, dim] arrays, got shapes "
@@ -117,7 +146,7 @@ class Attention(nn.Module):
             )
         if keys.shape[:2] != values.shape[:2]:
             raise ValueError(f"keys {keys.shape} and values {values.shape} differ in [batch, key_len]")
-        score = SCORES[self.score](self)
+        score = part_module(SCORES, self.score, self)
         if query is None:  # precompute(): the key-side projection only
             return score(None, keys)
         batch, query_len, _ = query.shape
@@ -125,19 +154,16 @@ class Attention(nn.Module):
         key_mask = default_mask(mask, batch, key_len)
         positions = query_positions(state, batch, query_len)
 
-        if self.score in PROJECTED_KEY_SCORES:
+        if projects_keys(self.score):
             energy = score(query, keys, precomputed)  # [batch, query_len, key_len] float32
         else:
             energy = score(query, keys)
-        window = WINDOWS[self.window](self)(query, positions, jnp.sum(key_mask, axis=-1), key_len)
+        window = part_module(WINDOWS, self.window, self)(query, positions, jnp.sum(key_mask, axis=-1), key_len)
         allowed = jnp.broadcast_to(key_mask[:, None, :], energy.shape)
         if window.allowed is not None:
             allowed = allowed & window.allowed
         allowed = allowed & jnp.isfinite(energy)
-        if self.normalizer == "softmax":
-            weights = normalizers.softmax(energy, allowed, self.temperature)
-        else:
-            weights = normalizers.NORMALIZERS[self.normalizer](energy, allowed)
+        weights = normalize(self.normalizer, energy, allowed, self)
         if window.factor is not None:
             weights = weights * window.factor
         new_state = {"position": positions[:, -1] + 1}
