@@ -176,7 +176,23 @@ PREVIOUS_VALUES = {
 }
 
 
-@pytest.mark.parametrize("family", FAMILIES.names())
+# The families of 0ae9e1b, whose configs relied on PREVIOUS_VALUES (a family added later may read a key of the same
+# name with its own default, as the multi-head families do with heads).
+PREVIOUS_FAMILIES = (
+    "factored",
+    "multi_head",
+    "location_aware",
+    "coverage",
+    "forward",
+    "multi_head_additive",
+    "multi_head_location",
+    "monotonic",
+    "mocha",
+    "hard",
+)
+
+
+@pytest.mark.parametrize("family", PREVIOUS_FAMILIES)
 def test_settings_keep_the_previous_config_values(family):
     settings = attention_settings(attention_config("scaled_dot", family=family, dim=24))
     assert settings["family"] == family
