@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import ml_collections
 
-from attn_research.attention import attention_config
+from attn_research.attention import attention_config  # noqa: F401  (configs import it from here)
+from attn_research.tasks import build_task
 
 
 def base_config() -> ml_collections.ConfigDict:
     """Every key an experiment reads, with defaults (data, model, train, eval, wandb; see the module docstring)."""
     config = ml_collections.ConfigDict()
+    config.task = "seq2seq"  # attn_research/tasks/: the registered task the trainer runs
     config.experiment = "default"
     config.name = "default"
     config.run_name = ""  # results/<experiment>/<run_name or name>.json
@@ -45,26 +47,9 @@ def base_config() -> ml_collections.ConfigDict:
         }
     )
 
-    config.model = ml_collections.ConfigDict(
-        {
-            "architecture": "rnn",  # "rnn" (models/seq2seq.py) | "transformer" (models/transformer.py)
-            "embed_dim": 256,
-            "cell": "gru",
-            "encoder_layers": 1,
-            "encoder_hidden": 512,
-            "bidirectional": True,
-            "decoder": "bahdanau",
-            "decoder_layers": 1,
-            "decoder_hidden": 512,
-            "bridge": "bahdanau",
-            "input_feeding": True,
-            "maxout": False,
-            "dropout": 0.5,
-            "teacher_forcing_ratio": 1.0,
-            "compute_dtype": "float32",  # "bfloat16": mixed precision (models/precision.py)
-            "attention": attention_config(),
-        }
-    )
+    # the default task's model: the recurrent encoder-decoder (models/seq2seq.py; its attention:
+    # attn_research.attention.attention_config), defaults written there once
+    config.model = build_task(config).default_config().model
 
     config.train = ml_collections.ConfigDict(
         {

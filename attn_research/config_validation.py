@@ -33,13 +33,14 @@ def _number(config: Any, key: str, section: str) -> float:
 
 
 def _at_least(config: Any, section: str, key: str, low: float) -> None:
-    if key in config and _number(config, key, section) < low:
+    """value >= low; a missing key or None (unset: the reading module's default) passes."""
+    if config.get(key) is not None and _number(config, key, section) < low:
         raise ConfigError(f"{section}.{key} must be >= {low:g}, got {config[key]!r}")
 
 
 def _in_range(config: Any, section: str, key: str, low: float, high: float) -> None:
-    """low <= value < high."""
-    if key in config and not low <= _number(config, key, section) < high:
+    """low <= value < high; a missing key or None passes."""
+    if config.get(key) is not None and not low <= _number(config, key, section) < high:
         raise ConfigError(f"{section}.{key} must be in [{low:g}, {high:g}), got {config[key]!r}")
 
 
@@ -98,6 +99,20 @@ def _check_model(config: Any) -> None:
             )
 
 
+def _task_class(config: Any):
+    from attn_research.tasks import TASKS  # pylint: disable=import-outside-toplevel
+    from attn_research.tasks.base import DEFAULT_TASK  # pylint: disable=import-outside-toplevel
+
+    return TASKS.get(config.get("task", DEFAULT_TASK))
+
+
+def check_seq2seq(config: Any) -> None:
+    """The seq2seq task's sections: data (name, split / task / languages / tokenizer, sizes) and model
+    (architecture and its own check, attention), each raising ConfigError or ValueError."""
+    _check_data(config.data)
+    _check_model(config)
+
+
 def _check_train(train: Any) -> None:
     from attn_research.training.optimizer import OPTIMIZERS, SCHEDULES  # pylint: disable=import-outside-toplevel
 
@@ -152,7 +167,8 @@ def _check_eval(evaluation: Any) -> None:
 def validate_config(config: Any) -> None:
     """Checks an experiment config (ml_collections.ConfigDict with the keys of config_defaults.base_config).
 
-    Checks: the names (data.name, its split / task / languages / tokenizer; model.architecture, cell,
+    Checks: config.task, and the task's own sections (Task.check_config; seq2seq: check_seq2seq): the names
+    (data.name, its split / task / languages / tokenizer; model.architecture, cell,
     decoder, bridge; model.attention family, score, window, normalizer and the family's own choices;
     train.optimizer, schedule, best_mode; wandb.mode), each listing the valid choices and the closest;
     the values: learning rate > 0, batch sizes >= 1, num_steps and num_epochs not both 0, dropout in
@@ -164,8 +180,7 @@ def validate_config(config: Any) -> None:
     message.
     """
     try:
-        _check_data(config.data)
-        _check_model(config)
+        _task_class(config).check_config(config)
         _check_train(config.train)
         if "eval" in config:
             _check_eval(config.eval)

@@ -54,13 +54,12 @@ from attn_research.metrics import (
     length_bucket_edges,
 )
 from attn_research.metrics.bleu import corpus_bleu_with_signature
-from attn_research.models import build_model
+from attn_research.tasks import build_task
+from attn_research.tasks.seq2seq import strip_after_eos
 from attn_research.training.checkpoint import CheckpointError, Checkpoints, restore_newest_loadable
-from attn_research.training.evaluation import strip_after_eos
 from attn_research.training.mesh import make_mesh, replicate, shard_batch
 from attn_research.training.optimizer import make_optimizer
 from attn_research.training.state import create_train_state
-from attn_research.training.steps import model_inputs
 
 FILE_SPLIT = "file"  # --source_file with --reference_file
 INPUT_SPLIT = "input"  # --source_file alone: translation without references
@@ -237,13 +236,14 @@ def restore_model(workdir: str, config, pipeline: Preprocessing, checkpoint: str
                     f"no checkpoint of step {checkpoint} in {workdir}; steps saved: "
                     f"{', '.join(map(str, saved)) or 'none'}"
                 )
-        model = build_model(config.model, pipeline.source_vocab.size, pipeline.target_vocab.size)
+        task = build_task(config)  # the seq2seq task: its model reads the vocabulary sizes of the pipeline
+        model = task.build_model(pipeline)
         train_config = ml_collections.ConfigDict(config.train)
         with train_config.unlocked():
             train_config.num_steps = int(config.train.get("num_steps") or 1)
         # The optimizer's state structure is what the checkpoint needs; its schedule's values are not.
         state = create_train_state(
-            model, make_optimizer(train_config, 1), _example_batch(int(config.train.batch_size)), config.seed
+            task, model, make_optimizer(train_config, 1), _example_batch(int(config.train.batch_size)), config.seed
         )
         restored = restore_newest_loadable(manager, state, steps)
     finally:
@@ -291,7 +291,7 @@ def decode_split(
     hyp_ids: list[list[int]] = [[] for _ in range(n)]
     alignments: list[Any] = [None] * n
     for batch in make_batches(split, batch_size, seed=0, epoch=0, shuffle=False):
-        sharded = shard_batch(model_inputs(batch), mesh)
+        sharded = shard_batch({"source": batch["source"], "source_mask": batch["source_mask"]}, mesh)
         tokens, weights = jax.device_get(decode(params, sharded["source"], sharded["source_mask"]))
         for row, index in enumerate(batch["index"]):
             if index < 0:

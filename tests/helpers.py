@@ -9,12 +9,18 @@ from pathlib import Path
 import jax
 
 from attn_research.config_defaults import attention_config, base_config
+from attn_research.tasks.seq2seq import Seq2SeqTask
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 # Quick XLA compiles for tiny test programs: optimization does not pay for itself at these sizes.
 FAST = {"xla_backend_optimization_level": 0, "xla_llvm_disable_expensive_passes": True}
 fast_jit = functools.partial(jax.jit, compiler_options=FAST)
+
+
+def seq2seq_task(config=None) -> Seq2SeqTask:
+    """The seq2seq task of `config` (default: base_config(): no label smoothing, no coverage loss)."""
+    return Seq2SeqTask(config if config is not None else base_config())
 
 
 def tiny_config(
@@ -52,9 +58,9 @@ def tiny_config(
             decoder_hidden=32,
             dropout=0.0,
             decoder=decoder,
-            attention=attention_config(score, dim=16),
         )
     )
+    config.model.attention = attention_config(score, dim=16)  # replaced whole (it may hold FieldReferences)
     config.train.update(
         dict(
             batch_size=batch_size,

@@ -31,8 +31,8 @@ from attn_research.models import build_model
 from attn_research.training.checkpoint import Checkpoints
 from attn_research.training.optimizer import make_optimizer
 from attn_research.training.state import create_train_state
-from attn_research.training.steps import model_inputs, train_step
-from tests.helpers import fast_jit, tiny_config
+from attn_research.training.steps import train_step
+from tests.helpers import fast_jit, seq2seq_task, tiny_config
 from tests.test_attention_reference import np_score
 
 B, T, S, DIM, VDIM = 3, 4, 5, 4, 3
@@ -52,7 +52,10 @@ def inputs(seed: int):
 
 def make(estimator: str = "reinforce", eval_mode: str = "argmax") -> HardAttention:
     return HardAttention(
-        base=FactoredAttention(score="additive", dim=5), estimator=estimator, eval_mode=eval_mode, gumbel_temperature=0.5
+        base=FactoredAttention(score="additive", dim=5),
+        estimator=estimator,
+        eval_mode=eval_mode,
+        gumbel_temperature=0.5,
     )
 
 
@@ -296,24 +299,28 @@ def test_tiny_seq2seq_trains_with_reinforce_and_the_baseline_moves(tmp_path):
     model = build_model(config.model, data.source_vocab.size, data.target_vocab.size)
     batches = make_batches(data.splits["train"], 8, seed=0, epoch=0, shuffle=True)
     # create_train_state initializes with train=False and no 'sampling' rng: evaluation needs none
-    state = create_train_state(model, make_optimizer(config.train, 10), batches[0], 0)
-    assert state.reinforce == ReinforceSettings(0.01, 0.9) and float(state.baseline) == 0.0
+    task = seq2seq_task(config)
+    state = create_train_state(task, model, make_optimizer(config.train, 10), batches[0], 0)
+    # the term found through what the hard attention sows (training/terms.py), its baseline in term_state
+    assert state.terms == (("reinforce", ReinforceSettings(0.01, 0.9)),)
+    assert float(state.term_state["reinforce"]["baseline"]) == 0.0
 
     baseline = 0.0
     for _ in range(3):  # one batch shape: one compile
-        state, metrics = train_step(state, model_inputs(batches[0]))
+        state, metrics = train_step(state, task.step_arrays(batches[0]))
         assert np.isfinite(float(metrics["grad_norm"]))
         # the reported loss is the token loss: the REINFORCE surrogate adds its gradient only
         np.testing.assert_allclose(metrics["loss"], metrics["nll_sum"] / metrics["tokens"], rtol=1e-5)
         reward = float(metrics["mean_reward"])
         assert reward < 0  # log p(y | s, a) of a sequence
         baseline = 0.9 * baseline + 0.1 * reward  # b_k = 0.9 b_{k-1} + 0.1 R_k
-        np.testing.assert_allclose(state.baseline, baseline, rtol=1e-5)
+        np.testing.assert_allclose(state.term_state["reinforce"]["baseline"], baseline, rtol=1e-5)
     assert all(np.all(np.isfinite(x)) for x in jax.tree_util.tree_leaves(state.params))
 
     checkpoints = Checkpoints(str(tmp_path / "work"))
     checkpoints.save_latest(3, state)
     checkpoints.wait()
-    restored = checkpoints.restore_latest(state.replace(baseline=jnp.zeros((), jnp.float32)))
+    restored = checkpoints.restore_latest(state.replace(term_state={"reinforce": {"baseline": jnp.zeros(())}}))
     checkpoints.close()
-    assert float(restored.baseline) == float(state.baseline) != 0.0 and restored.reinforce == state.reinforce
+    saved = float(state.term_state["reinforce"]["baseline"])
+    assert float(restored.term_state["reinforce"]["baseline"]) == saved != 0.0 and restored.terms == state.terms

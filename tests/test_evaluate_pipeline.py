@@ -74,9 +74,9 @@ def _tiny_multi30k(tmp_path, tokenizer: str):
             decoder_hidden=32,
             dropout=0.0,
             decoder="bahdanau",
-            attention=attention_config("additive", dim=16),
         )
     )
+    config.model.attention = attention_config("additive", dim=16)  # replaced whole (it holds FieldReferences)
     config.train.update(
         dict(
             batch_size=64,

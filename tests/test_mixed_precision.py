@@ -16,8 +16,8 @@ from attn_research.models import build_model
 from attn_research.models.precision import cast_params, compute_dtype_name
 from attn_research.training.optimizer import make_optimizer
 from attn_research.training.state import create_train_state
-from attn_research.training.steps import eval_step, model_inputs, train_step
-from tests.helpers import tiny_config
+from attn_research.training.steps import eval_step, train_step
+from tests.helpers import seq2seq_task, tiny_config
 
 
 def _model_config(
@@ -30,9 +30,9 @@ def _model_config(
             cell=cell,
             bridge="last",
             compute_dtype=compute_dtype,
-            attention=attention_config("general" if decoder == "luong" else "additive", dim=16),
         )
     )
+    config.attention = attention_config("general" if decoder == "luong" else "additive", dim=16)
     if architecture == "transformer":
         config.update(
             dict(
@@ -69,7 +69,7 @@ def _batch(batch_size: int = 4, src_len: int = 7, tgt_len: int = 6, seed: int = 
 def _state(model_config, batch, train_config=None):
     model = build_model(model_config, 11, 13)
     train_config = train_config or tiny_config("/tmp").train
-    return model, create_train_state(model, make_optimizer(train_config, 10), batch, 0)
+    return model, create_train_state(seq2seq_task(), model, make_optimizer(train_config, 10), batch, 0)
 
 
 def _matmul_operand_dtypes(jaxpr) -> list[tuple[str, int]]:
@@ -161,14 +161,15 @@ def _train_reverse(compute_dtype: str, seed: int, steps: int) -> tuple[np.ndarra
     data = load_dataset(config.data)
     model = build_model(config.model, data.source_vocab.size, data.target_vocab.size)
     batches = make_batches(data.splits["train"], config.train.batch_size, seed=0, epoch=0, shuffle=True)
-    state = create_train_state(model, make_optimizer(config.train, len(batches)), batches[0], seed)
+    task = seq2seq_task(config)
+    state = create_train_state(task, model, make_optimizer(config.train, len(batches)), batches[0], seed)
     losses = []
     for step in range(steps):
-        state, metrics = train_step(state, model_inputs(batches[step % len(batches)]))
+        state, metrics = train_step(state, task.step_arrays(batches[step % len(batches)]))
         losses.append(float(metrics["loss"]))
     correct = tokens = 0.0
     for batch in make_batches(data.splits["validation"], 64, seed=0, epoch=0, shuffle=False):
-        result = eval_step(state, model_inputs(batch))
+        result = eval_step(state, task.step_arrays(batch))
         correct, tokens = correct + float(result["correct_tokens"]), tokens + float(result["tokens"])
     return np.asarray(losses), correct / tokens
 
@@ -194,10 +195,10 @@ def test_bfloat16_training_matches_float32_within_seed_noise():
 def test_multi30k_config_has_a_mixed_precision_variant():
     from benchmarks.multi30k import get_config
 
-    plain, mixed = get_config("luong_general"), get_config("luong_general,bfloat16")
+    plain, mixed = get_config("model=luong_general"), get_config("model=luong_general,precision=bfloat16")
     assert plain.model.compute_dtype == "float32" and mixed.model.compute_dtype == "bfloat16"
     assert mixed.name == "de_en_luong_general_bfloat16"
     mixed.model.compute_dtype, mixed.name = "float32", plain.name
     assert mixed.to_dict() == plain.to_dict()  # nothing else changes
     with pytest.raises(ValueError, match="unknown Multi30k precision 'float16'"):
-        get_config("luong_general,float16")
+        get_config("model=luong_general,precision=float16")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import json
+from pathlib import Path
 
 import jax
 import jax.numpy as jnp
@@ -20,6 +21,7 @@ import numpy as np
 import pytest
 
 from attn_research.attention import SCORES
+from attn_research.config_defaults import base_config
 from attn_research.decoding import greedy_decode
 from attn_research.models import (
     BRIDGES,
@@ -27,7 +29,9 @@ from attn_research.models import (
     DECODERS,
     Encoded,
     Seq2Seq,
+    build_model,
     default_model_config,
+    default_transformer_config,
     validate_model_config,
 )
 from tests.helpers import FAST, fast_jit
@@ -550,3 +554,42 @@ def test_gradients_are_finite(real_init, overrides):
     parts = {"encoder", "decoder", "attention"} | ({"bridge"} if "bridge" in grads else set())
     for part in parts:
         assert any(n > 0 for path, n in norms.items() if part in path), part
+
+
+# ------------------------------------------------------------------------------ parameter paths (checkpoints)
+PARAM_PATHS = json.load(open(Path(__file__).parent / "fixtures" / "param_paths_0ae9e1b.json"))
+
+
+FAST_CASES = ("rnn_lstm_luong_general_2x2_learned", "transformer_post_sinusoidal")  # the others: slow (~3 s each)
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        case if case in FAST_CASES else pytest.param(case, marks=pytest.mark.slow)
+        for case in sorted(PARAM_PATHS["cases"])
+    ],
+)
+def test_parameter_paths_are_those_of_older_checkpoints(case):
+    """Every architecture (each decoder, bridge, cell and attention family) names its parameters as the code of
+    commit 0ae9e1b did (paths and shapes recorded by building the same configs with that commit's code), so its
+    checkpoints still restore; a renamed class or a moved default would show here."""
+    overrides = dict(PARAM_PATHS["cases"][case])
+    attention = overrides.pop("attention", {})
+    if overrides.pop("transformer", False):
+        model_config = default_transformer_config()
+    else:
+        model_config = base_config().model
+        for key, value in attention.items():
+            model_config.attention[key] = value
+    model_config.update(overrides)
+    model = build_model(model_config, 11, 13)
+    source, target = jnp.ones((2, 5), jnp.int32), jnp.ones((2, 4), jnp.int32)
+    shapes = jax.eval_shape(lambda: model.init({"params": jax.random.key(0)}, source, source > 0, target, train=False))[
+        "params"
+    ]
+    paths = {
+        "/".join(str(key.key) for key in path): list(leaf.shape)
+        for path, leaf in jax.tree_util.tree_flatten_with_path(shapes)[0]
+    }
+    assert paths == PARAM_PATHS["paths"][case]

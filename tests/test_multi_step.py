@@ -10,11 +10,12 @@ import pytest
 from attn_research.config_validation import ConfigError, validate_config
 from attn_research.data import load_dataset, make_batches
 from attn_research.models import build_model
+from attn_research.tasks.seq2seq import STEP_ARRAYS
 from attn_research.training.loop import _call_size, train_and_evaluate
 from attn_research.training.optimizer import make_optimizer
 from attn_research.training.state import create_train_state
-from attn_research.training.steps import MODEL_INPUTS, model_inputs, train_step, train_steps
-from tests.helpers import tiny_config
+from attn_research.training.steps import train_step, train_steps
+from tests.helpers import seq2seq_task, tiny_config
 
 
 def _recipe(config):
@@ -30,24 +31,25 @@ def test_four_updates_per_call_give_the_parameters_of_one_update_per_call(tmp_pa
     data = load_dataset(config.data)
     model = build_model(config.model, data.source_vocab.size, data.target_vocab.size)
     batches = make_batches(data.splits["train"], 1, seed=0, epoch=0, shuffle=True, fixed_shape=True)[:8]
+    task = seq2seq_task(config)
 
     def fresh_state():
-        return create_train_state(model, make_optimizer(config.train, 64), batches[0], seed=3)
+        return create_train_state(task, model, make_optimizer(config.train, 64), batches[0], seed=3)
 
     one = fresh_state()
     one_metrics = []
     for batch in batches:
-        one, metrics = train_step(one, model_inputs(batch))
+        one, metrics = train_step(one, task.step_arrays(batch))
         one_metrics.append(metrics)
     four = fresh_state()
     four_metrics = []
     for start in (0, 4):
-        stacked = {name: np.stack([b[name] for b in batches[start : start + 4]]) for name in MODEL_INPUTS}
+        stacked = {name: np.stack([b[name] for b in batches[start : start + 4]]) for name in STEP_ARRAYS}
         four, metrics = train_steps(four, stacked)
         four_metrics.append(metrics)
 
     assert int(four.step) == int(one.step) == 8
-    start = create_train_state(model, make_optimizer(config.train, 64), batches[0], seed=3)
+    start = create_train_state(task, model, make_optimizer(config.train, 64), batches[0], seed=3)
     moved = jax.tree.leaves(jax.tree.map(lambda a, b: float(np.abs(a - b).max()), one.params, start.params))
     assert max(moved) > 1e-3, "the 8 updates must move the parameters"
     jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6), four.params, one.params)
@@ -141,7 +143,7 @@ def test_scan_paper_recipe_is_batch_one_and_allows_many_updates_per_call():
     scan = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(scan)
     for split in scan.SPLITS:
-        ours, paper = scan.get_config(split), scan.get_config(f"{split},top,paper")
+        ours, paper = scan.get_config(f"split={split}"), scan.get_config(f"split={split},recipe=paper")
         validate_config(paper)
         assert ours.train.batch_size == 64 and ours.train.steps_per_call == 1 and ours.name == f"{split}_top"
         assert paper.model.to_dict() == ours.model.to_dict()  # the same network, another recipe
@@ -152,6 +154,6 @@ def test_scan_paper_recipe_is_batch_one_and_allows_many_updates_per_call():
         assert train.steps_per_call == scan.PAPER_STEPS_PER_CALL
         train.steps_per_call = 100  # the multi-step loop's override: the recipe's cadences are multiples of it
         validate_config(paper)
-    assert scan.get_config("simple,bigru_attention,paper").model.teacher_forcing_ratio == 0.5
-    with pytest.raises(ValueError, match="unknown SCAN recipe 'papr'; valid: ours, paper"):
-        scan.get_config("simple,top,papr")
+    assert scan.get_config("split=simple,model=bigru_attention,recipe=paper").model.teacher_forcing_ratio == 0.5
+    with pytest.raises(ValueError, match="unknown SCAN recipe 'papr'; valid choices: ours, paper"):
+        scan.get_config("split=simple,recipe=papr")

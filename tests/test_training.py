@@ -119,8 +119,8 @@ from attn_research.models import Seq2Seq
 from attn_research.training.mesh import make_mesh, replicate, shard_batch
 from attn_research.training.optimizer import make_optimizer
 from attn_research.training.state import create_train_state
-from attn_research.training.steps import model_inputs, train_step
-from tests.helpers import tiny_config
+from attn_research.training.steps import train_step
+from tests.helpers import seq2seq_task, tiny_config
 import ml_collections
 
 assert jax.device_count() == 4, jax.devices()
@@ -129,13 +129,14 @@ data = load_dataset(config.data)
 model = Seq2Seq(config=ml_collections.FrozenConfigDict(config.model), source_vocab_size=data.source_vocab.size,
                 target_vocab_size=data.target_vocab.size)
 batches = make_batches(data.splits["train"], 32, seed=0, epoch=0, shuffle=True)[:3]
+task = seq2seq_task(config)
 outcome = {{}}
 for n in (1, 4):
     mesh = make_mesh(jax.devices()[:n])
-    state = replicate(create_train_state(model, make_optimizer(config.train, 10), batches[0], 0), mesh)
+    state = replicate(create_train_state(task, model, make_optimizer(config.train, 10), batches[0], 0), mesh)
     losses = []
     for batch in batches:
-        sharded = shard_batch(model_inputs(batch), mesh)
+        sharded = shard_batch(task.step_arrays(batch), mesh)
         if n == 4:
             assert len(sharded["source"].sharding.device_set) == 4
         state, metrics = train_step(state, sharded)

@@ -8,7 +8,7 @@
 Tu et al. (2016), "Modeling coverage for neural machine translation", sec. 3.1.1 (linguistic coverage: the
 coverage C_{i-1,j} enters the energy through V C_{i-1,j}, here w_c; the fertility Phi_j) and See et al.
 (2017), "Get to the point", eqs. 10-11 (c^t = sum_{t'<t} a^{t'}; e_i^t = v^T tanh(W_h h_i + W_s s_t + w_c c_i^t
-+ b_attn)). Their coverage loss (See et al., eq. 12) is attn_research.training.loss.coverage_loss.
++ b_attn)). Their coverage loss (See et al., eq. 12) is attn_research.tasks.seq2seq.loss.coverage_loss.
 """
 
 from __future__ import annotations

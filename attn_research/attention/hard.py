@@ -28,6 +28,7 @@ from attn_research.attention.factored import FactoredAttention
 from attn_research.attention.registry import FAMILIES
 from attn_research.attention.settings import fields_from_config
 from attn_research.attention.types import AttentionOutput, context_vector
+from attn_research.training.terms import TERMS_COLLECTION, TRAINING_TERMS, TermOutput
 from attn_research.validation import check_choice
 
 Array = jax.Array
@@ -172,12 +173,16 @@ class HardAttention(nn.Module):
             "log_prob": position_log_prob(alignment, position)[:, -1],
             "entropy": alignment_entropy(alignment)[:, -1],
         }
+        if self.estimator == "reinforce":  # what the REINFORCE term reads (Reinforce below; training/terms.py)
+            self.sow(
+                TERMS_COLLECTION, "reinforce", {"log_prob": new_state["log_prob"], "entropy": new_state["entropy"]}
+            )
         return AttentionOutput(context_vector(weights, values), weights, new_state)
 
 
-# ------------------------------------------------------------------------------------- the trainer's side
+# ------------------------------------------------------------------------------------- the training term
 class ReinforceSettings(NamedTuple):
-    """What train_step needs for the REINFORCE estimator: lambda_e and the baseline's decay (0.9 in Xu et al.)."""
+    """What the REINFORCE term needs: lambda_e and the baseline's decay (0.9 in Xu et al.)."""
 
     entropy_weight: float
     baseline_decay: float
@@ -224,3 +229,48 @@ def reinforce_loss(
 def update_baseline(baseline: Array, mean_reward: Array, decay: float) -> Array:
     """b_k = decay * b_{k-1} + (1 - decay) * mean reward (Xu et al. 2015, sec. 4.1, decay 0.9)."""
     return decay * baseline + (1.0 - decay) * mean_reward
+
+
+@TRAINING_TERMS.register(
+    "reinforce",
+    equation="-mean_n((R_n - b) sum_t log p(s_t)) - lambda_e mean_t H[a_t]; b <- decay b + (1 - decay) mean R",
+    source="Xu et al. 2015, sec. 4.1, eq. 12",
+)
+class Reinforce:
+    """The training term of HardAttention(estimator='reinforce'), found through what it sows ("reinforce":
+    {"log_prob", "entropy"} per decoder step, stacked to [batch, steps] by the decoder's scan).
+
+    Reads the task's signals "log_likelihood" ([batch] log p(y | s, a), the reward R) and "step_mask"
+    ([batch, steps] bool; a hard attention outside a decoder scan sows [batch], read as [batch, 1]); its state is {"baseline": float32 scalar b}. The loss adds reinforce_loss's
+    gradient only (surrogate - stop_gradient(surrogate) is 0 in value), so the reported loss stays the task's;
+    metrics {"mean_reward"}. Several hard attentions in one model each add their surrogate, with the one
+    reward and baseline.
+    """
+
+    @staticmethod
+    def settings(model_config: Mapping[str, Any]) -> ReinforceSettings | None:
+        """reinforce_settings of model_config.attention (None without one)."""
+        return reinforce_settings(model_config.get("attention"))
+
+    @staticmethod
+    def init_state() -> dict[str, Array]:
+        """{"baseline": 0.0} (float32)."""
+        return {"baseline": jnp.zeros((), F32)}
+
+    @staticmethod
+    def loss(sown: list[Any], signals: Mapping[str, Array], state: Any, settings: ReinforceSettings) -> TermOutput:
+        """TermOutput(surrogate - stop_gradient(surrogate), {"mean_reward"}, {"baseline": update_baseline(...)})."""
+        total, mean_reward = 0.0, None
+        shape = signals["step_mask"].shape  # [batch] from a module outside a scan reads as [batch, 1]
+        for value in sown:
+            surrogate, mean_reward = reinforce_loss(
+                jnp.reshape(value["log_prob"], shape),
+                jnp.reshape(value["entropy"], shape),
+                signals["step_mask"],
+                -signals["log_likelihood"],
+                state["baseline"],
+                settings.entropy_weight,
+            )
+            total = total + (surrogate - jax.lax.stop_gradient(surrogate))  # its gradient, not its value
+        baseline = update_baseline(state["baseline"], mean_reward, settings.baseline_decay)
+        return TermOutput(total, {"mean_reward": mean_reward}, {"baseline": baseline})

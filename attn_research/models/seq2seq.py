@@ -18,9 +18,9 @@ Model config keys (`default_model_config()` gives the defaults in brackets):
     teacher_forcing_ratio  [1.0]   probability of feeding the gold token in training; otherwise the argmax of
                                    the previous step's logits is fed (scheduled sampling, Bengio et al. 2015,
                                    sec. 2.4; rng 'teacher_forcing'). Evaluation (train=False) always feeds gold.
-    attention              a ConfigDict for `attn_research.attention.build_attention` [score 'additive',
-                           window 'global', normalizer 'softmax', dim 512, half_width 10]; used by the
-                           attentive decoders only. Scores that need query_dim == key_dim (dot, scaled_dot,
+    attention              a ConfigDict for `attn_research.attention.build_attention` [its
+                           attention_config(): score 'additive', window 'global', normalizer 'softmax',
+                           dim 512]; used by the attentive decoders only. Scores that need query_dim == key_dim (dot, scaled_dot,
                            cosine) need decoder_hidden == enc_dim.
 
 Unknown cell, decoder or bridge names raise ValueError listing the valid choices (when the model is
@@ -36,12 +36,14 @@ import jax
 import jax.numpy as jnp
 import ml_collections
 
+from attn_research.attention import attention_config
 from attn_research.models.bridge import BRIDGES, Bridge, check_bridge
 from attn_research.models.cells import CELLS, check_cell
 from attn_research.models.decoders import ATTENTIVE_DECODERS, DECODERS, build_decoder, check_decoder
 from attn_research.models.encoder import Encoder, top_summary
 from attn_research.models.precision import compute_dtype, compute_dtype_name
 from attn_research.models.types import Encoded, Seq2SeqOutput
+from attn_research.training.terms import TERMS_COLLECTION
 
 Array = jax.Array
 
@@ -65,9 +67,7 @@ def default_model_config() -> ml_collections.ConfigDict:
     config.dropout = 0.5
     config.teacher_forcing_ratio = 1.0
     config.compute_dtype = "float32"
-    config.attention = ml_collections.ConfigDict(
-        {"score": "additive", "window": "global", "normalizer": "softmax", "dim": 512, "half_width": 10}
-    )
+    config.attention = attention_config()  # the attention package's defaults (additive, global, softmax, dim 512)
     return config
 
 
@@ -110,8 +110,9 @@ class Seq2Seq(nn.Module):
     __call__(source [batch, src_len] int32, source_mask [batch, src_len] bool, target_input
              [batch, tgt_len] int32 (y_0 = BOS, y_1, ..., the gold prefix), *, train)
         -> Seq2SeqOutput(logits [batch, tgt_len, V_t] float32, alignments [batch, tgt_len, src_len] float32,
-                         or None without attention; attention_aux: the hard attention's per-step
-                         {"log_prob", "entropy"} [batch, tgt_len], else None).
+                         or None without attention).
+        What a step's attention sows for a training term (training/terms.py; the hard attention's
+        "reinforce") comes out of the scan stacked to [batch, tgt_len] when the collection is mutable.
         Teacher forcing: the decoder step runs under nn.scan over tgt_len. With train=True and
         teacher_forcing_ratio < 1 each step t > 0 feeds, per sequence, the gold y_{t-1} with probability
         ratio and otherwise the argmax of step t-1's logits (rng 'teacher_forcing'). Stochastic attentions
@@ -216,23 +217,16 @@ class Seq2Seq(nn.Module):
                 use_gold = jax.random.bernoulli(decoder.make_rng("teacher_forcing"), ratio, gold.shape)
                 token = jnp.where(use_gold, gold, previous)
             carry, logits, weights = decoder(encoded, carry, token, train=train)
-            return (carry, jnp.argmax(logits, -1).astype(gold.dtype)), (logits, weights, _attention_aux(carry))
+            return (carry, jnp.argmax(logits, -1).astype(gold.dtype)), (logits, weights)
 
         scan = nn.scan(
             step,
             variable_broadcast="params",
+            variable_axes={TERMS_COLLECTION: 1},  # sown per step -> [batch, tgt_len]
             split_rngs={"params": False, "dropout": True, "teacher_forcing": True, "sampling": True},
             in_axes=(1, nn.broadcast),
             out_axes=1,
         )
         # previous starts as y_0 (BOS), so step 0 always reads the gold first token.
-        _, (logits, alignments, aux) = scan(self.decoder, (carry, target_input[:, 0]), target_input, encoded)
-        return Seq2SeqOutput(logits.astype(jnp.float32), alignments, aux)
-
-
-def _attention_aux(carry: dict[str, Any]) -> dict[str, Array] | None:
-    """The step's {"log_prob", "entropy"} ([batch] each) from a hard attention's state (attention/hard.py), or None."""
-    state = carry.get("attention")
-    if isinstance(state, dict) and "log_prob" in state:
-        return {"log_prob": state["log_prob"], "entropy": state["entropy"]}
-    return None
+        _, (logits, alignments) = scan(self.decoder, (carry, target_input[:, 0]), target_input, encoded)
+        return Seq2SeqOutput(logits.astype(jnp.float32), alignments)

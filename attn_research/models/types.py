@@ -37,11 +37,8 @@ class Seq2SeqOutput(NamedTuple):
     logits:     [batch, tgt_len, target_vocab] float32, unnormalized log-probabilities of y_t.
     alignments: [batch, tgt_len, src_len] float32 alignment weights a_t(s), or None for the decoders without
                 attention ('none_state', 'none_input'). Multi-head attention reports the mean over heads.
-    attention_aux: what a stochastic attention reports for its training estimator, else None: for the 'hard'
-                family {"log_prob": [batch, tgt_len] log p(s_t), "entropy": [batch, tgt_len] H[a_t]}
-                (attention/hard.py; train_step's REINFORCE term reads it).
+    A stochastic attention's training estimator reads what it sows (training/terms.py), not this output.
     """
 
     logits: Array
     alignments: Array | None
-    attention_aux: Any = None

@@ -13,10 +13,13 @@ import time
 from typing import Any
 
 import jax
+import numpy as np
 import orbax.checkpoint as ocp
 from absl import logging
 
 CORRUPT_SUFFIX = ".corrupt"
+# fields of older train states -> (training term, its variable) in TrainState.term_state
+LEGACY_FIELDS = {"baseline": ("reinforce", "baseline")}
 
 
 class CheckpointError(RuntimeError):
@@ -42,20 +45,27 @@ def _shape_mismatches(metadata: Any, target: Any) -> list[str]:
 def _restore(manager: ocp.CheckpointManager, step: int, state: Any) -> Any:
     """Restores step `step` into the structure of `state` (a flax struct, e.g. TrainState).
 
-    A checkpoint written before a field was added to the state (e.g. TrainState.baseline) restores the
-    fields it holds; the others keep their values in `state`. Raises CheckpointError (one line, naming the
+    A checkpoint written before a field was added to the state (e.g. TrainState.term_state) restores the
+    fields it holds; the others keep their values in `state`. A field since moved (LEGACY_FIELDS: the
+    REINFORCE baseline, once TrainState.baseline) goes to its new place when the state has that term. Raises CheckpointError (one line, naming the
     folder and the first mismatches) when the saved parameters have other names or shapes than `state`'s.
     """
     metadata = manager.item_metadata(step)
     saved = set(metadata.keys())
-    target = {name: getattr(state, name) for name in saved}
+    target = {name: getattr(state, name) for name in saved if name not in LEGACY_FIELDS}
+    target.update({name: np.zeros(metadata[name].shape, metadata[name].dtype) for name in saved & set(LEGACY_FIELDS)})
     mismatches = _shape_mismatches(metadata["params"], state.params) if "params" in saved else []
     if mismatches:
         shown = "; ".join(mismatches[:3]) + (f"; and {len(mismatches) - 3} more" if len(mismatches) > 3 else "")
         raise CheckpointError(
             f"{manager.directory}/{step} holds another model ({shown}): train this config in a new --workdir"
         )
-    return state.replace(**manager.restore(step, args=ocp.args.StandardRestore(target)))
+    restored = dict(manager.restore(step, args=ocp.args.StandardRestore(target)))
+    for name, (term, variable) in LEGACY_FIELDS.items():
+        value = restored.pop(name, None)
+        if value is not None and term in state.term_state:
+            restored["term_state"] = {**state.term_state, term: {**state.term_state[term], variable: value}}
+    return state.replace(**restored)
 
 
 def _first_line(error: BaseException) -> str:

@@ -1,6 +1,8 @@
-"""The training loop: data, model, optimizer, checkpoints, evaluation, logging, results JSON.
+"""The training loop of any task: data, model, optimizer, checkpoints, evaluation, logging, results JSON.
 
-train_and_evaluate(config, workdir) turns a config into a trained, logged, checkpointed model. Rerunning
+train_and_evaluate(config, workdir) turns a config into a trained, logged, checkpointed model. The task of
+config.task (tasks/base.py) gives the data, the model, the batches, the loss, the evaluation, the plots and
+its own results fields; this loop knows no task. Rerunning
 the same command after a crash or kill resumes from the latest checkpoint: the batch order is a function
 of (seed, epoch) and every step's randomness of (seed, step), so a resumed run ends with the same metrics
 as an uninterrupted one.
@@ -28,20 +30,16 @@ from jax.sharding import NamedSharding, PartitionSpec
 
 from attn_research import jsonio, provenance
 from attn_research.config_validation import validate_config
-from attn_research.data import load_dataset, make_batches
-from attn_research.data.preprocessing import save_preprocessing
-from attn_research.logging import MetricWriter, plot_attention, progress_bar
+from attn_research.logging import MetricWriter, progress_bar
 from attn_research.logging.progress import metrics_line
-from attn_research.metrics.bleu import bleu_signature
-from attn_research.models import build_model
+from attn_research.tasks import build_task, recorded_config
 from attn_research.training import run_config
 from attn_research.training.checkpoint import CheckpointError, Checkpoints
-from attn_research.training.evaluation import Evaluator
 from attn_research.training.mesh import DATA_AXIS, make_mesh, replicate, shard_batch
 from attn_research.training.model_summary import SUMMARY_FILE, model_summary
 from attn_research.training.optimizer import make_optimizer
 from attn_research.training.state import count_params, create_train_state
-from attn_research.training.steps import MODEL_INPUTS, model_inputs, train_step, train_steps
+from attn_research.training.steps import train_step, train_steps
 from attn_research.training.workdir_lock import WorkdirLock, WorkdirLockedError
 
 RESULTS_FILE = "results.json"
@@ -87,7 +85,8 @@ def results_path(config: ml_collections.ConfigDict) -> str | None:
     results stay in <workdir>/results.json); else <results_dir>/<experiment>/<run_name or name>.json, unless
     that file already holds a run of another config (a key changed on the command line, say): then
     <name>-<8 hex digits of this config's hash>.json beside it, so that a trial never overwrites a recorded
-    result. The same config again writes over its own file, and so does any run over a torn file (with a
+    result. The same config again writes over its own file (its config recorded as recorded_config gives it,
+    or whole, as results before the task layer were), and so does any run over a torn file (with a
     warning; it holds nothing to keep)."""
     if not config.get("results_dir"):
         return None
@@ -100,28 +99,13 @@ def results_path(config: ml_collections.ConfigDict) -> str | None:
     except jsonio.CorruptJSONError as error:
         logging.warning("%s; this run's results replace it", error)
         return path
-    mine = json.loads(json.dumps(config.to_dict(), sort_keys=True, default=str))
-    if recorded is None or recorded == mine:
+    mine = json.loads(json.dumps(recorded_config(config), sort_keys=True, default=str))
+    whole = json.loads(json.dumps(config.to_dict(), sort_keys=True, default=str))  # as results recorded it before
+    if recorded is None or recorded in (mine, whole):
         return path
     digest = hashlib.sha256(json.dumps(mine, sort_keys=True).encode()).hexdigest()[:8]
     logging.warning("%s holds a run of another config; this run's results go to its -%s sibling", path, digest)
     return path.removesuffix(".json") + f"-{digest}.json"
-
-
-def _write_heatmaps(writer: MetricWriter, workdir: str, step: int, data, result, num: int) -> None:
-    split = data.splits["validation"]
-    paths = {}
-    for i, weights in enumerate(result.alignments[:num]):
-        target_tokens = [data.target_vocab.tokens[t] for t in result.hypothesis_ids[i]]
-        if weights.shape[0] > len(target_tokens):  # the hypothesis ended with eos within max_decode_len
-            target_tokens.append("</s>")
-        path = os.path.join(workdir, "attention", f"step_{step:07d}_example_{i}.png")
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        plot_attention(
-            weights, list(split.source_tokens[i]), target_tokens, path, title=f"validation example {i}, step {step}"
-        )
-        paths[f"attention/example_{i}"] = path
-    writer.write_images(step, paths)
 
 
 def _call_size(step: int, steps_per_call: int, num_steps: int, cadences: tuple[int, ...]) -> int:
@@ -130,13 +114,14 @@ def _call_size(step: int, steps_per_call: int, num_steps: int, cadences: tuple[i
     return min(steps_per_call, num_steps - step, *(every - step % every for every in cadences))
 
 
-def stack_batches(batches: list[dict], mesh) -> dict:
-    """The model inputs of equally shaped batches stacked on a new axis 0 ([K, batch, ...]), the batch axis
+def stack_batches(arrays: list[dict], mesh) -> dict:
+    """The step arrays of equally shaped batches stacked on a new axis 0 ([K, batch, ...]), the batch axis
     sharded over the mesh's 'data' axis. Raises ValueError if the batch size is not divisible by the devices."""
-    stacked = {name: np.stack([batch[name] for batch in batches]) for name in MODEL_INPUTS}
+    stacked = {name: np.stack([batch[name] for batch in arrays]) for name in arrays[0]}
     size = mesh.shape[DATA_AXIS]
-    if stacked["source"].shape[1] % size:
-        raise ValueError(f"batch size {stacked['source'].shape[1]} is not divisible by {size} devices")
+    rows = next(iter(stacked.values())).shape[1]
+    if rows % size:
+        raise ValueError(f"batch size {rows} is not divisible by {size} devices")
     return jax.device_put(stacked, NamedSharding(mesh, PartitionSpec(None, DATA_AXIS)))
 
 
@@ -159,8 +144,8 @@ def train_and_evaluate(
     """Trains config.model on config.data, evaluates, and writes <workdir>/results.json (and, when
     config.results_dir is set, the recorded copy at results_path(config)).
 
-    workdir receives config.json, model_summary.txt, metrics.jsonl, checkpoints/, best/, attention/*.png and
-    the W&B offline run. step_callback(step) is called after every optimizer step, or with train.steps_per_call
+    workdir receives config.json, model_summary.txt, metrics.jsonl, checkpoints/, best/, the task's plots
+    (seq2seq: attention/*.png) and artifacts, and the W&B offline run. step_callback(step) is called after every optimizer step, or with train.steps_per_call
     = K > 1 after every jitted call of up to K steps (tests use it to simulate a crash). Returns the results dictionary written to the JSON file.
     Raises, each with a one-line message: config_validation.ConfigError for an invalid config (before the
     workdir is made); and the RUN_ERRORS: WorkdirLockedError when another process trains in `workdir`,
@@ -179,18 +164,17 @@ def _train(config: ml_collections.ConfigDict, workdir: str, step_callback: Calla
     """train_and_evaluate's work, in a locked workdir whose config.json agrees with `config`."""
     clock = _WallClock(workdir)
     git_commit = provenance.git_commit()  # the code this run starts from
-    data = load_dataset(config.data)
-    save_preprocessing(workdir, data, config.data)  # the run folder translates on its own (evaluate)
+    task = build_task(config)
+    data = task.load_data()
+    task.save_artifacts(workdir, data)
     mesh = make_mesh()
-    model = build_model(config.model, data.source_vocab.size, data.target_vocab.size)
-    train_split = data.splits["train"]
+    model = task.build_model(data)
     batch_size = config.train.batch_size
     steps_per_call = int(config.train.get("steps_per_call", 1))
 
     def epoch_batches(epoch: int) -> list[dict]:  # one shape for all when calls stack several batches
-        return make_batches(
-            train_split, batch_size, seed=config.seed, epoch=epoch, shuffle=True, fixed_shape=steps_per_call > 1
-        )
+        batches = task.train_batches(data, batch_size, config.seed, epoch, fixed_shape=steps_per_call > 1)
+        return [task.step_arrays(batch) for batch in batches]
 
     first_batches = epoch_batches(0)
     steps_per_epoch = len(first_batches)
@@ -199,7 +183,7 @@ def _train(config: ml_collections.ConfigDict, workdir: str, step_callback: Calla
     with train_config.unlocked():
         train_config.num_steps = num_steps
     tx = make_optimizer(train_config, steps_per_epoch)
-    state = create_train_state(model, tx, first_batches[0], config.seed)
+    state = create_train_state(task, model, tx, first_batches[0], config.seed)
     num_params = count_params(state.params)
     logging.info(
         "model has %d parameters; %d steps of batch %d (%d per epoch)",
@@ -224,17 +208,11 @@ def _train(config: ml_collections.ConfigDict, workdir: str, step_callback: Calla
 
     writer = MetricWriter(workdir, config, config.wandb)
     writer.write_summary({"num_params": num_params})
-    evaluator = Evaluator(
-        model,
-        data,
-        mesh,
-        batch_size=config.eval.get("batch_size", batch_size),
-        max_decode_len=config.eval.max_decode_len,
-    )
+    evaluator = task.evaluator(model, data, mesh)
     eval_every = config.train.get("eval_every_steps") or steps_per_epoch
     log_every = config.train.get("log_every_steps", 50)
     checkpoint_every = config.train.get("checkpoint_every_steps") or eval_every
-    num_heatmaps = config.eval.get("num_heatmaps", 4)
+    num_plots = config.eval.get("num_heatmaps", 4)
 
     epochs = {0: first_batches}  # the batches of the epochs the current call reads
 
@@ -245,22 +223,18 @@ def _train(config: ml_collections.ConfigDict, workdir: str, step_callback: Calla
             epochs[epoch] = epoch_batches(epoch)
         return epochs[epoch][index]
 
-    losses = dict(
-        label_smoothing=float(config.train.get("label_smoothing", 0.0)),
-        coverage_loss_weight=float(config.train.get("coverage_loss_weight", 0.0)),
-    )
     sums: dict[str, float] = {}
     bar = progress_bar(num_steps, start_step)
     last_log = (start_step, time.time())
     step = start_step
     while step < num_steps:
         if steps_per_call == 1:
-            state, metrics = train_step(state, shard_batch(model_inputs(batch_at(step)), mesh), **losses)
+            state, metrics = train_step(state, shard_batch(batch_at(step), mesh))
             done = step + 1
         else:  # a call never crosses a log, eval or checkpoint boundary (checkpoints land on call ends)
             done = step + _call_size(step, steps_per_call, num_steps, (log_every, eval_every, checkpoint_every))
             chunk = [batch_at(s) for s in range(step, done)]
-            state, metrics = train_steps(state, stack_batches(chunk, mesh), **losses)
+            state, metrics = train_steps(state, stack_batches(chunk, mesh))
         for key, value in metrics.items():
             sums[key] = sums.get(key, 0.0) + value  # device scalars: no sync per step
         if done % log_every == 0 or done == num_steps:
@@ -269,22 +243,22 @@ def _train(config: ml_collections.ConfigDict, workdir: str, step_callback: Calla
             _check_finite(host, done - count + 1, done)
             train_metrics = {
                 "train/loss": host["loss"] / count,
-                "train/ppl": float(np.exp(min(host["nll_sum"] / host["tokens"], 50.0))),
+                **{f"train/{key}": value for key, value in task.train_log(host, count).items()},
                 "train/grad_norm": host["grad_norm"] / count,
                 "train/epoch": done / steps_per_epoch,
                 "train/steps_per_s": (done - last_log[0]) / max(time.time() - last_log[1], 1e-9),
             }
-            if "coverage_loss" in host:
-                train_metrics["train/coverage_loss"] = host["coverage_loss"] / count
             writer.write_scalars(done, train_metrics)
             bar.set_step(done, loss=f"{train_metrics['train/loss']:.3f}")
             if bar.disabled:  # no terminal (SLURM, nohup, | tee): a log line instead of the bar
                 logging.info("%s", metrics_line(done, num_steps, train_metrics))
             sums, last_log = {}, (done, time.time())
         if done % eval_every == 0 or done == num_steps:
-            result = evaluator.evaluate(state, "validation", keep_alignments=num_heatmaps)
+            result = evaluator.evaluate(state, "validation", keep_plots=num_plots)
             writer.write_scalars(done, {f"validation/{k}": v for k, v in result.metrics.items()})
-            _write_heatmaps(writer, workdir, done, data, result, num_heatmaps)
+            plots = task.plots(workdir, done, data, result)
+            if plots:
+                writer.write_images(done, plots)
             checkpoints.save_if_best(done, state, result.metrics)
         if done % checkpoint_every == 0 or done == num_steps:
             _check_finite(sums, last_log[0] + 1, done)  # never checkpoint a state that went NaN since the log
@@ -304,16 +278,15 @@ def _train(config: ml_collections.ConfigDict, workdir: str, step_callback: Calla
     results = {
         "experiment": config.experiment,
         "config_name": config.name,
-        "config": config.to_dict(),
+        "config": recorded_config(config),  # config.model: the keys the model read
         "metrics": final,
-        "bleu_signature": bleu_signature(),  # of every bleu in metrics (sacrebleu, Post 2018)
         "best_step": int(final_state.step),
         "num_params": num_params,
         "seed": config.seed,
         "git_commit": git_commit,
-        "data_fingerprint": data.fingerprint,  # of the upstream files (SCAN, Multi30k); None otherwise
         "wall_time_s": round(clock.total(), 1),
         "machine": provenance.machine(),
+        **task.result_fields(data),  # seq2seq: bleu_signature, data_fingerprint
     }
     path = results_path(config)
     if path is not None:

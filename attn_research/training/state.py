@@ -1,6 +1,8 @@
-"""The train state: parameters, optimizer state, step, the base PRNG key and the REINFORCE baseline."""
+"""The train state: parameters, optimizer state, step, the base PRNG key, the task and its training terms."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -8,51 +10,53 @@ import optax
 from flax import struct
 from flax.training import train_state
 
-from attn_research.attention.hard import ReinforceSettings, reinforce_settings
 from attn_research.models.precision import compute_dtype_name
+from attn_research.training.terms import TERMS_COLLECTION, TRAINING_TERMS, active_terms
 
 
 class TrainState(train_state.TrainState):
     """flax's TrainState plus `rng`: a raw uint32 [2] key; step s uses fold_in(rng, s) (resumable).
 
-    baseline: float32 scalar, the moving-average reward baseline b of the hard attention's REINFORCE
-    estimator (Xu et al. 2015, sec. 4.1); checkpointed with the rest, 0 and unused for other models.
-    reinforce: the estimator's settings (static) when the model's attention is family 'hard' with estimator
-    'reinforce', else None; train_step adds the REINFORCE term only then.
+    task: the task (tasks/base.py; static): the steps ask it for the model inputs, the loss and the metrics.
+    terms: ((name, settings), ...) of the training terms the model sows (training/terms.py; static), e.g.
+    ("reinforce", ReinforceSettings) for the hard attention's REINFORCE estimator (Xu et al. 2015, sec. 4.1).
+    term_state: {name: the term's variables}, e.g. {"reinforce": {"baseline": b}}, the moving-average reward
+    baseline; a mutable collection that the train step replaces and the checkpoints keep.
     compute_dtype: the model's mixed-precision policy (models/precision.py), 'float32' or 'bfloat16' (static):
     params and opt_state are always float32; the steps cast the params to this dtype once per step.
     """
 
     rng: jax.Array
-    baseline: jax.Array = 0.0
-    reinforce: ReinforceSettings | None = struct.field(pytree_node=False, default=None)
+    term_state: dict = struct.field(default_factory=dict)
+    task: Any = struct.field(pytree_node=False, default=None)
+    terms: tuple = struct.field(pytree_node=False, default=())
     compute_dtype: str = struct.field(pytree_node=False, default="float32")
 
 
-def create_train_state(model, tx: optax.GradientTransformation, example_batch: dict, seed: int) -> TrainState:
-    """Initializes the model's params (float32) on `example_batch` (source, source_mask, target_input arrays).
+def create_train_state(task, model, tx: optax.GradientTransformation, example_arrays: dict, seed: int) -> TrainState:
+    """Initializes the model's params (float32) on `example_arrays` (task.step_arrays of a batch), with
+    train=False, and finds the training terms the model sows (their settings from model.config).
 
-    The state's compute_dtype is model.config.compute_dtype ('float32' when absent); raises ValueError for
-    an unknown one.
+    The state's compute_dtype is model.config.compute_dtype ('float32' without one); raises ValueError for an
+    unknown one, and for a sown name that no training term registers.
     """
-    init_rng, dropout_rng, tf_rng, state_rng = jax.random.split(jax.random.PRNGKey(seed), 4)
-    variables = jax.jit(
-        lambda rngs: model.init(
-            rngs,
-            jnp.asarray(example_batch["source"]),
-            jnp.asarray(example_batch["source_mask"]),
-            jnp.asarray(example_batch["target_input"]),
-            train=False,
-        )
-    )({"params": init_rng, "dropout": dropout_rng, "teacher_forcing": tf_rng})
+    # four keys, as ever: the same seed gives the same params and step keys as the runs recorded before
+    init_rng, stream_rng, _, state_rng = jax.random.split(jax.random.PRNGKey(seed), 4)
+    streams = {name: jax.random.fold_in(stream_rng, i) for i, name in enumerate(task.rng_streams)}
+    rngs = {"params": init_rng, **streams}
+    inputs = tuple(jnp.asarray(x) for x in task.model_inputs(example_arrays))
+    variables = jax.jit(lambda rngs: model.init(rngs, *inputs, train=False))(rngs)
+    model_config = getattr(model, "config", None) or {}
+    terms = active_terms(variables.get(TERMS_COLLECTION), model_config)
     return TrainState.create(
         apply_fn=model.apply,
         params=variables["params"],
         tx=tx,
         rng=state_rng,
-        baseline=jnp.zeros((), jnp.float32),
-        reinforce=reinforce_settings(model.config.get("attention")),
-        compute_dtype=compute_dtype_name(model.config),
+        term_state={name: TRAINING_TERMS.get(name).init_state() for name, _ in terms},
+        task=task,
+        terms=terms,
+        compute_dtype=compute_dtype_name(model_config),
     )
 
 

@@ -1,4 +1,4 @@
-"""Evaluation of a split: teacher-forced loss/perplexity/token accuracy, greedy exact match and BLEU."""
+"""Evaluation of a seq2seq split: teacher-forced loss/perplexity/token accuracy, greedy exact match and BLEU."""
 
 from __future__ import annotations
 
@@ -11,12 +11,14 @@ import numpy as np
 from attn_research.data import make_batches
 from attn_research.decoding.greedy import greedy_decode
 from attn_research.metrics import corpus_bleu
+from attn_research.tasks.base import EvalResult, Evaluator
 from attn_research.training.mesh import shard_batch
-from attn_research.training.steps import eval_step, model_inputs
+from attn_research.training.steps import eval_step
 
 
-class SplitResult(NamedTuple):
-    metrics: dict[str, float]  # loss, ppl, token_accuracy, seq_accuracy, bleu
+class Decoded(NamedTuple):
+    """A split's greedy outputs (EvalResult.plot_data of the seq2seq task)."""
+
     hypotheses: list[str]  # detokenized greedy outputs, in split order
     hypothesis_ids: list[list[int]]  # greedy output ids up to (not including) eos
     alignments: list[np.ndarray]  # [hyp_len + 1, src_len] greedy alignment weights (eos step included)
@@ -28,14 +30,15 @@ def strip_after_eos(ids, eos_id: int) -> list[int]:
     return ids[: ids.index(eos_id)] if eos_id in ids else ids
 
 
-class Evaluator:
+class Seq2SeqEvaluator(Evaluator):
     """Evaluates splits with a fixed model; compiles the greedy decoder once per evaluator.
 
-    batch_size: rows per evaluation batch (divisible by the mesh size); max_decode_len: greedy steps.
+    task: the Seq2SeqTask (its step_arrays); batch_size: rows per evaluation batch (divisible by the mesh
+    size); max_decode_len: greedy steps.
     """
 
-    def __init__(self, model, data, mesh, *, batch_size: int, max_decode_len: int):
-        self.model, self.data, self.mesh = model, data, mesh
+    def __init__(self, task, model, data, mesh, *, batch_size: int, max_decode_len: int):
+        self.task, self.model, self.data, self.mesh = task, model, data, mesh
         self.batch_size, self.max_decode_len = batch_size, max_decode_len
         vocab = data.target_vocab
         self._decode = jax.jit(
@@ -44,8 +47,9 @@ class Evaluator:
             )
         )
 
-    def evaluate(self, state, split_name: str, keep_alignments: int = 0) -> SplitResult:
-        """Metrics over the whole split; alignments kept for the first `keep_alignments` examples."""
+    def evaluate(self, state, split_name: str, keep_plots: int = 0) -> EvalResult:
+        """Metrics (loss, ppl, token_accuracy, seq_accuracy, bleu) over the whole split; plot_data: Decoded,
+        with the alignments of the first `keep_plots` examples."""
         split = self.data.splits[split_name]
         vocab = self.data.target_vocab
         n = len(split.target_ids)
@@ -53,7 +57,7 @@ class Evaluator:
         alignments: list[np.ndarray] = []
         sums = {"nll_sum": 0.0, "tokens": 0.0, "correct_tokens": 0.0}
         for batch in make_batches(split, self.batch_size, seed=0, epoch=0, shuffle=False):
-            sharded = shard_batch(model_inputs(batch), self.mesh)
+            sharded = shard_batch(self.task.step_arrays(batch), self.mesh)
             for key, value in jax.device_get(eval_step(state, sharded)).items():
                 sums[key] += float(value)
             tokens, weights = jax.device_get(self._decode(state.params, sharded["source"], sharded["source_mask"]))
@@ -61,7 +65,7 @@ class Evaluator:
                 if index < 0:
                     continue
                 hyp_ids[index] = strip_after_eos(tokens[row], vocab.eos_id)
-                if index < keep_alignments:
+                if index < keep_plots:
                     src_len = int(batch["source_mask"][row].sum())
                     alignments.append((index, np.asarray(weights[row, : len(hyp_ids[index]) + 1, :src_len])))
         hypotheses = [vocab.detokenize(vocab.decode(ids)) for ids in hyp_ids]
@@ -75,4 +79,4 @@ class Evaluator:
             "bleu": corpus_bleu(hypotheses, list(split.references)),
         }
         ordered = [a for _, a in sorted(alignments, key=lambda pair: pair[0])]
-        return SplitResult(metrics, hypotheses, hyp_ids, ordered)
+        return EvalResult(metrics, Decoded(hypotheses, hyp_ids, ordered))
