@@ -1,0 +1,119 @@
+"""Patch attention: PatchTST (Nie et al. 2023, "A Time Series is Worth 64 Words", ICLR, sec. 3.1, Fig. 1),
+the supervised PatchTST/42 of Table 3: channel-independent, patches of P = 16 with stride S = 8 over a look-back
+of L = 336 (N = (L - P) / S + 2 = 42 patches), a Transformer encoder over the patches, a linear head.
+
+Per window and channel (instance normalization, RevIN without affine parameters, Kim et al. 2022, as the
+reference code's revin=1): x' = (x - mean) / sqrt(var + 1e-5) over the look-back; the forecast is scaled back.
+The series x' [L] is padded at its end with S copies of its last value and cut into N patches [N, P], each
+embedded as W_p p + W_pos[n] (W_pos learned, U(-0.02, 0.02)), then dropout, then the encoder layers of
+models/transformer_layers.py (the reference code uses BatchNorm; these use LayerNorm), then the head
+x_hat = W_h flatten(z) + b_h (N * d_model -> H). Every channel shares every parameter.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+
+from attn_research.attention import MultiHeadAttention
+from attn_research.models.transformer_layers import EncoderLayer
+from attn_research.tasks.forecasting.types import ForecastOutput
+
+Array = jax.Array
+REVIN_EPS = 1e-5
+
+
+def num_patches(lookback: int, patch_len: int, stride: int) -> int:
+    """N = floor((L - P) / S) + 2: the patches of a look-back of L padded with S copies of its last value.
+    Raises ValueError if P > L or P, S < 1."""
+    if patch_len < 1 or stride < 1 or patch_len > lookback:
+        raise ValueError(
+            f"model.patch_len ({patch_len}) and model.stride ({stride}) must be >= 1, patch_len <= data.lookback "
+            f"({lookback})"
+        )
+    return (lookback - patch_len) // stride + 2
+
+
+def make_patches(series: Array, patch_len: int, stride: int) -> Array:
+    """series [batch, L] -> patches [batch, N, P]: padded at the end with S copies of its last value, patch n
+    = padded[n S : n S + P] (PatchTST, sec. 3.1, "Patching")."""
+    padded = jnp.concatenate([series, jnp.repeat(series[:, -1:], stride, axis=1)], axis=1)
+    count = num_patches(series.shape[1], patch_len, stride)
+    index = jnp.arange(count)[:, None] * stride + jnp.arange(patch_len)[None, :]
+    return padded[:, index]
+
+
+class PatchAttention(nn.Module):
+    """PatchTST (module docstring). lookback [batch, L, channels] -> ForecastOutput(forecast [batch, H,
+    channels], None). Dropout (rng 'dropout') after the patch embedding and in the encoder layers when train."""
+
+    horizon: int
+    patch_len: int = 16
+    stride: int = 8
+    d_model: int = 16
+    heads: int = 4
+    ff_dim: int = 128
+    layers: int = 3
+    dropout: float = 0.3
+    attention_dropout: float = 0.0
+    head_dropout: float = 0.0
+    norm: str = "post"
+
+    @nn.compact
+    def __call__(self, lookback: Array, *, train: bool = False) -> ForecastOutput:
+        batch, length, channels = lookback.shape
+        mean = jnp.mean(lookback, axis=1, keepdims=True)
+        scale = jnp.sqrt(jnp.var(lookback, axis=1, keepdims=True) + REVIN_EPS)
+        series = jnp.swapaxes((lookback - mean) / scale, 1, 2).reshape(batch * channels, length)
+        patches = make_patches(series, self.patch_len, self.stride)  # [batch * channels, N, P]
+        count = patches.shape[1]
+        positions = self.param("positions", nn.initializers.uniform(0.04), (count, self.d_model))
+        z = nn.Dense(self.d_model, name="patch_embedding")(patches) + (positions - 0.02)
+        z = nn.Dropout(self.dropout)(z, deterministic=not train)
+        mask = jnp.ones((batch * channels, count), bool)
+        for i in range(self.layers):
+            z = EncoderLayer(
+                d_model=self.d_model,
+                heads=self.heads,
+                ff_dim=self.ff_dim,
+                dropout=self.dropout,
+                attention_dropout=self.attention_dropout,
+                norm=self.norm,
+                name=f"encoder_{i}",
+            )(z, mask, train=train)
+        if self.norm == "pre":
+            z = nn.LayerNorm(name="encoder_norm")(z)
+        flat = nn.Dropout(self.head_dropout)(z.reshape(batch * channels, -1), deterministic=not train)
+        forecast = nn.Dense(self.horizon, name="head")(flat).reshape(batch, channels, self.horizon)
+        return ForecastOutput(jnp.swapaxes(forecast, 1, 2) * scale + mean, None)
+
+
+def patch_attention_weights(model: PatchAttention, variables: Any, lookback: Array) -> Array:
+    """The self-attention weights of the last encoder layer, heads averaged: [batch, channels, N, N] (row n:
+    how patch n's encoding reads the patches), with train=False.
+
+    The encoder layers compute their attention without keeping the weights; each MultiHeadAttention call is
+    intercepted and the same module, with the same parameters and inputs, is called again with
+    return_weights=True (the catalogue's own computation).
+    """
+    captured: list[Array] = []
+    busy = [False]
+
+    def keep_weights(next_fun, args, kwargs, context):
+        output = next_fun(*args, **kwargs)
+        module = context.module
+        if isinstance(module, MultiHeadAttention) and context.method_name == "__call__" and not busy[0]:
+            busy[0] = True
+            probe = module.clone(parent=None, return_weights=True)
+            captured.append(probe.apply({"params": module.variables["params"]}, *args, **kwargs).weights)
+            busy[0] = False
+        return output
+
+    with nn.intercept_methods(keep_weights):
+        model.apply(variables, lookback, train=False)
+    batch, _, channels = lookback.shape
+    weights = jnp.mean(captured[-1], axis=1)  # [batch * channels, N, N]
+    return weights.reshape(batch, channels, *weights.shape[1:])

@@ -1,0 +1,133 @@
+"""Long-term multivariate forecasting on ETTh1 / ETTh2 (attn_research/tasks/forecasting; issue 21).
+
+Papers: A. Zeng, M. Chen, L. Zhang and Q. Xu (2023), "Are Transformers Effective for Time Series Forecasting?",
+AAAI, sec. 4-5 (DLinear, Repeat; the Transformers' rows copied from FEDformer); Y. Nie, N. H. Nguyen, P. Sinthong
+and J. Kalagnanam (2023), "A Time Series is Worth 64 Words", ICLR, sec. 3-4 (PatchTST/42); Y. Qin et al. (2017),
+"A Dual-Stage Attention-Based Recurrent Neural Network for Time Series Prediction", IJCAI, sec. 3.2 (temporal
+attention); H. Zhou et al. (2021), Informer, AAAI (the data and its protocol).
+
+Data: the 12/4/4-month split of ETTh1 / ETTh2, all 7 channels standardized with the training statistics, windows
+of look-back L and horizon H (a look-back may reach into the previous split); MSE and MAE on the standardized
+values over every window, step and channel of a split (tasks/forecasting/data.py, metrics.py).
+
+Arguments (named; `configs/forecasting.py` alone is model=dlinear,data=etth1,horizon=96):
+  model     repeat | dlinear | patch_attention | transformer | temporal_attention
+  data      etth1 | etth2
+  horizon   H (the papers: 96, 192, 336, 720)
+  lookback  L; 0: the model's (336 for repeat, dlinear, patch_attention; 96 for transformer, temporal_attention)
+  score     the temporal-attention model's score, any of the attention catalogue (additive: Qin et al.'s)
+
+Recipes (RECIPES, the reference code's settings; the best validation-MSE checkpoint is tested, in place of
+early stopping; no gradient clipping, as the reference code):
+  repeat              no training (one update of nothing)
+  dlinear             L 336, moving average 25, shared linear layers; batches of 32, Adam 5e-3, 10 epochs,
+                      lr halved every epoch from the third (the reference code's lradj type1)
+  patch_attention     L 336, P 16, S 8, d_model 16, 4 heads, d_ff 128, 3 layers, dropout 0.3; batches of 128,
+                      Adam 1e-4; 30 epochs (PatchTST/42 trains up to 100 with patience 20 and lr x 0.9 per epoch
+                      after the third; fewer here for 2 CPU cores)
+  transformer         L 96, label_len 48, d_model 512, 8 heads, d_ff 2048, 2 + 1 layers, dropout 0.05 (FEDformer's
+                      vanilla Transformer); batches of 32, Adam 1e-4, 10 epochs, type1 halving
+  temporal_attention  L 96, LSTM 64, the score at dim 64; batches of 32, Adam 1e-3, 10 epochs, type1 halving
+Minutes per run on 2 shared CPU cores: see experiments/zeng2023_ett.py (measured there).
+
+    python -m attn_research.main --config=configs/forecasting.py:model=dlinear,data=etth1,horizon=96 \\
+        --workdir=workdirs/dlinear_etth1_96
+"""
+
+from attn_research.config_args import parse_config_args
+from attn_research.config_defaults import base_config
+from attn_research.tasks.forecasting import ForecastingTask
+
+MODELS = ("repeat", "dlinear", "patch_attention", "transformer", "temporal_attention")
+DATASETS = ("etth1", "etth2")
+ARGUMENTS = {"model": "dlinear", "data": "etth1", "horizon": 96, "lookback": 0, "score": "additive"}
+CHOICES = {"model": MODELS, "data": DATASETS}
+
+HALVING = {"train.schedule": "halving", "train.halving_start_epoch": 2}  # lr x 0.5 per epoch after the second
+RECIPES = {
+    "repeat": {"data.lookback": 336, "train.num_steps": 1, "train.batch_size": 32},
+    "dlinear": {
+        "data.lookback": 336,
+        "model.moving_average": 25,
+        "model.individual": False,
+        "train.batch_size": 32,
+        "train.learning_rate": 5e-3,
+        "train.num_epochs": 10,
+        **HALVING,
+    },
+    "patch_attention": {
+        "data.lookback": 336,
+        "model.patch_len": 16,
+        "model.stride": 8,
+        "model.d_model": 16,
+        "model.heads": 4,
+        "model.ff_dim": 128,
+        "model.encoder_layers": 3,
+        "model.dropout": 0.3,
+        "model.head_dropout": 0.0,
+        "model.norm": "post",
+        "train.batch_size": 128,
+        "train.learning_rate": 1e-4,
+        "train.num_epochs": 30,
+        "train.schedule": "constant",
+    },
+    "transformer": {
+        "data.lookback": 96,
+        "model.label_len": 48,
+        "model.d_model": 512,
+        "model.heads": 8,
+        "model.ff_dim": 2048,
+        "model.encoder_layers": 2,
+        "model.decoder_layers": 1,
+        "model.dropout": 0.05,
+        "model.norm": "post",
+        "train.batch_size": 32,
+        "train.learning_rate": 1e-4,
+        "train.num_epochs": 10,
+        **HALVING,
+    },
+    "temporal_attention": {
+        "data.lookback": 96,
+        "model.cell": "lstm",
+        "model.hidden": 64,
+        "model.attention.dim": 64,
+        "train.batch_size": 32,
+        "train.learning_rate": 1e-3,
+        "train.num_epochs": 10,
+        **HALVING,
+    },
+}
+
+
+def set_keys(config, settings) -> None:
+    """Sets each dotted key of `settings` ("train.batch_size": 32) in config."""
+    for key, value in settings.items():
+        node, *path, leaf = [config, *key.split(".")]
+        for part in path:
+            node = node[part]
+        node[leaf] = value
+
+
+def get_config(arg: str = ""):
+    """The experiment for arg = "model=...,data=...,horizon=...,lookback=...,score=..." (module docstring);
+    raises ValueError (one line) for an unknown argument or value, listing the valid ones."""
+    args = parse_config_args(arg, ARGUMENTS, CHOICES, kind="forecasting")
+    config = base_config()
+    config.task = "forecasting"
+    sections = ForecastingTask.default_config()
+    config.data, config.model = sections.data, sections.model
+    config.experiment = "forecasting"
+    config.model.name = args.model
+    config.model.attention.score = args.score
+    config.data.name = args.data
+    config.data.horizon = args.horizon
+    config.train.clip_norm = 0.0
+    config.train.log_every_steps = 50
+    set_keys(config, RECIPES[args.model])
+    if args.lookback:
+        config.data.lookback = args.lookback
+    config.name = f"{args.model}_{args.data}_{args.horizon}"
+    config.eval.batch_size = 256
+    config.eval.num_heatmaps = 3
+    config.wandb.group = "forecasting"
+    return config
