@@ -6,7 +6,9 @@ Papers: D. Bahdanau, K. Cho and Y. Bengio (2015), "Neural Machine Translation by
 Translate", ICLR, sec. 3 and appendix A (RNNsearch); M.-T. Luong, H. Pham and C. D. Manning (2015), "Effective
 Approaches to Attention-based Neural Machine Translation", EMNLP, sec. 3 (global attention, the dot, general,
 concat and location scores, input feeding); A. Vaswani et al. (2017), "Attention Is All You Need", NeurIPS,
-sec. 3, 5.3-5.4. Sizes and the training budget follow bentrevett/pytorch-seq2seq (notebooks 4 and 6).
+sec. 3, 5.3-5.4; D. Britz, A. Goldie, M.-T. Luong and Q. Le (2017), "Massive Exploration of Neural Machine
+Translation Architectures", EMNLP, sec. 4.5 (no attention). Sizes and the training budget follow
+bentrevett/pytorch-seq2seq (notebooks 4 and 6).
 
 Arguments (named; each has a default, so `configs/multi30k.py` alone is model=bahdanau,precision=float32):
   model      bahdanau: the common bi-GRU baseline (notebook 4): embeddings 256, a bidirectional GRU encoder of
@@ -14,8 +16,9 @@ Arguments (named; each has a default, so `configs/multi30k.py` alone is model=ba
              luong_dot | luong_general | luong_concat | luong_location: the same sizes with a 2-layer
              bidirectional LSTM encoder (2 x 256), a 2-layer LSTM decoder of 512, input feeding and the named
              score (Luong et al. 2015, sec. 3);
-             none_state | none_input: the bahdanau model without attention (the source summary feeds the
-             decoder's initial state, or every decoder input);
+             none_state | none_input: the bahdanau model without attention (Britz et al. 2017, sec. 4.5: the
+             source reaches the decoder only through its initial state, or the encoder's last state joins
+             every decoder input);
              transformer | transformer_nb6: notebook 6's sizes: 3 + 3 post-LN layers, d_model 256, 8 heads,
              d_ff 512, dropout 0.1 (also on the attention weights), learned positions (100), untied embeddings,
              always trained on the gold prefix (the RNN keys of the config stay at their defaults, unread)

@@ -17,8 +17,9 @@ Arguments (named; each has a default, so `configs/scan.py` alone is split=simple
           0.5, no schedule, evaluated every 10,000 updates, one update per jitted call (on 2 CPU cores a batch-1
           update is compute-bound, and each batch padded to its own lengths runs about 2x the updates/s of K
           updates per call on batches padded to SCAN's longest; benchmarks/small_updates.py).
-Every model: embeddings of the hidden size, the decoder starts from the encoder's last state, Bahdanau's
-additive score; the best-validation exact-match checkpoint is tested, greedy decoding up to 56 actions.
+Every model: embeddings of the hidden size, the decoder starts from the encoder's last state (bigru_attention:
+Bahdanau's initial state), Bahdanau's additive score where there is attention; the best-validation
+exact-match checkpoint is tested, decoding up to 56 actions.
 
 Expected (recorded results):
   split=simple,model=bigru_attention: test exact match 100%, 12.5 min on 2 CPU cores
