@@ -13,6 +13,7 @@ import jax
 import jax.numpy as jnp
 import ml_collections
 import numpy as np
+import orbax.checkpoint as ocp
 import pytest
 
 from attn_research.attention import FactoredAttention, HardAttention, build_attention
@@ -324,3 +325,12 @@ def test_tiny_seq2seq_trains_with_reinforce_and_the_baseline_moves(tmp_path):
     checkpoints.close()
     saved = float(state.term_state["reinforce"]["baseline"])
     assert float(restored.term_state["reinforce"]["baseline"]) == saved != 0.0 and restored.terms == state.terms
+
+    # a checkpoint of the train state before the training terms held the baseline as a field of its own
+    legacy = Checkpoints(str(tmp_path / "legacy"))
+    fields = dict(step=state.step, params=state.params, opt_state=state.opt_state, rng=state.rng)
+    legacy.latest.save(3, args=ocp.args.StandardSave({**fields, "baseline": jnp.asarray(-1.5, jnp.float32)}))
+    legacy.wait()
+    restored = legacy.restore_latest(state.replace(term_state={"reinforce": {"baseline": jnp.zeros(())}}))
+    legacy.close()
+    assert float(restored.term_state["reinforce"]["baseline"]) == -1.5 and int(restored.step) == 3
