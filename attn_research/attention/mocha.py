@@ -128,7 +128,6 @@ class MonotonicChunkwiseAttention(nn.Module):
         train: bool = False,
     ) -> AttentionOutput | dict[str, Array]:
         check_energy_arguments(self.score, self.mode)
-        check_positive("chunk_size", self.chunk_size)
         monotonic = MonotonicAttention(
             score=self.score,
             mode=self.mode,

@@ -15,6 +15,8 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from attn_research import validation
+
 Array = jax.Array
 F32 = jnp.float32
 
@@ -34,10 +36,9 @@ def check_inputs(query: Array | None, keys: Array, values: Array) -> None:
 
 
 def check_positive(**sizes: int) -> None:
-    """Raises ValueError naming the first of the given sizes that is < 1."""
+    """Raises ValueError (validation.check_positive) naming the first of the given sizes that is not > 0."""
     for name, size in sizes.items():
-        if size < 1:
-            raise ValueError(f"{name} must be >= 1, got {size}")
+        validation.check_positive(name, size)
 
 
 def scan_queries(step: Callable[[Any, Any], tuple[Any, Any]], state: Any, per_query: Any) -> tuple[Any, Any]:
