@@ -114,6 +114,35 @@ def test_an_unknown_name_lists_the_valid_ones_and_suggests_the_closest(key):
         assert valid in message
 
 
+def test_a_plain_dict_with_missing_keys_takes_the_module_defaults():
+    module = build_attention({"score": "general"})
+    defaults = FactoredAttention()
+    assert (module.window, module.normalizer, module.dim, module.half_width) == (
+        defaults.window,
+        defaults.normalizer,
+        defaults.dim,
+        defaults.half_width,
+    )
+
+
+def test_multi_head_reads_its_keys_and_refuses_another_score():
+    config = attention_config("scaled_dot", family="multi_head", heads=2, qk_dim=8, v_dim=6, causal=True)
+    config.update(dict(dropout_rate=0.1, out_dim=5))
+    module = build_attention(config)
+    assert (module.heads, module.qk_dim, module.v_dim, module.causal, module.dropout_rate, module.out_dim) == (
+        2,
+        8,
+        6,
+        True,
+        0.1,
+        5,
+    )
+    with pytest.raises(ValueError, match="'scaled_dot' score, got 'additive'"):
+        build_attention(attention_config("additive", family="multi_head"))
+    with pytest.raises(ValueError, match="heads must be > 0"):
+        build_attention(attention_config("scaled_dot", family="multi_head", heads=0))
+
+
 def test_attention_config_has_a_typed_placeholder_for_every_key_a_family_reads():
     config = attention_config("general", "local_p", "sparsemax", dim=32)
     assert (config.family, config.score, config.window, config.normalizer, config.dim) == (

@@ -2,9 +2,8 @@
 attention_settings (what a run records). Every family is read through the FAMILIES registry (registry.py):
 this module holds no per-family code, and no module of the package imports it.
 
-  config.family      a name in FAMILIES ('factored': score x window x normalizer; 'multi_head', 'location_aware',
-                     'coverage', 'forward', 'multi_head_additive', 'multi_head_location', 'monotonic', 'mocha',
-                     'hard', ...; the README catalogue lists them with their equations)
+  config.family      a name in FAMILIES (default 'factored': score x window x normalizer; the README catalogue
+                     lists every family with its equation and source)
   config.score, config.window, config.normalizer, config.dim   (factored, and the families that read them)
   every other key    a field of some family's module (settings.py); None = that family's own default
 """
