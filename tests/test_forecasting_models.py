@@ -1,0 +1,127 @@
+"""The forecasting models and metrics against NumPy references of their equations, and their properties
+(attention rows sum to 1, channel independence, jit = eager), on tiny sizes."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from attn_research.attention import attention_config
+from attn_research.tasks.forecasting.linear import DLinear, Repeat, moving_average
+from attn_research.tasks.forecasting.metrics import error_sums, mean_errors
+from attn_research.tasks.forecasting.models import MODELS, check_model, default_model_config
+from attn_research.tasks.forecasting.patch import PatchAttention, make_patches, num_patches, patch_attention_weights
+from attn_research.tasks.forecasting.temporal import TemporalAttentionForecaster
+from attn_research.tasks.forecasting.transformer import TransformerForecaster
+from tests.helpers import fast_jit
+
+X = np.random.default_rng(0).normal(size=(2, 24, 3)).astype(np.float32)
+
+
+def init_and_apply(model):
+    """(variables, model.apply(variables, X)), both jitted (tiny programs compile fast; eager Flax is slow)."""
+    variables = fast_jit(model.init)(jax.random.PRNGKey(0), X)
+    return variables, fast_jit(model.apply)(variables, X)
+
+
+def numpy_moving_average(x: np.ndarray, kernel: int) -> np.ndarray:
+    """Zeng et al. (2023)'s moving_avg, step by step: edge padding with the first / last value, then the mean
+    of each window of `kernel` consecutive values."""
+    pad = (kernel - 1) // 2
+    out = np.empty_like(x)
+    for b in range(x.shape[0]):
+        for c in range(x.shape[2]):
+            series = [x[b, 0, c]] * pad + list(x[b, :, c]) + [x[b, -1, c]] * pad
+            out[b, :, c] = [np.mean(series[t : t + kernel]) for t in range(x.shape[1])]
+    return out
+
+
+@pytest.mark.parametrize("kernel", [1, 5, 25])
+def test_moving_average_matches_numpy_with_edge_padding(kernel):
+    np.testing.assert_allclose(moving_average(jnp.asarray(X), kernel), numpy_moving_average(X, kernel), atol=1e-5)
+
+
+def test_dlinear_is_one_linear_map_per_component():
+    model = DLinear(horizon=5, kernel=7)
+    variables, jitted = init_and_apply(model)
+    params = variables["params"]
+    trend = numpy_moving_average(X, 7)
+    expected = np.zeros((2, 5, 3), np.float32)
+    for part, name in ((trend, "trend"), (X - trend, "seasonal")):
+        kernel, bias = np.asarray(params[name]["kernel"]), np.asarray(params[name]["bias"])  # [L, H], [H]
+        expected += np.einsum("blc,lh->bhc", part, kernel) + bias[None, :, None]
+    np.testing.assert_allclose(model.apply({"params": params}, X).forecast, expected, atol=1e-4)
+    np.testing.assert_allclose(jitted.forecast, expected, atol=1e-4)  # jit = eager
+    with pytest.raises(ValueError, match="odd"):
+        DLinear(horizon=5, kernel=4).init(jax.random.PRNGKey(0), X)
+
+
+def test_repeat_repeats_the_last_value():
+    model = Repeat(horizon=4)
+    forecast = model.apply(model.init(jax.random.PRNGKey(0), X), X).forecast
+    np.testing.assert_array_equal(forecast, np.repeat(X[:, -1:], 4, axis=1))
+
+
+def test_patches_are_padded_with_the_last_value_and_counted_as_in_patchtst():
+    assert num_patches(336, 16, 8) == 42  # PatchTST/42
+    series = np.arange(10, dtype=np.float32)[None]
+    patches = np.asarray(make_patches(jnp.asarray(series), 4, 3))  # padded: 0..9, 9, 9, 9
+    np.testing.assert_array_equal(patches[0], [[0, 1, 2, 3], [3, 4, 5, 6], [6, 7, 8, 9], [9, 9, 9, 9]])
+    with pytest.raises(ValueError, match="patch_len"):
+        num_patches(8, 16, 8)
+
+
+def test_patch_attention_is_channel_independent_and_its_weights_are_distributions():
+    model = PatchAttention(horizon=6, patch_len=8, stride=4, d_model=8, heads=2, ff_dim=16, layers=1, dropout=0.0)
+    variables, output = init_and_apply(model)
+    swapped = np.asarray(fast_jit(model.apply)(variables, X[:, :, ::-1]).forecast)
+    np.testing.assert_allclose(swapped, output.forecast[:, :, ::-1], atol=1e-5)  # shared parameters, channels apart
+    weights = np.asarray(fast_jit(lambda v, x: patch_attention_weights(model, v, x))(variables, X))
+    assert weights.shape == (2, 3, 6, 6) and np.all(weights >= 0)
+    np.testing.assert_allclose(weights.sum(-1), 1.0, atol=1e-5)
+
+
+def test_temporal_attention_weights_cover_the_lookback_with_a_catalogue_score():
+    model = TemporalAttentionForecaster(
+        horizon=4, cell="gru", hidden=8, attention_config=attention_config("general", dim=8).to_dict()
+    )
+    variables, output = init_and_apply(model)
+    assert "GeneralScore" in str(jax.tree.map(jnp.shape, variables))  # the catalogue's score, by config
+    assert output.forecast.shape == (2, 4, 3) and output.attention.shape == (2, 4, 24)
+    np.testing.assert_allclose(output.attention.sum(-1), 1.0, atol=1e-5)
+    assert np.all(np.isfinite(output.forecast))
+
+
+def test_transformer_forecast_reads_the_lookback_through_cross_attention():
+    model = TransformerForecaster(horizon=5, label_len=6, d_model=8, heads=2, ff_dim=16, encoder_layers=1)
+    _, output = init_and_apply(model)
+    assert output.forecast.shape == (2, 5, 3) and output.attention.shape == (2, 5, 24)
+    np.testing.assert_allclose(output.attention.sum(-1), 1.0, atol=1e-5)
+    assert np.all(np.isfinite(output.forecast))
+    with pytest.raises(ValueError, match="label_len"):
+        TransformerForecaster(horizon=5, label_len=30, d_model=8, heads=2).init(jax.random.PRNGKey(0), X)
+
+
+def test_metrics_on_a_hand_made_case():
+    """Two windows of 2 steps x 1 channel and one padding window: errors (1, -2) and (0, 3); the padding
+    window's error of 10 is not counted. MSE = (1 + 4 + 0 + 9) / 4 = 3.5, MAE = (1 + 2 + 0 + 3) / 4 = 1.5."""
+    target = np.zeros((3, 2, 1), np.float32)
+    forecast = np.array([[[1.0], [-2.0]], [[0.0], [3.0]], [[10.0], [10.0]]], np.float32)
+    sums = {k: float(v) for k, v in error_sums(forecast, target, np.array([1.0, 1.0, 0.0])).items()}
+    assert sums == {"se_sum": 14.0, "ae_sum": 6.0, "count": 4.0}
+    assert mean_errors(sums) == {"mse": 3.5, "mae": 1.5}
+
+
+def test_every_registered_model_is_checked_by_name():
+    model = default_model_config()
+    for name in MODELS.names():
+        model.name = name
+        check_model(model, 336)
+    model.name = "informer"
+    with pytest.raises(ValueError, match="dlinear"):
+        check_model(model, 336)
+    model.name, model.attention.score = "temporal_attention", "nope"
+    with pytest.raises(ValueError, match="additive"):
+        check_model(model, 336)
