@@ -21,11 +21,13 @@ import optax
 import pytest
 
 from attn_research.attention import attention_config, build_attention
+from attn_research.attention.hard import ReinforceSettings
 from attn_research.config_defaults import base_config
 from attn_research.tasks import TASKS, EvalResult, Evaluator, LossOutput, Task, build_task, recorded_config
 from attn_research.training.loop import train_and_evaluate
 from attn_research.training.mesh import shard_batch
-from attn_research.training.steps import eval_step
+from attn_research.training.state import create_train_state
+from attn_research.training.steps import eval_step, train_step
 
 MAX_LEN = 12
 
@@ -70,6 +72,7 @@ class _Accuracy(Evaluator):
 @TASKS.register("test_sum_sign", equation="y = [sum_j x_j > 0]", source="tests/test_tasks.py")
 class SumSignTask(Task):
     name = "test_sum_sign"
+    rng_streams = ("dropout", "sampling")  # sampling: a stochastic (hard) attention's draws
 
     @classmethod
     def default_config(cls):
@@ -158,3 +161,18 @@ def test_results_record_only_the_model_keys_the_model_read():
     assert transformer["d_model"] == 512 and transformer["norm"] == "post"  # defaults the Transformer read
     config.model.architecture, config.model.decoder = "rnn", "none_state"
     assert "attention" not in recorded_config(config)["model"]  # no attention read without an attentive decoder
+
+
+def test_a_training_term_reaches_a_new_task_through_what_its_attention_sows(tmp_path):
+    """The hard attention's REINFORCE term (Xu et al. 2015, eq. 12) joins the toy task's loss with no line
+    about it in the task or the trainer: the reward is the task's log_likelihood, the baseline moves."""
+    config = _toy_config(tmp_path, family="hard", estimator="reinforce", entropy_weight=0.01)
+    task = build_task(config)
+    data = task.load_data()
+    batch = task.train_batches(data, 32, seed=0, epoch=0, fixed_shape=False)[0]
+    state = create_train_state(task, task.build_model(data), optax.sgd(0.1), batch, seed=0)
+    assert state.terms == (("reinforce", ReinforceSettings(0.01, 0.9)),)
+    state, metrics = train_step(state, task.step_arrays(batch))
+    # the loss stays the task's mean NLL (the surrogate adds its gradient only); reward = mean log p(y | x)
+    np.testing.assert_allclose(metrics["mean_reward"], -metrics["loss"], rtol=1e-5)
+    np.testing.assert_allclose(state.term_state["reinforce"]["baseline"], 0.1 * metrics["mean_reward"], rtol=1e-5)

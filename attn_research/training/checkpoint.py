@@ -47,8 +47,9 @@ def _restore(manager: ocp.CheckpointManager, step: int, state: Any) -> Any:
 
     A checkpoint written before a field was added to the state (e.g. TrainState.term_state) restores the
     fields it holds; the others keep their values in `state`. A field since moved (LEGACY_FIELDS: the
-    REINFORCE baseline, once TrainState.baseline) goes to its new place when the state has that term. Raises CheckpointError (one line, naming the
-    folder and the first mismatches) when the saved parameters have other names or shapes than `state`'s.
+    REINFORCE baseline, once TrainState.baseline) goes to its new place when the state has that term.
+    Raises CheckpointError (one line, naming the folder and the first mismatches) when the saved parameters
+    have other names or shapes than `state`'s.
     """
     metadata = manager.item_metadata(step)
     saved = set(metadata.keys())
