@@ -299,3 +299,10 @@ def test_a_nan_loss_stops_training_naming_the_step_and_records_nothing(tmp_path)
     for line in open(metrics) if os.path.exists(metrics) else ():
         assert all(math.isfinite(v) for v in json.loads(line).values() if isinstance(v, float)), line
     assert not glob.glob(os.path.join(workdir, "checkpoints", "*")), "no NaN state checkpointed"
+
+
+def test_a_workdir_saved_before_config_task_resumes_with_the_default_task():
+    from attn_research.training.run_config import model_changing_differences
+
+    assert model_changing_differences({"seed": 0}, {"seed": 0, "task": "seq2seq"}) == []
+    assert model_changing_differences({"seed": 0}, {"seed": 0, "task": "other"}) == ["task 'seq2seq' -> 'other'"]

@@ -20,6 +20,7 @@ import ml_collections
 from absl import logging
 
 from attn_research import jsonio
+from attn_research.tasks.base import DEFAULT_TASK
 
 CONFIG_FILE = "config.json"
 FREE_PREFIXES = ("wandb.", "eval.")
@@ -79,9 +80,12 @@ def _longer_schedule_allowed(old: Mapping[str, Any], new: Mapping[str, Any]) -> 
 def model_changing_differences(old: Mapping, new: Mapping) -> list[str]:
     """Each key (dotted) whose change would change the trained model, as "key old -> new", sorted.
 
-    old, new: configs as JSON (as_json). A key present in one only counts as a difference ("(absent)").
+    old, new: configs as JSON (as_json). A key present in one only counts as a difference ("(absent)"),
+    except `task`, absent in configs saved before it existed: those ran tasks.base.DEFAULT_TASK.
     """
     old_flat, new_flat = flatten(old), flatten(new)
+    for flat in (old_flat, new_flat):  # configs saved before config.task existed ran the default task
+        flat.setdefault("task", DEFAULT_TASK)
     differences = []
     length_changed = False
     for key in sorted(set(old_flat) | set(new_flat)):

@@ -35,6 +35,11 @@ Array = jax.Array
 STEP_ARRAYS = ("source", "source_mask", "target_input", "target_output", "target_mask")
 
 
+def step_arrays(batch: Mapping[str, Any]) -> dict[str, Any]:
+    """The arrays of a seq2seq batch the steps read (STEP_ARRAYS; drops host-only fields such as `index`)."""
+    return {name: batch[name] for name in STEP_ARRAYS}
+
+
 @TASKS.register(
     "seq2seq",
     equation="p(y | x) = prod_t p(y_t | y_<t, x); loss -1/T sum_t log p(y_t | y_<t, x)",
@@ -83,7 +88,7 @@ class Seq2SeqTask(Task):
         )
 
     def step_arrays(self, batch: Mapping[str, Any]) -> dict[str, Any]:
-        return {name: batch[name] for name in STEP_ARRAYS}
+        return step_arrays(batch)
 
     def model_inputs(self, arrays: Mapping[str, Array]) -> tuple[Array, ...]:
         return arrays["source"], arrays["source_mask"], arrays["target_input"]
