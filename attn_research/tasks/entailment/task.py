@@ -206,7 +206,7 @@ class EntailmentTask(Task):
         hypothesis words down (one row, h_N or the pooling query, for the single-query models)."""
         paths = {}
         for i, example in enumerate(result.plot_data or []):
-            title = f"validation pair {i}, step {step}: gold {example.gold}, predicted {example.predicted}"
+            title = f"pair {i}, step {step}\ngold {example.gold}\npredicted {example.predicted}"
             fig = attention_figure(example.weights, example.columns, example.rows, title)
             ax = fig.axes[0]
             ax.set_xlabel("premise" if example.rows[0] != "pooling" else "premise </s> hypothesis")

@@ -1,0 +1,114 @@
+"""Rocktäschel et al. (2016), sec. 2 and Table 1, on SICK: conditional encoding < attention < word-by-word?
+
+The paper (SNLI, 570k pairs) finds, at k = 100, test accuracy ordered conditional encoding (80.9) < attention
+(82.3) < word-by-word attention (83.5), two-way attention changing little. Here: the same models, their
+two-way variants and an attentive BiLSTM classifier over the packed pair, on SICK (SemEval-2014 task 1:
+4,439 training pairs, 128 times fewer than SNLI), 5 seeds each; the conditional encoding also with one shared
+LSTM, the paper's row.
+
+    python -m attn_research.sweep experiments/rocktaschel2016_sick.py --scale full --parallel 2
+
+full: configs/entailment.py (k = 100, learned 100-d embeddings, additive score, dropout 0.1, Adam 1e-3, batches
+of 32, 20 epochs = 2,760 updates, the best-validation checkpoint tested); 7 points x 5 seeds = 35 runs.
+Size (2 CPU cores shared with other jobs, 2026-12-02): see FULL_MINUTES_PER_RUN below.
+smoke: conditional encoding and word-by-word attention on the synthetic pairs, a tiny model, 20 updates; 2 runs,
+under a minute each.
+"""
+
+from attn_research.sweeps import Block, Experiment, Metric, Scale, Table
+
+ARCHITECTURES = (
+    "conditional",
+    "attention",
+    "attention_two_way",
+    "word_by_word",
+    "word_by_word_two_way",
+    "attentive_classifier",
+)
+LABELS = {
+    "conditional": "conditional encoding",
+    "attention": "attention",
+    "attention_two_way": "attention, two-way",
+    "word_by_word": "word-by-word attention",
+    "word_by_word_two_way": "word-by-word attention, two-way",
+    "attentive_classifier": "attentive BiLSTM classifier (ours)",
+}
+SMOKE = {
+    "data.name": "synthetic",
+    "data.num_train": 256,
+    "data.num_validation": 32,
+    "data.num_test": 32,
+    "model.embed_dim": 16,
+    "model.hidden": 16,
+    "model.attention.dim": 16,
+    "train.num_steps": 20,
+    "train.batch_size": 32,
+    "train.log_every_steps": 10,
+    "train.eval_every_steps": 20,
+    "train.checkpoint_every_steps": 20,
+    "eval.batch_size": 32,
+    "eval.num_heatmaps": 0,
+    "wandb.mode": "disabled",
+}
+# Rocktäschel et al. (2016), Table 1 (SNLI, k = 100), from ../shared/docs/published_numbers.md, section 8.
+PUBLISHED = {
+    "conditional encoding, shared": {"test/accuracy": "80.9", "num_params": "111k"},
+    "attention": {"test/accuracy": "82.3", "num_params": "242k"},
+    "attention, two-way": {"test/accuracy": "82.4", "num_params": "242k"},
+    "word-by-word attention": {"test/accuracy": "83.5", "num_params": "250k"},
+    "word-by-word attention, two-way": {"test/accuracy": "83.2", "num_params": "252k"},
+}
+# SemEval-2014 task 1, SICK entailment test accuracy (%) (section 8 of the same file).
+SEMEVAL_SICK = (
+    "Illinois-LH 84.6 (best), ECNU 83.6, UNAL-NLP 83.1, SemantiKLUE 82.3, The Meaning Factory 81.6, CECL 80.0, "
+    "BUAP 79.7, UoW 78.5, StanfordNLP 74.5; median of all systems 77.06; word-overlap baseline 56.2"
+)
+MAJORITY_TEST = "56.9"  # NEUTRAL, 2,790 of SICK.txt's 4,906 TEST pairs (the issue's "56.7" is approximate)
+
+
+def label(point):
+    """The paper's row name, e.g. "word-by-word attention, two-way"; ", shared" for one shared LSTM."""
+    name = LABELS[point["model.architecture"]]
+    return f"{name}, shared" if point.get("model.shared") else name
+
+
+EXPERIMENT = Experiment(
+    name="rocktaschel2016_sick",
+    title="Rocktäschel et al. (2016): conditional encoding, attention and word-by-word attention on SICK",
+    config="configs/entailment.py:model=word_by_word",
+    blocks=(
+        Block({"model.architecture": list(ARCHITECTURES), "model.shared": False}, name="models"),
+        Block({"model.architecture": "conditional", "model.shared": True}, name="shared"),
+    ),
+    scales={
+        "full": Scale(
+            "SICK, k = 100, 2,760 updates of 32 (20 epochs); 7 points x 5 seeds = 35 runs",
+            seeds=(0, 1, 2, 3, 4),
+        ),
+        "smoke": Scale(
+            "synthetic pairs, a tiny model, 20 updates; 2 runs, under a minute each",
+            overrides=SMOKE,
+            blocks=(Block({"model.architecture": ["conditional", "word_by_word"]}),),
+        ),
+    },
+    objective=Metric("validation/accuracy", "accuracy (%)", scale=100, digits=1),
+    table=Table(
+        metrics=(
+            Metric("test/accuracy", "test accuracy (%)", scale=100, digits=1),
+            Metric("test/macro_f1", "test macro F1 (%)", scale=100, digits=1),
+            Metric("num_params", "params", digits=0),
+        ),
+        row_label=label,
+        published=PUBLISHED,
+        source="Rocktäschel et al. (2016), Table 1: SNLI test accuracy and parameter counts (k = 100), not SICK",
+        notes=(
+            "Ours: SICK test (4,906 pairs); the paper's column is SNLI, a 128 times larger training set, so compare "
+            "the ordering of the rows, not the numbers.",
+            "Embeddings are learned (100-d; no pretrained vectors offline), the paper's were fixed word2vec "
+            "vectors: our params include the embedding matrix (vocabulary x 100), the paper's exclude it.",
+            f"SICK, SemEval-2014 task 1 systems (test accuracy %): {SEMEVAL_SICK}; majority class (NEUTRAL) "
+            f"{MAJORITY_TEST} on SICK.txt's TEST split.",
+            "The paper's claim to check: conditional encoding < attention < word-by-word attention in test accuracy.",
+        ),
+    ),
+)
