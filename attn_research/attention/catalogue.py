@@ -32,13 +32,6 @@ def catalogue_entries() -> tuple[Entry, ...]:
     )
 
 
-def __getattr__(name: str):
-    """CATALOGUE: catalogue_entries(), read when used (after every module of the package has registered)."""
-    if name == "CATALOGUE":
-        return catalogue_entries()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
 def catalogue_markdown() -> str:
     """The README table: one row per registered part."""
     lines = ["| kind | name (config value) | equation | source |", "| --- | --- | --- | --- |"]
