@@ -8,9 +8,10 @@ LSTM, the paper's row.
 
     python -m attn_research.sweep experiments/rocktaschel2016_sick.py --scale full --parallel 2
 
-full: configs/entailment.py (k = 100, learned 100-d embeddings, additive score, dropout 0.1, Adam 1e-3, batches
-of 32, 20 epochs = 2,760 updates, the best-validation checkpoint tested); 7 points x 5 seeds = 35 runs.
-Size (2 CPU cores shared with other jobs, 2026-12-02): see FULL_MINUTES_PER_RUN below.
+full: configs/entailment.py (k = 100, learned 100-d embeddings, additive score, dropout 0.5, Adam 1e-3, batches
+of 32, 10 epochs = 1,380 updates, the best-validation checkpoint tested); 7 points x 5 seeds = 35 runs.
+Size: about 3 min of CPU a run (word-by-word, the slowest; configs/entailment.py has the timed runs), so about
+2 h serial, 1 h at --parallel 2 on 2 free cores; with the cores shared with other jobs, three times that.
 smoke: conditional encoding and word-by-word attention on the synthetic pairs, a tiny model, 20 updates; 2 runs,
 under a minute each.
 """
@@ -82,7 +83,8 @@ EXPERIMENT = Experiment(
     ),
     scales={
         "full": Scale(
-            "SICK, k = 100, 2,760 updates of 32 (20 epochs); 7 points x 5 seeds = 35 runs",
+            "SICK, k = 100, 1,380 updates of 32 (10 epochs); 7 points x 5 seeds = 35 runs of about 3 min "
+            "(2 CPU cores; configs/entailment.py)",
             seeds=(0, 1, 2, 3, 4),
         ),
         "smoke": Scale(
@@ -109,6 +111,8 @@ EXPERIMENT = Experiment(
             f"SICK, SemEval-2014 task 1 systems (test accuracy %): {SEMEVAL_SICK}; majority class (NEUTRAL) "
             f"{MAJORITY_TEST} on SICK.txt's TEST split.",
             "The paper's claim to check: conditional encoding < attention < word-by-word attention in test accuracy.",
+            "Sizing runs (word-by-word, one seed, 2026-12-02): 59.6-61.6% test, 3-5 points above the majority class; "
+            "learned embeddings on 4,439 pairs overfit within 2-4 epochs (configs/entailment.py).",
         ),
     ),
 )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from attn_research.data.builders import sick
 from attn_research.tasks.entailment import data as pairs
 from attn_research.tasks.entailment.metrics import classification_metrics, confusion_matrix
 
@@ -109,3 +110,44 @@ def test_classification_metrics_by_hand():
     assert m["confusion_e_as_n"] == 1.0 and m["confusion_n_as_c"] == 1.0 and m["confusion_c_as_e"] == 0.0
     with pytest.raises(ValueError, match="must lie in"):
         confusion_matrix(labels, predictions + 1, 3)
+
+
+SICK_HEADER = "\t".join(sick.COLUMNS)
+
+
+def _sick_line(pair_id, premise, hypothesis, label="NEUTRAL", semeval_set="TRAIN"):
+    fields = [str(pair_id), premise, hypothesis, label, "3.5", "A_neutral_B", "B_neutral_A", "a", "b", "F", "F"]
+    return "\t".join([*fields, semeval_set])
+
+
+def _write_sick(folder, lines):
+    folder.mkdir()
+    (folder / "SICK.txt").write_bytes("\r\n".join([SICK_HEADER, *lines]).encode())  # CRLF, as the real file
+    return pairs.default_data_config() | {"manual_dir": str(folder), "tfds_dir": str(folder.parent / "tfds")}
+
+
+def test_sick_pairs_from_a_crlf_file_are_tokenized_with_the_training_vocabulary(tmp_path):
+    lines = [
+        _sick_line(1, "A man is playing a guitar", "A man is not playing a guitar", "CONTRADICTION"),
+        _sick_line(2, "A dog runs", "An animal runs", "ENTAILMENT", "TRIAL"),
+        _sick_line(3, "The kids play", "A man sings", "NEUTRAL", "TEST"),
+    ]
+    data = pairs.load_pair_data(_write_sick(tmp_path / "sick", lines))
+    train = data.splits["train"]
+    assert train.hypothesis_tokens == [["a", "man", "is", "not", "playing", "a", "guitar"]]
+    assert data.vocab.tokens[4:] == ["a", "guitar", "is", "man", "playing", "not"]  # by count (4, 2 x 4, 1), then a-z
+    assert [int(data.splits[s].labels[0]) for s in pairs.SPLITS] == [2, 0, 1]
+    assert data.splits["test"].premise_ids[0].tolist() == [data.vocab.unk_id] * 3
+
+
+@pytest.mark.parametrize(
+    "line, message",
+    [
+        (_sick_line(2, "A dog runs", "An animal runs", "MAYBE"), r"SICK\.txt:3: unknown entailment_label 'MAYBE'"),
+        ("\t".join(_sick_line(2, "A dog", "An animal").split("\t")[:-2] + ["TRAIN"]), r"SICK\.txt:3: expected 12"),
+    ],
+)
+def test_a_bad_sick_line_is_a_file_and_line_error(tmp_path, line, message):
+    config = _write_sick(tmp_path / "sick", [_sick_line(1, "A man", "A person"), line])
+    with pytest.raises(ValueError, match=message):
+        pairs.load_pair_data(config)
