@@ -25,12 +25,14 @@ import time
 
 import numpy as np
 
+from attn_research.attention.registry import SCORES
+from attn_research.validation import check_choice
 from benchmarks import multi30k
 from benchmarks.common import benchmark_arguments, output_dir, print_table, write_report
 
 COLUMNS = ("decoder", "score", "cold_s", "warm_s", "speedup", "step_s", "cold_written", "warm_hits", "warm_compiled")
 DECODER_CONFIGS = {"bahdanau": "model=bahdanau", "luong": "model=luong_general"}
-SCORES = ("dot", "scaled_dot", "general", "multiplicative", "additive", "concat", "location", "cosine")
+QUICK_SCORE = "general"  # --quick: Luong's general score on the last decoder only
 
 
 def decoder_config(decoder: str, score: str, quick: bool):
@@ -55,7 +57,8 @@ def child(args) -> dict:
     enable_compilation_cache(args.cache_dir)
     import jax
 
-    from attn_research.training.steps import model_inputs, train_step
+    from attn_research.tasks.seq2seq import step_arrays
+    from attn_research.training.steps import train_step
 
     counts = {"requests": 0, "hits": 0, "written": 0}
     names = {
@@ -73,11 +76,11 @@ def child(args) -> dict:
     batch = synthetic_batch(config.train.batch_size, args.src_len, args.tgt_len, args.source_vocab, args.target_vocab)
     start = time.perf_counter()
     _, state = multi30k.model_and_state(config, args.source_vocab, args.target_vocab, batch)
-    state, metrics = train_step(state, model_inputs(batch))
+    state, metrics = train_step(state, step_arrays(batch))
     jax.block_until_ready(metrics)
     first = time.perf_counter() - start
     start = time.perf_counter()
-    state, metrics = train_step(state, model_inputs(batch))
+    state, metrics = train_step(state, step_arrays(batch))
     jax.block_until_ready(metrics)
     return {"to_first_step_s": first, "step_s": time.perf_counter() - start, **counts}
 
@@ -118,7 +121,9 @@ def run_child(decoder: str, score: str, cache_dir: str, shape: dict, quick: bool
 def main() -> None:
     parser = benchmark_arguments(__doc__)
     parser.add_argument("--decoders", default=",".join(DECODER_CONFIGS), help="comma separated")
-    parser.add_argument("--scores", default=",".join(SCORES), help="comma separated")
+    parser.add_argument(
+        "--scores", default=",".join(SCORES.names()), help="comma separated; default: every registered score"
+    )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     for name in ("decoder", "score", "cache-dir"):
         parser.add_argument(f"--{name}", help=argparse.SUPPRESS)
@@ -131,10 +136,11 @@ def main() -> None:
     decoders = args.decoders.split(",")
     scores = args.scores.split(",")
     if args.quick:
-        decoders, scores = decoders[-1:], scores[2:3]
+        decoders, scores = decoders[-1:], [QUICK_SCORE]
     for decoder in decoders:
-        if decoder not in DECODER_CONFIGS:
-            raise ValueError(f"unknown decoder {decoder!r}; valid choices: {', '.join(DECODER_CONFIGS)}")
+        check_choice("decoder", decoder, DECODER_CONFIGS)
+    for score in scores:
+        check_choice("attention score", score, SCORES.names())
     started = time.perf_counter()
     config = multi30k.benchmark_config(args.quick)
     data = multi30k.load(config)

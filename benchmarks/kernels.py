@@ -6,7 +6,8 @@ reference in the same run.
 Parallel queries are the teacher-forced Luong decoder without input feeding and self-attention: query_len
 = key_len = each of --lengths, keys = values, no padding. Each case is jitted value_and_grad of
 sum(context^2) with respect to the parameters, queries and keys. Rows:
-  <score>             our factored attention (build_attention({"score": ...})), weights included;
+  <score>             our factored attention (build_attention({"score": ...})), weights included, for every
+                      score registered in attn_research.attention.registry.SCORES;
   scaled_dot (fused)  jax.nn.dot_product_attention (the path our multi-head attention takes without weights).
 References (`naive_*`): for additive and concat (one function: concat is additive with W_a split), the
 unchunked energy, which materializes the whole [batch, query_len, key_len, dim] tanh; for the fused scaled
@@ -24,11 +25,17 @@ import jax
 import jax.numpy as jnp
 
 from attn_research.attention import build_attention
+from attn_research.attention.registry import SCORES
 from benchmarks.common import benchmark_arguments, output_dir, print_table, time_call, write_report
 
-SCORES = ("dot", "scaled_dot", "general", "multiplicative", "additive", "concat", "location", "cosine")
 FUSED = "scaled_dot (fused)"
 COLUMNS = ("score", "length", "ours_ms", "ours_temp_mb", "naive_ms", "naive_temp_mb", "naive_over_ours", "skipped")
+
+
+def kernel_rows() -> tuple[str, ...]:
+    """The rows of each length: every registered score (attention/registry.py SCORES, registration order), then
+    the fused scaled dot."""
+    return (*SCORES.names(), FUSED)
 
 
 def naive_additive(params: dict, query, keys, values, mask):
@@ -136,7 +143,7 @@ def main() -> None:
         query = jax.random.normal(jax.random.fold_in(rng, 1), (args.batch, length, args.dim))
         keys = jax.random.normal(jax.random.fold_in(rng, 2), (args.batch, length, args.dim))
         inputs = (query, keys, jnp.ones((args.batch, length), bool))
-        for score in (*SCORES, FUSED):
+        for score in kernel_rows():
             ours, naive = cases(score, args.dim, length, rng)
             settings = dict(repeats=args.repeats, max_seconds=args.max_seconds, memory_bytes=memory_bytes)
             row = {

@@ -167,6 +167,34 @@ def test_kernel_cases_skip_what_exceeds_the_memory_budget():
     assert "budget" in skipped["skipped"] and "ms" not in skipped
 
 
+def test_kernels_run_every_registered_score_and_the_fused_one():
+    """A score registered in attention/registry.py joins the kernel benchmark with no edit there: each row's case
+    builds and gives a finite [batch, query_len, dim] context."""
+    from attn_research.attention.registry import SCORES
+
+    assert kernels.kernel_rows() == (*SCORES.names(), kernels.FUSED)
+    assert {"dot", "general", "additive", "location"} <= set(kernels.kernel_rows())
+    dim, length = 4, 6
+    query = jax.random.normal(jax.random.key(1), (1, length, dim))
+    mask = jnp.ones((1, length), bool)
+    for score in kernels.kernel_rows():
+        (fn, params), _ = kernels.cases(score, dim, length, jax.random.key(0))
+        context = fn(params, query, query, query, mask)
+        assert context.shape == (1, length, dim) and bool(jnp.all(jnp.isfinite(context))), score
+
+
+def test_compile_times_refuses_an_unknown_score_or_decoder_in_one_line(monkeypatch):
+    from attn_research.attention.registry import SCORES
+
+    assert compile_times.QUICK_SCORE in SCORES
+    monkeypatch.setattr(sys, "argv", ["compile_times", "--scores", "general,adittive"])
+    with pytest.raises(ValueError, match="unknown attention score 'adittive'.*Did you mean 'additive'"):
+        compile_times.main()
+    monkeypatch.setattr(sys, "argv", ["compile_times", "--decoders", "bahdanou"])
+    with pytest.raises(ValueError, match="unknown decoder 'bahdanou'"):
+        compile_times.main()
+
+
 def test_peer_options_express_our_benchmark_model():
     for quick in (False, True):
         config = multi30k.benchmark_config(quick)
