@@ -29,7 +29,7 @@ from attn_research.attention.registry import FAMILIES
 from attn_research.attention.settings import fields_from_config
 from attn_research.attention.types import AttentionOutput, context_vector
 from attn_research.training.terms import TERMS_COLLECTION, TRAINING_TERMS, TermOutput
-from attn_research.validation import check_choice
+from attn_research.validation import check_choice, check_positive
 
 Array = jax.Array
 F32 = jnp.float32
@@ -145,16 +145,14 @@ class HardAttention(nn.Module):
         *,
         train: bool = False,
     ) -> AttentionOutput:
-        for kind, name, valid in (("estimator", self.estimator, ESTIMATORS), ("eval_mode", self.eval_mode, EVAL_MODES)):
-            if name not in valid:
-                raise ValueError(f"unknown hard attention {kind} {name!r}; valid: {sorted(valid)}")
+        check_choice("hard attention estimator", self.estimator, ESTIMATORS)
+        check_choice("hard attention eval_mode", self.eval_mode, EVAL_MODES)
         if self.base.window == "local_p":
             raise ValueError(
                 "hard attention samples from the alignment, which must be a distribution; the "
                 "local_p window scales it by a Gaussian: use window 'global' or 'local_m'"
             )
-        if self.gumbel_temperature <= 0:
-            raise ValueError(f"gumbel_temperature must be > 0, got {self.gumbel_temperature}")
+        check_positive("gumbel_temperature", self.gumbel_temperature)
         base_state = None if state is None else {"position": state["position"]}
         out = self.base(query, keys, values, mask, base_state, precomputed, train=train)
         alignment = out.weights
