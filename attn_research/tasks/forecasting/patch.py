@@ -46,6 +46,11 @@ def make_patches(series: Array, patch_len: int, stride: int) -> Array:
     return padded[:, index]
 
 
+def _uniform_positions(key: Array, shape: tuple[int, ...], dtype=jnp.float32) -> Array:
+    """W_pos drawn from U(-0.02, 0.02), the reference code's learned positional encoding."""
+    return jax.random.uniform(key, shape, dtype, minval=-0.02, maxval=0.02)
+
+
 class PatchAttention(nn.Module):
     """PatchTST (module docstring). lookback [batch, L, channels] -> ForecastOutput(forecast [batch, H,
     channels], None). Dropout (rng 'dropout') after the patch embedding and in the encoder layers when train."""
@@ -70,8 +75,8 @@ class PatchAttention(nn.Module):
         series = jnp.swapaxes((lookback - mean) / scale, 1, 2).reshape(batch * channels, length)
         patches = make_patches(series, self.patch_len, self.stride)  # [batch * channels, N, P]
         count = patches.shape[1]
-        positions = self.param("positions", nn.initializers.uniform(0.04), (count, self.d_model))
-        z = nn.Dense(self.d_model, name="patch_embedding")(patches) + (positions - 0.02)
+        positions = self.param("positions", _uniform_positions, (count, self.d_model))
+        z = nn.Dense(self.d_model, name="patch_embedding")(patches) + positions
         z = nn.Dropout(self.dropout)(z, deterministic=not train)
         mask = jnp.ones((batch * channels, count), bool)
         for i in range(self.layers):

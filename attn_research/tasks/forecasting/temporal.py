@@ -67,7 +67,9 @@ class TemporalAttentionStep(nn.Module):
 
 class TemporalAttentionForecaster(nn.Module):
     """The encoder and temporal-attention decoder of the module docstring. lookback [batch, L, channels] ->
-    ForecastOutput(forecast [batch, H, channels], attention beta [batch, H, L])."""
+    ForecastOutput(forecast [batch, H, channels], attention beta [batch, H, L]). The attention is called with
+    train=False in training too (deterministic families: factored scores, multi-head without dropout; a
+    stochastic one, such as hard attention, would not sample). Raises ValueError as build_attention does."""
 
     horizon: int
     cell: str = "lstm"
