@@ -31,8 +31,9 @@ import numpy as np
 
 from attn_research.compilation import CompilationLog
 from attn_research.data.batching import make_batches
+from attn_research.tasks.seq2seq import step_arrays
 from attn_research.training.mesh import make_mesh, replicate, shard_batch
-from attn_research.training.steps import model_inputs, train_step
+from attn_research.training.steps import train_step
 from benchmarks import multi30k
 from benchmarks.common import benchmark_arguments, output_dir, print_table, spread, write_report
 
@@ -85,7 +86,7 @@ def run_epochs(config, data, split, epochs: int, buckets: int) -> dict:
         with CompilationLog() as log:
             for batch in batches:
                 before, start, cpu = log.count, time.perf_counter(), time.process_time()
-                state, metrics = train_step(state, shard_batch(model_inputs(batch), mesh))
+                state, metrics = train_step(state, shard_batch(step_arrays(batch), mesh))
                 jax.block_until_ready(metrics)
                 if log.count == before:
                     step_seconds.append(time.perf_counter() - start)

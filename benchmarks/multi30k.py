@@ -17,9 +17,9 @@ import numpy as np
 from attn_research import provenance
 from attn_research.data import TranslationData, load_dataset, make_batches
 from attn_research.models import build_model
+from attn_research.tasks.seq2seq import Seq2SeqTask, step_arrays
 from attn_research.training.optimizer import make_optimizer
 from attn_research.training.state import TrainState, create_train_state
-from attn_research.training.steps import model_inputs
 
 CONFIG_FILE = os.path.join(provenance.REPO_ROOT, "configs", "multi30k.py")
 
@@ -89,7 +89,7 @@ def model_and_state(
         raise ValueError(f"the benchmarks run a constant learning rate, not {config.train.schedule!r}")
     model = build_model(config.model, source_vocab_size, target_vocab_size)
     state: TrainState = create_train_state(
-        model, make_optimizer(config.train, steps_per_epoch=1), example_batch, config.seed
+        Seq2SeqTask(config), model, make_optimizer(config.train, steps_per_epoch=1), example_batch, config.seed
     )
     return model, state
 
@@ -101,6 +101,6 @@ def typical_step(quick: bool = False):
     data = load(config)
     batches = train_batches(config, data, min(100, len(data.splits["train"]) // config.train.batch_size))
     shape = most_common_shape(batches)
-    batch = model_inputs(next(b for b in batches if batch_shape(b) == shape))
+    batch = step_arrays(next(b for b in batches if batch_shape(b) == shape))
     _, state = model_and_state(config, data.source_vocab.size, data.target_vocab.size, batch)
     return config, shape, batch, state

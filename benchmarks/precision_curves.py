@@ -19,7 +19,8 @@ import time
 
 import numpy as np
 
-from attn_research.training.steps import model_inputs, train_step
+from attn_research.tasks.seq2seq import step_arrays
+from attn_research.training.steps import train_step
 from benchmarks import multi30k
 from benchmarks.common import benchmark_arguments, output_dir, print_table, write_report
 
@@ -31,7 +32,7 @@ def training_curve(config, data, batches: list[dict], steps: int, window: int) -
     """(mean loss per window of `window` steps [steps // window], seconds) of `steps` train_steps from scratch
     on `batches` (cycled), with config's seed and compute_dtype."""
     _, state = multi30k.model_and_state(config, data.source_vocab.size, data.target_vocab.size, batches[0])
-    inputs = [model_inputs(b) for b in batches]
+    inputs = [step_arrays(b) for b in batches]
     losses = []
     start = time.perf_counter()
     for step in range(steps):

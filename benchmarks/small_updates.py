@@ -26,11 +26,12 @@ import jax
 from attn_research import provenance
 from attn_research.data import load_dataset, make_batches
 from attn_research.models import build_model
+from attn_research.tasks.seq2seq import Seq2SeqTask, step_arrays
 from attn_research.training.loop import stack_batches
 from attn_research.training.mesh import make_mesh, replicate, shard_batch
 from attn_research.training.optimizer import make_optimizer
 from attn_research.training.state import create_train_state
-from attn_research.training.steps import model_inputs, train_step, train_steps
+from attn_research.training.steps import train_step, train_steps
 from benchmarks.common import benchmark_arguments, output_dir, print_table, spread, write_report
 
 COLUMNS = ("steps_per_call", "padding", "updates_per_s", "ms_per_update", "compile_s", "speedup", "projected_100k_min")
@@ -53,10 +54,12 @@ def updates_per_second(state, batches: list[dict], steps_per_call: int, mesh, re
     def run(state):
         if steps_per_call == 1:
             for batch in batches:
-                state, metrics = train_step(state, shard_batch(model_inputs(batch), mesh))
+                state, metrics = train_step(state, shard_batch(step_arrays(batch), mesh))
         else:
             for start in range(0, len(batches), steps_per_call):
-                state, metrics = train_steps(state, stack_batches(batches[start : start + steps_per_call], mesh))
+                state, metrics = train_steps(
+                    state, stack_batches([step_arrays(b) for b in batches[start : start + steps_per_call]], mesh)
+                )
         jax.block_until_ready(metrics)
         return state
 
@@ -64,9 +67,9 @@ def updates_per_second(state, batches: list[dict], steps_per_call: int, mesh, re
     if steps_per_call == 1:
         shapes = {(b["source"].shape, b["target_input"].shape): b for b in batches}
         for batch in shapes.values():
-            state, _ = train_step(state, shard_batch(model_inputs(batch), mesh))
+            state, _ = train_step(state, shard_batch(step_arrays(batch), mesh))
     else:
-        state, _ = train_steps(state, stack_batches(batches[:steps_per_call], mesh))
+        state, _ = train_steps(state, stack_batches([step_arrays(b) for b in batches[:steps_per_call]], mesh))
     jax.block_until_ready(state.params)
     compile_s = time.perf_counter() - start
     rates = []
@@ -100,7 +103,14 @@ def main() -> None:
             : args.updates
         ]
         state = replicate(
-            create_train_state(model, make_optimizer(config.train, len(batches)), batches[0], config.seed), mesh
+            create_train_state(
+                Seq2SeqTask(config),
+                model,
+                make_optimizer(config.train, len(batches)),
+                step_arrays(batches[0]),
+                config.seed,
+            ),
+            mesh,
         )
         _, rate, compile_s = updates_per_second(state, batches, steps_per_call, mesh, args.repeats)
         rows.append(

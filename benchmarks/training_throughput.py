@@ -37,9 +37,10 @@ import jax
 import jax.numpy as jnp
 import ml_collections
 
+from attn_research.tasks.seq2seq import step_arrays
 from attn_research.training.mesh import make_mesh, replicate, shard_batch
 from attn_research.training.state import count_params
-from attn_research.training.steps import model_inputs, train_step
+from attn_research.training.steps import train_step
 from benchmarks import multi30k, peer_opennmt
 from benchmarks.common import benchmark_arguments, output_dir, print_table, spread, write_report
 from benchmarks.flops import matmul_flops, matmul_peak, xla_flops
@@ -54,7 +55,7 @@ class OurTraining:
     """Our train state (config.model.compute_dtype) on `batches`, compiled for each of their padded shapes."""
 
     def __init__(self, config: ml_collections.ConfigDict, data, batches: list[dict]):
-        self.batches = [model_inputs(b) for b in batches]
+        self.batches = [step_arrays(b) for b in batches]
         self.tokens = sum(multi30k.target_tokens(b) for b in batches)
         self.mesh = make_mesh()
         _, state = multi30k.model_and_state(config, data.source_vocab.size, data.target_vocab.size, batches[0])
