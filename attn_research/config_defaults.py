@@ -75,6 +75,10 @@ def base_config() -> ml_collections.ConfigDict:
             "best_metric": "loss",
             "best_mode": "min",
             "steps_per_call": 1,  # K > 1: K updates per jitted call (lax.scan; training/steps.py train_steps)
+            # "multiple": lengths padded to a multiple of 8; "buckets": a fixed grid of `buckets` lengths per axis,
+            # every compiled shape in epoch 0 (data/batching.py make_batches)
+            "padding": "multiple",
+            "buckets": 6,
         }
     )
 

@@ -139,8 +139,23 @@ def _check_train(train: Any) -> None:
         )
     _in_range(train, "train", "label_smoothing", 0.0, 1.0)
     _check_steps_per_call(train)
+    _check_padding(train)
     if "best_mode" in train:
         _choice("best_mode (train.best_mode)", train.best_mode, BEST_MODES)
+
+
+def _check_padding(train: Any) -> None:
+    """train.padding: one of data.batching.PADDINGS; "buckets" needs train.buckets >= 1 and steps_per_call 1
+    (the bucket grid gives batches of several shapes, a stacked call needs one)."""
+    from attn_research.data.batching import PADDINGS
+
+    padding = train.get("padding", "multiple")
+    _choice("padding (train.padding)", padding, PADDINGS)
+    buckets = train.get("buckets", 6)
+    if isinstance(buckets, bool) or not isinstance(buckets, int) or buckets < 1:
+        raise ConfigError(f"train.buckets must be an integer >= 1, got {buckets!r}")
+    if padding == "buckets" and train.get("steps_per_call", 1) > 1:
+        raise ConfigError("train.padding 'buckets' needs train.steps_per_call 1 (stacked calls need one shape)")
 
 
 def _check_steps_per_call(train: Any) -> None:

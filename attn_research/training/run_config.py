@@ -24,6 +24,8 @@ from attn_research.tasks.base import DEFAULT_TASK
 
 CONFIG_FILE = "config.json"
 FREE_PREFIXES = ("wandb.", "eval.")
+# Keys added to the config after runs were saved without them -> what those runs did (their value then).
+ADDED_KEYS = {"task": DEFAULT_TASK, "train.padding": "multiple", "train.buckets": 6}
 FREE_KEYS = frozenset(
     {
         "name",
@@ -81,11 +83,12 @@ def model_changing_differences(old: Mapping, new: Mapping) -> list[str]:
     """Each key (dotted) whose change would change the trained model, as "key old -> new", sorted.
 
     old, new: configs as JSON (as_json). A key present in one only counts as a difference ("(absent)"),
-    except `task`, absent in configs saved before it existed: those ran tasks.base.DEFAULT_TASK.
+    except the ADDED_KEYS, absent in configs saved before they existed: those ran with the key's value here.
     """
     old_flat, new_flat = flatten(old), flatten(new)
-    for flat in (old_flat, new_flat):  # configs saved before config.task existed ran the default task
-        flat.setdefault("task", DEFAULT_TASK)
+    for flat in (old_flat, new_flat):
+        for key, value in ADDED_KEYS.items():
+            flat.setdefault(key, value)
     differences = []
     length_changed = False
     for key in sorted(set(old_flat) | set(new_flat)):

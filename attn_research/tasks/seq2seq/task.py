@@ -83,8 +83,16 @@ class Seq2SeqTask(Task):
         return build_model(self.config.model, data.source_vocab.size, data.target_vocab.size)
 
     def train_batches(self, data, batch_size: int, seed: int, epoch: int, fixed_shape: bool) -> list[dict]:
+        train = self.config.train
         return make_batches(
-            data.splits["train"], batch_size, seed=seed, epoch=epoch, shuffle=True, fixed_shape=fixed_shape
+            data.splits["train"],
+            batch_size,
+            seed=seed,
+            epoch=epoch,
+            shuffle=True,
+            fixed_shape=fixed_shape,
+            padding=train.get("padding", "multiple"),
+            buckets=train.get("buckets", 6),
         )
 
     def step_arrays(self, batch: Mapping[str, Any]) -> dict[str, Any]:
