@@ -19,9 +19,11 @@ import optax
 import pytest
 
 from attn_research.attention import build_attention
+from attn_research.config_defaults import base_config
 from attn_research.decoding import beam_search
 from attn_research.models import Seq2Seq, default_model_config
-from attn_research.training.loss import coverage_loss
+from attn_research.tasks.seq2seq import Seq2SeqTask
+from attn_research.tasks.seq2seq.loss import coverage_loss
 from attn_research.training.state import TrainState
 from attn_research.training.steps import train_step
 from tests.helpers import fast_jit
@@ -463,13 +465,19 @@ def test_family_plugs_into_decoders_and_beam_search(case):
 def test_train_step_adds_the_weighted_coverage_loss():
     """loss = mean token cross-entropy + lambda * mean coverage loss per target token (See et al., eq. 13)."""
     model, variables, (out, _, _, _) = run_model("bahdanau-coverage")
+    config = base_config()
+    config.train.coverage_loss_weight = 0.5
     state = TrainState.create(
-        apply_fn=model.apply, params=variables["params"], tx=optax.sgd(0.0), rng=jax.random.PRNGKey(0)
+        apply_fn=model.apply,
+        params=variables["params"],
+        tx=optax.sgd(0.0),
+        rng=jax.random.PRNGKey(0),
+        task=Seq2SeqTask(config),
     )
     batch = dict(
         source=SOURCE, source_mask=SOURCE > 0, target_input=TARGET_IN, target_output=TARGET_OUT, target_mask=TARGET_MASK
     )
-    _, metrics = train_step(state, batch, coverage_loss_weight=0.5)
+    _, metrics = train_step(state, batch)
     logits, targets, mask = f64(out.logits), np.asarray(TARGET_OUT), np.asarray(TARGET_MASK)
     log_probs = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
     tokens = mask.sum()
