@@ -36,6 +36,9 @@ Minutes per run, measured on the 2 CPU cores shared with other jobs (load averag
 Expected (single runs, seed 0, 2026-12-02, not recorded in results/): dlinear ETTh1 test MSE / MAE at H 96, 192,
 336, 720: .372 / .393, .406 / .415, .436 / .437, .478 / .492 (Zeng et al. 2023: .375 / .399, .405 / .416,
 .439 / .443, .472 / .490: within .006 MSE at every horizon); repeat ETTh1 H 96 1.294 / .713 (theirs 1.295 / .713).
+dlinear ETTh2 H 96 .281 / .346 (theirs .289 / .353). patch_attention's recipe is not yet verified on these cores:
+ETTh1 H 96 after 1 epoch at Adam 1e-4 test .624 / .536; after 3 epochs at a constant 1e-3 (validation MSE flat
+after the second) .416 / .425, against PatchTST/42's .375 / .399 and FEDformer's .376 / .419.
 
     python -m attn_research.main --config=configs/forecasting.py:model=dlinear,data=etth1,horizon=96 \\
         --workdir=workdirs/dlinear_etth1_96
