@@ -25,7 +25,9 @@ run: about 3 min of CPU, 3-5 min wall on 2 free cores.
 Sizing runs (word_by_word, one seed each, test accuracy of the best-validation checkpoint; majority class 56.9%):
   dropout 0.1, 1,104 updates: best validation 59.6% at update 276 (then falls: train 85%), test 59.7%;
   dropout 0.5, 1,104 updates: best validation 63.8% at update 552, test 59.6%;
-  dropout 0.5, k = 50 (50-d embeddings): best validation 61.8% at 552, test 61.6%.
+  dropout 0.5, k = 50 (50-d embeddings): best validation 61.8% at 552, test 61.6%;
+  dropout 0.5, 828 updates: shared LSTM 62.2% / test 60.7%; data.min_freq=2 63.0% / 60.0%;
+  model=conditional 64.0% / 62.0%; model=attentive_classifier 63.2% / 60.6% (best validation / test, all at 552).
   Not yet the issue's majority + 10 points (66.9%): see the experiment's notes.
 
     python -m attn_research.main --config=configs/entailment.py:model=word_by_word --workdir=workdirs/sick_wbw
