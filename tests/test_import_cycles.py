@@ -16,23 +16,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = "attn_research"
-
-# Deferred imports that close a cycle today, each with the change that removes it. Delete a line when its
-# cycle is gone (test_each_known_edge_still_closes_a_cycle says when); never add one for new code.
-KNOWN_CYCLE_EDGES = {
-    ("attn_research.tasks.base", "attn_research.tasks"): (
-        "build_task imports the tasks package to register every task folder; build_task and recorded_config "
-        "belong in tasks/__init__.py, after the loop that imports the folders (every caller imports them from there)"
-    ),
-    ("attn_research.data.tfds_io", "attn_research.data.load"): (
-        "manual_dir_or_env imports load.resolve_manual_dir; resolve_manual_dir belongs in tfds_io (the leaf) "
-        "and load imports it from there"
-    ),
-}
 
 
 def module_files(root: Path, package: str) -> dict[str, Path]:
@@ -105,19 +90,6 @@ def find_cycle(graph: dict[str, dict[str, int]]) -> list[str] | None:
     return None
 
 
-def reaches(graph: dict[str, dict[str, int]], start: str, goal: str) -> bool:
-    """Whether importing `start` imports `goal`, directly or through other modules."""
-    seen, todo = {start}, [start]
-    while todo:
-        for child in graph[todo.pop()]:
-            if child == goal:
-                return True
-            if child not in seen:
-                seen.add(child)
-                todo.append(child)
-    return False
-
-
 def describe(cycle: list[str], graph: dict[str, dict[str, int]]) -> str:
     """'a -> b (line n of a) -> ...': each edge of the cycle with the line of its import."""
     return " -> ".join([cycle[0]] + [f"{b} (line {graph[a][b]} of {a})" for a, b in zip(cycle, cycle[1:])])
@@ -131,19 +103,8 @@ def without(graph: dict[str, dict[str, int]], edges) -> dict[str, dict[str, int]
 def test_the_package_has_no_import_cycle():
     graph = import_graph(ROOT, PACKAGE)
     assert len(graph) > 50 and "attn_research.attention.hard" in graph  # the walk found the package
-    cycle = find_cycle(without(graph, KNOWN_CYCLE_EDGES))
+    cycle = find_cycle(graph)
     assert cycle is None, f"import cycle: {describe(cycle, graph)}"
-
-
-@pytest.mark.parametrize("edge", sorted(KNOWN_CYCLE_EDGES))
-def test_each_known_edge_still_closes_a_cycle(edge):
-    importer, imported = edge
-    graph = import_graph(ROOT, PACKAGE)
-    assert imported in graph.get(importer, {}), (
-        f"{importer} no longer imports {imported}: delete it from KNOWN_CYCLE_EDGES"
-    )
-    rest = without(graph, set(KNOWN_CYCLE_EDGES) - {edge})
-    assert reaches(rest, imported, importer), f"{edge} closes no cycle: delete it from KNOWN_CYCLE_EDGES"
 
 
 def _write(root: Path, files: dict[str, str]) -> None:

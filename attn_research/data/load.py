@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import time
 from pathlib import Path
 
@@ -13,19 +12,8 @@ from attn_research.data.dataset import TranslationData, filter_by_length, revers
 from attn_research.validation import check_choice
 
 DATASETS = tuple(loaders.LOADERS)
-DATA_DIR_ENV = "ATTN_RESEARCH_DATA_DIR"
-
-
-def resolve_manual_dir(data_config, name: str) -> Path | None:
-    """`data_config.manual_dir`, else `$ATTN_RESEARCH_DATA_DIR/<name>` if that variable is set,
-    else None (download)."""
-    manual_dir = data_config.get("manual_dir")
-    if manual_dir:
-        return Path(manual_dir).expanduser()
-    root = os.environ.get(DATA_DIR_ENV)
-    return Path(root).expanduser() / name if root else None
-
-
+DATA_DIR_ENV = tfds_io.DATA_DIR_ENV
+resolve_manual_dir = tfds_io.resolve_manual_dir
 # data set name -> (builder, its config name) for the data sets prepared from files (fingerprinted).
 PREPARED = {
     "scan": lambda cfg: (Scan, cfg.get("split", "simple")),

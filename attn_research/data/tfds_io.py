@@ -201,9 +201,20 @@ def read_text_pairs(
     }
 
 
+DATA_DIR_ENV = "ATTN_RESEARCH_DATA_DIR"
+
+
+def resolve_manual_dir(data_config, name: str) -> Path | None:
+    """`data_config.manual_dir`, else `$ATTN_RESEARCH_DATA_DIR/<name>` if that variable is set,
+    else None (download)."""
+    manual_dir = data_config.get("manual_dir")
+    if manual_dir:
+        return Path(manual_dir).expanduser()
+    root = os.environ.get(DATA_DIR_ENV)
+    return Path(root).expanduser() / name if root else None
+
+
 def manual_dir_or_env(manual_dir: str | os.PathLike | None, name: str) -> Path | None:
     """`manual_dir`, else `$ATTN_RESEARCH_DATA_DIR/<name>` if that variable is set, else None (download):
-    `load.resolve_manual_dir` for the loaders that take no data config (the builders' `load_*`)."""
-    from attn_research.data.load import resolve_manual_dir  # pylint: disable=import-outside-toplevel  (load imports us)
-
+    resolve_manual_dir for the loaders that take no data config (the builders' `load_*`)."""
     return resolve_manual_dir({"manual_dir": manual_dir}, name)

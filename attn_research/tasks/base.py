@@ -143,19 +143,3 @@ class Task(abc.ABC):
     def recorded_model_config(self) -> dict[str, Any]:
         """The keys of config.model the model read, as recorded in the results JSON. Default: all of them."""
         return self.config.model.to_dict() if "model" in self.config else {}
-
-
-def build_task(config: Any) -> Task:
-    """The task of config.task (DEFAULT_TASK when the key is missing). Raises ValueError listing the
-    registered tasks for an unknown name."""
-    import attn_research.tasks  # noqa: F401  (registers every task folder)
-
-    return TASKS.get(config.get("task", DEFAULT_TASK))(config)
-
-
-def recorded_config(config: Any) -> dict[str, Any]:
-    """The config as a results JSON records it: config.model reduced to the keys the task's model read."""
-    plain = config.to_dict()
-    if "model" in plain:
-        plain["model"] = build_task(config).recorded_model_config()
-    return plain
