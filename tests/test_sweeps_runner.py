@@ -142,6 +142,10 @@ def test_a_finished_run_made_with_other_settings_stops_the_sweep_with_what_to_de
     with open(results, "w") as f:  # the settings it asks for now: not stale
         json.dump({"metrics": {}, "config": ran}, f)
     assert sweep(tmp_path, FakeRun())[1] == []
+    del ran["model"]["attention"]  # a model that reads no attention records none: a key never read is no change
+    with open(results, "w") as f:
+        json.dump({"metrics": {}, "config": ran}, f)
+    assert sweep(tmp_path, FakeRun())[1] == []
     ran["train"]["num_steps"] = 5  # the scale said 5 steps when it ran; it says 7 now
     with open(results, "w") as f:
         json.dump({"metrics": {}, "config": ran}, f)

@@ -107,7 +107,9 @@ class Job:
         for key, wanted in self.settings.items():
             ran = config
             for part in key.split("."):
-                ran = ran.get(part) if isinstance(ran, dict) else None
+                ran = ran.get(part, _UNRECORDED) if isinstance(ran, dict) else _UNRECORDED
+            if ran is _UNRECORDED:  # results record only the model keys the model read (tasks.recorded_config)
+                continue
             if not _same_setting(ran, wanted):
                 differences.append(f"{key}: ran with {ran!r}, the sweep now sets {wanted!r}")
         return differences
@@ -116,6 +118,9 @@ class Job:
         """What is left to run: training unless its results exist, then the evaluation, if any."""
         commands = [] if self.trained() else [self.train_command]
         return commands + ([self.evaluate_command] if self.evaluate_command is not None else [])
+
+
+_UNRECORDED = object()
 
 
 def _same_setting(ran: Any, wanted: Any) -> bool:
