@@ -22,34 +22,11 @@ def base_config() -> ml_collections.ConfigDict:
     config.seed = 0
     config.results_dir = ""  # "": results only in <workdir>/results.json; "results": also recorded there
 
-    config.data = ml_collections.ConfigDict(
-        {
-            "name": "synthetic",
-            "split": "simple",
-            "source_lang": "de",
-            "target_lang": "en",
-            "tokenizer": "moses",
-            "min_freq": 2,
-            "vocab_size": 8000,
-            "max_len": 0,
-            "task": "reverse",
-            "train_min_len": 3,
-            "train_max_len": 12,
-            "test_min_len": 3,
-            "test_max_len": 12,
-            "num_train": 10000,
-            "num_validation": 500,
-            "num_test": 1000,
-            "synthetic_vocab_size": 20,
-            "manual_dir": "",
-            "tfds_dir": "",
-            "reverse_source": False,  # "": unset (load.py)
-        }
-    )
-
     # the default task's model: the recurrent encoder-decoder (models/seq2seq.py; its attention:
     # attn_research.attention.attention_config), defaults written there once
-    config.model = build_task(config).default_config().model
+    defaults = build_task(config).default_config()
+    config.data = defaults.data  # every text data set's keys (data/config.py)
+    config.model = defaults.model
 
     config.train = ml_collections.ConfigDict(
         {

@@ -27,7 +27,7 @@ def _load(**overrides):
 
 @pytest.mark.parametrize("task", synthetic.TASKS)
 def test_targets_follow_the_task(task):
-    data = _load(task=task, vocab_size=12)
+    data = _load(task=task, synthetic_vocab_size=12)
     for split in data.splits.values():
         assert len(split) > 0
         for source, target, ids in zip(split.source_tokens, split.target_tokens, split.target_ids):
@@ -62,7 +62,7 @@ def test_deterministic_from_seed():
 
 
 def test_vocabulary_covers_all_symbols_and_round_trips():
-    data = _load(vocab_size=100)
+    data = _load(synthetic_vocab_size=100)
     vocab = data.source_vocab
     assert vocab.size == 104 and vocab.tokens[4] == "a00" and vocab.tokens[-1] == "a99"
     split = data["train"]
@@ -78,17 +78,27 @@ def test_max_len_filters_training_pairs_only():
 
 
 @pytest.mark.parametrize(
-    "overrides", [dict(train_min_len=0), dict(train_min_len=7, train_max_len=6), dict(vocab_size=0)]
+    "overrides", [dict(train_min_len=0), dict(train_min_len=7, train_max_len=6), dict(synthetic_vocab_size=0)]
 )
 def test_invalid_settings_raise(overrides):
     with pytest.raises(ValueError):
         _load(**overrides)
 
 
-def test_synthetic_vocab_size_key_wins_over_the_shared_vocab_size():
-    # The trainer's shared data config holds Multi30k's vocab_size=8000 next to this key.
+def test_the_symbol_count_is_synthetic_vocab_size_and_multi30ks_vocab_size_is_ignored():
+    # The text task's data config holds Multi30k's vocab_size=8000 next to this key.
     data = _load(vocab_size=8000, synthetic_vocab_size=20)
     assert data.source_vocab.size == 24
+
+
+def test_the_defaults_are_written_once():
+    from attn_research.config_defaults import base_config
+    from attn_research.data.config import COMMON, DEFAULTS, setting
+
+    shared = base_config().data
+    for name, defaults in DEFAULTS.items():
+        for key, value in {**COMMON, **defaults}.items():
+            assert shared[key] == value == default_data_config(name)[key] == setting({}, name, key), (name, key)
 
 
 def test_reverse_source_reads_every_source_backwards_and_keeps_the_targets():

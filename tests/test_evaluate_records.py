@@ -21,7 +21,7 @@ from attn_research.metrics.bleu import corpus_bleu, corpus_bleu_with_signature
 def _synthetic(**overrides):
     config = default_data_config("synthetic")
     config.update(
-        {"task": "reverse", "vocab_size": 6, "num_train": 50, "num_validation": 5, "num_test": 5, **overrides}
+        {"task": "reverse", "synthetic_vocab_size": 6, "num_train": 50, "num_validation": 5, "num_test": 5, **overrides}
     )
     return config
 
@@ -42,7 +42,7 @@ def test_saved_pipeline_reads_back_and_encodes_as_the_loader(tmp_path):
     assert [x.tolist() for x in again.target_ids] == [x.tolist() for x in test.target_ids]
     unreferenced = saved.encode("input", raw_sources)
     assert unreferenced.references == [""] * len(test) and all(len(t) == 0 for t in unreferenced.target_ids)
-    other = load_dataset(_synthetic(vocab_size=7))
+    other = load_dataset(_synthetic(synthetic_vocab_size=7))
     assert "source vocabulary" in saved.same_as(preprocessing_of(other, config))
 
 

@@ -13,6 +13,7 @@ import numpy as np
 from attn_research.data import synthetic, tfds_io
 from attn_research.data.builders import multi30k as multi30k_builder
 from attn_research.data.builders import scan as scan_builder
+from attn_research.data.config import setting
 from attn_research.data.dataset import TranslationData, encode_split
 from attn_research.data.preprocessing import TextPipeline, normalize
 from attn_research.data.tokenizers import MosesWordTokenizer, WhitespaceTokenizer, train_sentencepiece
@@ -57,7 +58,7 @@ def _whitespace_data(name: str, text: dict[str, list[tuple[str, str]]]) -> Trans
 def load_scan(cfg, *, manual_dir: Path | None, tfds_dir: Path, cache_dir: Path) -> TranslationData:
     """SCAN split `cfg.split`; validation is held out of train (see `scan_validation_indices`)."""
     del cache_dir  # unused
-    split = check_choice("SCAN split", cfg.get("split", "simple"), SCAN_SPLITS)
+    split = check_choice("SCAN split", setting(cfg, "scan", "split"), SCAN_SPLITS)
     pairs = tfds_io.read_text_pairs(scan_builder.Scan, split, tfds_dir=tfds_dir, manual_dir=manual_dir)
     held_out = scan_validation_indices(pairs["train"])
     is_held_out = np.zeros(len(pairs["train"]), bool)
@@ -74,22 +75,23 @@ def load_synthetic(cfg, *, manual_dir: Path | None, tfds_dir: Path, cache_dir: P
     """Synthetic task `cfg.task` (copy | reverse | sort); see `synthetic.py`.
 
     Train and validation lengths lie in [train_min_len, train_max_len], test lengths in
-    [test_min_len, test_max_len]. Both vocabularies hold all `vocab_size` symbols (+ 4 specials);
-    the key `synthetic_vocab_size` overrides `vocab_size` when present.
+    [test_min_len, test_max_len]. Both vocabularies hold all `synthetic_vocab_size` symbols (+ 4 specials);
+    a missing key takes its default in data/config.py.
     """
     del manual_dir, tfds_dir, cache_dir  # generated locally
-    task = check_choice("synthetic task", cfg.get("task", "reverse"), synthetic.TASKS)
-    # A config shared by all data sets keeps Multi30k's vocab_size (8000) beside the symbol count,
-    # so `synthetic_vocab_size`, when present, takes precedence over `vocab_size`.
-    vocab_size = cfg.get("synthetic_vocab_size")
-    vocab_size = int(cfg.get("vocab_size", 10) if vocab_size is None else vocab_size)
-    seed = int(cfg.get("seed", 0))
-    train_range = (cfg.get("train_min_len", 1), cfg.get("train_max_len", 20))
-    test_range = (cfg.get("test_min_len", 21), cfg.get("test_max_len", 40))
+
+    def get(key):
+        return setting(cfg, "synthetic", key)
+
+    task = check_choice("synthetic task", get("task"), synthetic.TASKS)
+    vocab_size = int(get("synthetic_vocab_size"))  # the symbols (vocab_size is Multi30k's sentencepiece size)
+    seed = int(get("seed"))
+    train_range = (get("train_min_len"), get("train_max_len"))
+    test_range = (get("test_min_len"), get("test_max_len"))
     plan = {  # split: (number of examples, min_len, max_len)
-        "train": (cfg.get("num_train", 10000), *train_range),
-        "validation": (cfg.get("num_validation", 500), *train_range),
-        "test": (cfg.get("num_test", 1000), *test_range),
+        "train": (get("num_train"), *train_range),
+        "validation": (get("num_validation"), *train_range),
+        "test": (get("num_test"), *test_range),
     }
     tokenizer = WhitespaceTokenizer()
     vocab = Vocabulary([*SPECIAL_TOKENS, *synthetic.symbols(vocab_size)], tokenizer)
@@ -113,17 +115,17 @@ def load_multi30k(cfg, *, manual_dir: Path | None, tfds_dir: Path, cache_dir: Pa
     (lowercased) raw target sentences. Raises ValueError for an unknown
     language or tokenizer, or source_lang == target_lang.
     """
-    src = check_choice("Multi30k source language", cfg.get("source_lang", "de"), MULTI30K_LANGUAGES)
-    tgt = check_choice("Multi30k target language", cfg.get("target_lang", "en"), MULTI30K_LANGUAGES)
+    src = check_choice("Multi30k source language", setting(cfg, "multi30k", "source_lang"), MULTI30K_LANGUAGES)
+    tgt = check_choice("Multi30k target language", setting(cfg, "multi30k", "target_lang"), MULTI30K_LANGUAGES)
     if src == tgt:
         raise ValueError(f"source_lang and target_lang are both {src!r}.")
-    kind = check_choice("Multi30k tokenizer", cfg.get("tokenizer", "moses"), MULTI30K_TOKENIZERS)
+    kind = check_choice("Multi30k tokenizer", setting(cfg, "multi30k", "tokenizer"), MULTI30K_TOKENIZERS)
     pairs = tfds_io.read_text_pairs(multi30k_builder.Multi30k, f"{src}_{tgt}", tfds_dir=tfds_dir, manual_dir=manual_dir)
-    lowercase = bool(cfg.get("lowercase", True))
+    lowercase = bool(setting(cfg, "multi30k", "lowercase"))
     if kind == "moses":
         tokenizers = (MosesWordTokenizer(src), MosesWordTokenizer(tgt))
     else:
-        vocab_size = int(cfg.get("vocab_size", 8000))
+        vocab_size = int(setting(cfg, "multi30k", "vocab_size"))
         tokenizers = tuple(
             train_sentencepiece(
                 [normalize(p[side], lowercase) for p in pairs["train"]],
@@ -136,7 +138,7 @@ def load_multi30k(cfg, *, manual_dir: Path | None, tfds_dir: Path, cache_dir: Pa
     pipeline = TextPipeline(*tokenizers, lowercase=lowercase, references="text")
     tokens = {s: pipeline.tokenize([p[0] for p in v], [p[1] for p in v]) for s, v in pairs.items()}
     if kind == "moses":
-        min_freq = int(cfg.get("min_freq", 2))
+        min_freq = int(setting(cfg, "multi30k", "min_freq"))
         vocabs = [
             Vocabulary.build(tokens["train"][side], min_freq=min_freq, tokenizer=tokenizers[side]) for side in (0, 1)
         ]

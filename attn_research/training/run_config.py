@@ -25,7 +25,14 @@ from attn_research.tasks.base import DEFAULT_TASK
 CONFIG_FILE = "config.json"
 FREE_PREFIXES = ("wandb.", "eval.")
 # Keys added to the config after runs were saved without them -> what those runs did (their value then).
-ADDED_KEYS = {"task": DEFAULT_TASK, "train.padding": "multiple", "train.buckets": 6}
+ADDED_KEYS = {
+    "task": DEFAULT_TASK,
+    "train.padding": "multiple",
+    "train.buckets": 6,
+    "data.lowercase": True,  # Multi30k's default before the key was in base_config
+    "data.seed": 0,  # the synthetic tasks' generator seed, likewise
+    "data.cache_dir": "",
+}
 FREE_KEYS = frozenset(
     {
         "name",

@@ -19,6 +19,7 @@ import ml_collections
 
 from attn_research.attention import attention_settings
 from attn_research.data import load_dataset, make_batches
+from attn_research.data.config import text_data_config
 from attn_research.data.preprocessing import save_preprocessing
 from attn_research.logging import plot_attention
 from attn_research.metrics.bleu import bleu_signature
@@ -61,10 +62,11 @@ class Seq2SeqTask(Task):
 
     @classmethod
     def default_config(cls) -> ml_collections.ConfigDict:
-        """config.model of the recurrent encoder-decoder ('rnn', models/seq2seq.py), which base_config uses."""
+        """config.data (every text data set's keys, data/config.py) and config.model of the recurrent
+        encoder-decoder ('rnn', models/seq2seq.py), which base_config uses."""
         model = ml_collections.ConfigDict({"architecture": "rnn"})
         model.update(default_model_config())
-        return ml_collections.ConfigDict({"model": model})
+        return ml_collections.ConfigDict({"data": text_data_config(), "model": model})
 
     @classmethod
     def check_config(cls, config) -> None:
