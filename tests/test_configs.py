@@ -161,7 +161,7 @@ def test_named_form_reads_back():
 
 
 # Where a command or an experiment names a config: each must build, in the named form (no FutureWarning).
-USERS = ("README.md", "Makefile", "experiments/*.py", "configs/*.py", "benchmarks/*.py")
+USERS = ("README.md", "Makefile", "experiments/*.py", "configs/*.py", "benchmarks/*.py", "docs/*.md")
 CONFIG_STRING = re.compile(r"configs/(\w+)\.py:([^\s`'\"):]+)")
 
 
