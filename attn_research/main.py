@@ -68,7 +68,9 @@ def flag_error_message(error: BaseException, argv: list[str]) -> str:
     if config is not None:
         path = config.split(":", 1)[0]
         if not os.path.isfile(path):
-            return f"config file {path!r} not found (--config=<file>.py[:<arg>], e.g. configs/synthetic.py:task=reverse)"
+            return (
+                f"config file {path!r} not found (--config=<file>.py[:<arg>], e.g. configs/synthetic.py:task=reverse)"
+            )
     if isinstance(error, (AttributeError, KeyError)):
         overrides = [a.split("=", 1)[0] for a in argv if a.startswith("--config.")]
         name = str(error).strip("\"'")
