@@ -170,6 +170,7 @@ def get_config():
 """
 
 
+@pytest.mark.slow  # 85 s; test_crash_and_rerun_resumes_with_the_same_final_metrics keeps resume in make test
 def test_sigkill_and_rerun_resumes_with_the_same_final_metrics(tmp_path):
     """A real kill (SIGKILL) of `python -m attn_research.main`, then the same command again."""
     import signal
