@@ -135,12 +135,8 @@ def notebook_recipe(train):
 
 def notebook6_recipe(train):
     """Notebook 6: the notebook recipe at a constant Adam 5e-4."""
-    train.batch_size = 128
-    train.num_epochs = 10
+    notebook_recipe(train)
     train.learning_rate = 5e-4
-    train.clip_norm = 1.0
-    train.log_every_steps = 25
-    train.eval_every_steps = 0
 
 
 def vaswani_recipe(train):

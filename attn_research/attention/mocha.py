@@ -110,7 +110,7 @@ class MonotonicChunkwiseAttention(nn.Module):
         return initial_monotonic_state(batch_size, key_len)
 
     def precompute(self, keys: Array) -> dict[str, Array] | None:
-        """{"monotonic", "chunk"}: both energies' key projections [batch, key_len, d], or None (see Attention)."""
+        """{"monotonic", "chunk"}: both energies' key projections [batch, key_len, d], or None (see FactoredAttention.precompute)."""
         if not projects_keys(self.score):
             return None
         return self(None, keys, keys)

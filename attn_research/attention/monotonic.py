@@ -215,7 +215,7 @@ class MonotonicAttention(nn.Module):
         return initial_monotonic_state(batch_size, key_len)
 
     def precompute(self, keys: Array) -> Array | None:
-        """The energy's key projection W1 h_j [batch, key_len, d] once per sentence, or None (see Attention)."""
+        """The energy's key projection W1 h_j [batch, key_len, d] once per sentence, or None (see FactoredAttention.precompute)."""
         if not projects_keys(self.score):
             return None
         return self(None, keys, keys)
