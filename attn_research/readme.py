@@ -4,7 +4,8 @@ Sections sit between `<!-- BEGIN name -->` and `<!-- END name -->` markers:
   catalogue: every registered attention part (attn_research/attention/catalogue.py);
   results:   one row per results/<experiment>/<run>.json written by training runs;
   decoding:  one row per results/<experiment>/decoding/*.json written by `attn_research.evaluate`;
-  tables:    every results/tables/*.md written by `attn_research.sweep` (paper tables, full scale).
+  tables:    every results/tables/*.md written by `attn_research.sweep` (paper tables, full scale), then those of
+             the other scales but smoke (results/tables/<scale>/*.md, e.g. SCAN at the paper's own recipe).
   benchmarks: one table per results/benchmarks/<name>_<backend>.json written by `make bench`.
 """
 
@@ -133,16 +134,24 @@ def benchmarks_markdown(results_dir: str = os.path.join(ROOT, "results", "benchm
 
 
 def tables_markdown(tables_dir: str = os.path.join(ROOT, "results", "tables")) -> str:
-    """Every paper table (results/tables/<experiment>.md, written by `attn_research.sweep`), in name order,
-    with its relative links (figures) made relative to the README."""
+    """Every paper table (results/tables/<experiment>.md, written by `attn_research.sweep`), in name order, then
+    those of the other scales but smoke (results/tables/<scale>/<experiment>.md), with its relative links
+    (figures) made relative to the README."""
     parts = []
-    for path in sorted(glob.glob(os.path.join(tables_dir, "*.md"))):
+    paths = sorted(glob.glob(os.path.join(tables_dir, "*.md")))
+    paths += [
+        p
+        for p in sorted(glob.glob(os.path.join(tables_dir, "*", "*.md")))
+        if not p.startswith(os.path.join(tables_dir, "smoke", ""))
+    ]
+    for path in paths:
         with open(path) as f:
             text = f.read().strip()
+        here = os.path.dirname(path)
         parts.append(
             re.sub(
                 r"\]\((?![a-z]+:|/|#)([^)]+)\)",
-                lambda m: f"]({os.path.relpath(os.path.join(tables_dir, m.group(1)), ROOT)})",
+                lambda m, here=here: f"]({os.path.relpath(os.path.join(here, m.group(1)), ROOT)})",
                 text,
             )
         )

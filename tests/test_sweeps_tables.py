@@ -187,3 +187,38 @@ def test_tables_are_written_per_scale_with_the_length_figure(tmp_path):
     assert sorted(os.path.relpath(p, tmp_path) for p in smoke) == [
         os.path.join("smoke", f"toy_table.{s}") for s in ("csv", "md", "tex")
     ]
+
+
+def test_a_scale_adds_its_own_notes_and_names_itself_in_the_title():
+    spec = experiment()
+    spec = dataclasses.replace(
+        spec,
+        scales={
+            "full": Scale("the real thing", seeds=(0, 1, 2), notes=("full recipe: 3,000 updates.",)),
+            "paper": Scale("the paper's recipe", seeds=(0, 1, 2), notes=("paper recipe: 100,000 updates.",)),
+        },
+    )
+    full = tables.render_markdown(spec, "full", rows())
+    paper = tables.render_markdown(spec, "paper", rows())
+    assert full.splitlines()[0] == "### Toy et al. (2020), Table 1: scores"
+    assert paper.splitlines()[0] == "### Toy et al. (2020), Table 1: scores (`paper` scale)"
+    # the table's notes first, then the scale's own; never another scale's
+    assert full.index("- ‡ not verified.") < full.index("- full recipe: 3,000 updates.")
+    assert "paper recipe" not in full
+    assert "- paper recipe: 100,000 updates." in paper and "full recipe" not in paper
+
+
+def test_the_readme_shows_full_scale_tables_then_other_scales_but_smoke(tmp_path):
+    from attn_research import readme
+
+    (tmp_path / "paper").mkdir()
+    (tmp_path / "smoke").mkdir()
+    (tmp_path / "b_exp.md").write_text("### B full\n")
+    (tmp_path / "paper" / "a_exp.md").write_text("### A paper\n\n![by length](a_exp.png)\n")
+    (tmp_path / "smoke" / "a_exp.md").write_text("### A smoke\n")
+    text = readme.tables_markdown(str(tmp_path))
+    assert text.index("### B full") < text.index("### A paper")
+    assert "A smoke" not in text
+    # a figure link resolves from the README (the repository root), through the scale's folder
+    link = os.path.relpath(str(tmp_path / "paper" / "a_exp.png"), readme.ROOT)
+    assert f"![by length]({link})" in text

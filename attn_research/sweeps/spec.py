@@ -66,6 +66,8 @@ class Scale:
     overrides: config key -> value for every run of this scale. seeds: each point runs once per seed.
     blocks: this scale's blocks (None: the experiment's). count: draws per block (random, bayes).
     evaluation: an evaluation of each finished run (None: the training run's own metrics only).
+    notes: lines under this scale's table, after the table's own notes (what differs at this scale: its recipe,
+    its measured time).
     """
 
     description: str
@@ -74,6 +76,7 @@ class Scale:
     blocks: tuple[Block, ...] | None = None
     count: int = 0
     evaluation: Evaluation | None = None
+    notes: tuple[str, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)
