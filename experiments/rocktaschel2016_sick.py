@@ -6,12 +6,15 @@ two-way variants and an attentive BiLSTM classifier over the packed pair, on SIC
 4,439 training pairs, 128 times fewer than SNLI), 5 seeds each; the conditional encoding also with one shared
 LSTM, the paper's row.
 
-    python -m attn_research.sweep experiments/rocktaschel2016_sick.py --scale full --parallel 2
+    python -m attn_research.sweep experiments/rocktaschel2016_sick.py --scale full --parallel 1
+    (seed by seed, so that a cut-short sweep leaves every model with the same seeds:
+     for s in 0 1 2 3 4; do python -m attn_research.sweep ... --scale full --only seed=$s; done)
 
-full: configs/entailment.py (k = 100, learned 100-d embeddings, additive score, dropout 0.5, Adam 1e-3, batches
-of 32, 10 epochs = 1,380 updates, the best-validation checkpoint tested); 7 points x 5 seeds = 35 runs.
-Size: about 3 min of CPU a run (word-by-word, the slowest; configs/entailment.py has the timed runs), so about
-2 h serial, 1 h at --parallel 2 on 2 free cores; with the cores shared with other jobs, three times that.
+full: configs/entailment.py (k = 100, learned 100-d embeddings plus the exact-match input feature, additive
+score, dropout 0.5, Adam 1e-3, batches of 32, 4 epochs = 552 updates, every batch padded to 40 x 40, the
+best-validation checkpoint tested); 7 points x 5 seeds = 35 runs.
+Size: 1-5 min a run on 2 shared CPU cores (word-by-word two-way the slowest), about 70 min in all
+(configs/entailment.py has the timed runs).
 smoke: conditional encoding and word-by-word attention on the synthetic pairs, a tiny model, 20 updates; 2 runs,
 under a minute each.
 """
@@ -83,8 +86,8 @@ EXPERIMENT = Experiment(
     ),
     scales={
         "full": Scale(
-            "SICK, k = 100, 1,380 updates of 32 (10 epochs); 7 points x 5 seeds = 35 runs of about 3 min "
-            "(2 CPU cores; configs/entailment.py)",
+            "SICK, k = 100, exact-match input feature, 552 updates of 32 (4 epochs); 7 points x 5 seeds = 35 runs "
+            "of 1-5 min (2 shared CPU cores; configs/entailment.py)",
             seeds=(0, 1, 2, 3, 4),
         ),
         "smoke": Scale(
@@ -111,8 +114,13 @@ EXPERIMENT = Experiment(
             f"SICK, SemEval-2014 task 1 systems (test accuracy %): {SEMEVAL_SICK}; majority class (NEUTRAL) "
             f"{MAJORITY_TEST} on SICK.txt's TEST split.",
             "The paper's claim to check: conditional encoding < attention < word-by-word attention in test accuracy.",
-            "Sizing runs (word-by-word, one seed, 2026-12-02): 59.6-61.6% test, 3-5 points above the majority class; "
-            "learned embeddings on 4,439 pairs overfit within 2-4 epochs (configs/entailment.py).",
+            "Not the paper's input: every model here adds a learned exact-match embedding (the word occurs in the "
+            "other sentence; Chen et al. 2017) to each word embedding; the readers (eqs. 7-14) are the paper's. "
+            "Without it, 10 sizing configurations (dropout, sizes, embedding init, word dropout, frozen embeddings, "
+            "learning rate, score, reverse-pair data; one seed each) reached only 59.6-64.0% validation accuracy "
+            "(about a negation rule's 61.4%) while a bag-of-words logistic regression on the same tokens reaches "
+            "78.6%: learned embeddings on 4,439 pairs did not learn word overlap (configs/entailment.py). Recipe "
+            "chosen on validation (TRIAL) accuracy only.",
         ),
     ),
 )

@@ -11,7 +11,7 @@ import pytest
 
 from attn_research.attention import attention_config
 from attn_research.tasks.entailment.classifier import AttentionPooling
-from attn_research.tasks.entailment.models import ARCHITECTURES, build_pair_model, pack_pair
+from attn_research.tasks.entailment.models import ARCHITECTURES, build_pair_model, exact_match, pack_pair
 from attn_research.tasks.entailment.readers import FinalStateAttention, WordByWordAttention
 from tests.helpers import fast_jit
 
@@ -103,10 +103,40 @@ def test_pack_pair_puts_the_hypothesis_after_the_premise_and_a_separator():
     assert np.asarray(mask).tolist() == [[True] * 6, [True] * 4 + [False] * 2]
 
 
-def _model(architecture):
+def test_exact_match_flags_a_word_that_occurs_among_the_other_sentences_words():
+    premise, hypothesis = np.array([[5, 6, 7, 0], [8, 9, 0, 0]]), np.array([[7, 5, 11], [12, 0, 0]])
+    premise_mask, hypothesis_mask = premise != 0, hypothesis != 0
+    p_match, h_match = exact_match(premise, premise_mask, hypothesis, hypothesis_mask)
+    expected_p = [
+        [w in set(h[hm]) and m for w, m in zip(p, pm)]
+        for p, pm, h, hm in zip(premise, premise_mask, hypothesis, hypothesis_mask)
+    ]
+    expected_h = [
+        [w in set(p[pm]) and m for w, m in zip(h, hm)]
+        for p, pm, h, hm in zip(premise, premise_mask, hypothesis, hypothesis_mask)
+    ]
+    assert np.asarray(p_match).tolist() == expected_p == [[True, False, True, False], [False, False, False, False]]
+    assert (
+        np.asarray(h_match).tolist() == expected_h == [[True, True, False], [False, False, False]]
+    )  # pad 0 = pad 0: no
+
+
+def test_exact_match_changes_the_input_of_every_architecture_only_when_set():
+    batch = _pair_batch(2)
+    for architecture in ("conditional", "attentive_classifier"):
+        plain = jax.eval_shape(_model(architecture).init, jax.random.PRNGKey(0), *batch)["params"]
+        flagged = jax.eval_shape(_model(architecture, True).init, jax.random.PRNGKey(0), *batch)["params"]
+        extra = {jax.tree_util.keystr(k) for k, _ in jax.tree_util.tree_leaves_with_path(flagged)} - {
+            jax.tree_util.keystr(k) for k, _ in jax.tree_util.tree_leaves_with_path(plain)
+        }
+        assert len(extra) == 1 and "embedding" in extra.pop()  # one [2, embed_dim] flag embedding, nothing else
+
+
+def _model(architecture, exact_match=False):
     config = ml_collections.ConfigDict(
         {"architecture": architecture, "embed_dim": 6, "hidden": K, "dropout": 0.0, "shared": False}
     )
+    config.exact_match = exact_match
     config.attention = attention_config("additive", dim=D)
     return build_pair_model(config, vocab_size=30, num_classes=3, separator_id=2)
 
@@ -137,7 +167,7 @@ def _pair_batch(seed, extra_padding=0, pad_id_seed=None):
     ],
 )
 def test_padding_in_either_sentence_is_never_attended_nor_read(architecture):
-    model = _model(architecture)
+    model = _model(architecture, exact_match=True)  # the recipe's input: padding must not match either
     batch = _pair_batch(0)
     params = fast_jit(model.init)(jax.random.PRNGKey(0), *batch)
     apply = fast_jit(model.apply)

@@ -44,9 +44,12 @@ class AttentionPooling(nn.Module):
 class AttentiveClassifier(nn.Module):
     """Embeddings -> BiLSTM (hidden units each way) -> AttentionPooling -> dropout -> softmax layer.
 
-    __call__(tokens [batch, length] int32, mask [batch, length] bool (words first, then padding), train)
+    __call__(tokens [batch, length] int32, mask [batch, length] bool (words first, then padding), train,
+             features [batch, length] int32 in [0, num_features) or None)
       -> (logits [batch, num_classes] float32, alpha [batch, 1, length] float32).
     dropout: the rate on the embeddings and on the pooled vector (train=True only).
+    num_features: > 0: a learned embedding of `features` (one categorical feature per position, e.g. the
+    entailment models' exact-match flag) is added to each word embedding; `features` is then required.
     """
 
     vocab_size: int
@@ -55,11 +58,19 @@ class AttentiveClassifier(nn.Module):
     hidden: int = 100
     dropout: float = 0.1
     attention: Mapping[str, Any] | None = None
+    num_features: int = 0
 
     @nn.compact
-    def __call__(self, tokens: Array, mask: Array, *, train: bool = False) -> tuple[Array, Array]:
+    def __call__(
+        self, tokens: Array, mask: Array, *, train: bool = False, features: Array | None = None
+    ) -> tuple[Array, Array]:
         drop = nn.Dropout(self.dropout, deterministic=not train)
-        embedded = drop(nn.Embed(self.vocab_size, self.embed_dim, name="embed")(tokens))
+        embedded = nn.Embed(self.vocab_size, self.embed_dim, name="embed")(tokens)
+        if self.num_features:
+            if features is None:
+                raise ValueError(f"the classifier has num_features={self.num_features}: pass features")
+            embedded = embedded + nn.Embed(self.num_features, self.embed_dim, name="features")(features)
+        embedded = drop(embedded)
         bilstm = nn.Bidirectional(
             nn.RNN(nn.OptimizedLSTMCell(self.hidden)), nn.RNN(nn.OptimizedLSTMCell(self.hidden)), name="bilstm"
         )

@@ -98,6 +98,9 @@ class RocktaschelModel(nn.Module):
     two_way: sec. 2.4, "two-way attention": the same reader (the same weights) also reads the swapped pair
     (hypothesis as premise); the two h* are concatenated before the softmax layer.
     vocab_size, embed_dim, hidden (k), num_classes; dropout: the rate on the embeddings and on h*.
+    exact_match: a learned embedding of each word's exact-match flag (exact_match(): the word occurs in the
+    other sentence; Chen et al. 2017, sec. 3.1's "enhanced" features, Wang and Jiang 2016) is added to its word
+    embedding before dropout; the readers (eqs. 7-14) are unchanged. Not in Rocktäschel et al.
     """
 
     reader: str
@@ -109,13 +112,19 @@ class RocktaschelModel(nn.Module):
     two_way: bool = False
     shared: bool = False
     attention: Mapping[str, Any] | None = None
+    exact_match: bool = False
 
     @nn.compact
     def __call__(self, premise, premise_mask, hypothesis, hypothesis_mask, *, train: bool = False) -> PairOutput:
         embed = nn.Embed(self.vocab_size, self.embed_dim, name="embed")
         drop = nn.Dropout(self.dropout, deterministic=not train)
         read = ConditionalReader(self.reader, self.hidden, self.attention, self.shared, name="reader")
-        p, h = drop(embed(premise)), drop(embed(hypothesis))
+        p, h = embed(premise), embed(hypothesis)
+        if self.exact_match:
+            p_match, h_match = exact_match(premise, premise_mask, hypothesis, hypothesis_mask)
+            flag = nn.Embed(2, self.embed_dim, name="exact_match")
+            p, h = p + flag(p_match.astype(jnp.int32)), h + flag(h_match.astype(jnp.int32))
+        p, h = drop(p), drop(h)
         h_star, weights = read(p, premise_mask, h, hypothesis_mask)
         reverse = None
         if self.two_way:
@@ -123,6 +132,14 @@ class RocktaschelModel(nn.Module):
             h_star = jnp.concatenate([h_star, h_star_reverse], axis=-1)
         logits = nn.Dense(self.num_classes, name="softmax")(drop(h_star))
         return PairOutput(logits.astype(jnp.float32), weights, reverse)
+
+
+def exact_match(premise: Array, premise_mask: Array, hypothesis: Array, hypothesis_mask: Array) -> tuple[Array, Array]:
+    """(premise_match [batch, prem_len] bool, hypothesis_match [batch, hyp_len] bool): True at a word that also
+    occurs among the other sentence's words (the exact-match input feature of Chen et al. 2017, ESIM / Wang and
+    Jiang 2016); False at padding."""
+    same = (premise[:, :, None] == hypothesis[:, None, :]) & premise_mask[:, :, None] & hypothesis_mask[:, None, :]
+    return jnp.any(same, axis=2), jnp.any(same, axis=1)
 
 
 def pack_pair(premise: Array, premise_mask: Array, hypothesis: Array, hypothesis_mask: Array, separator_id: int):
@@ -146,7 +163,8 @@ def pack_pair(premise: Array, premise_mask: Array, hypothesis: Array, hypothesis
 
 class PairClassifier(nn.Module):
     """The attentive classifier (classifier.AttentiveClassifier) over the pair packed by pack_pair:
-    "premise <separator> hypothesis", one BiLSTM, attention pooling with a learned query."""
+    "premise <separator> hypothesis", one BiLSTM, attention pooling with a learned query. exact_match: the
+    flags of exact_match(), packed like the words (0 at the separator), as the classifier's features."""
 
     vocab_size: int
     num_classes: int
@@ -155,10 +173,17 @@ class PairClassifier(nn.Module):
     hidden: int = 100
     dropout: float = 0.1
     attention: Mapping[str, Any] | None = None
+    exact_match: bool = False
 
     @nn.compact
     def __call__(self, premise, premise_mask, hypothesis, hypothesis_mask, *, train: bool = False) -> PairOutput:
         tokens, mask = pack_pair(premise, premise_mask, hypothesis, hypothesis_mask, self.separator_id)
+        features = None
+        if self.exact_match:  # the flags packed like the words; 0 at the separator and padding
+            p_match, h_match = exact_match(premise, premise_mask, hypothesis, hypothesis_mask)
+            features, _ = pack_pair(
+                p_match.astype(jnp.int32), premise_mask, h_match.astype(jnp.int32), hypothesis_mask, 0
+            )
         classifier = AttentiveClassifier(
             self.vocab_size,
             self.num_classes,
@@ -166,14 +191,16 @@ class PairClassifier(nn.Module):
             self.hidden,
             self.dropout,
             self.attention,
+            num_features=2 if self.exact_match else 0,
             name="classifier",
         )
-        logits, weights = classifier(tokens, mask, train=train)
+        logits, weights = classifier(tokens, mask, train=train, features=features)
         return PairOutput(logits, weights)
 
 
 def build_pair_model(model: Mapping[str, Any], vocab_size: int, num_classes: int, separator_id: int) -> nn.Module:
-    """The module config.model describes (keys: architecture, embed_dim, hidden, dropout, shared, attention).
+    """The module config.model describes (keys: architecture, embed_dim, hidden, dropout, shared, exact_match
+    (absent: False), attention).
 
     architecture: one of ARCHITECTURES. Raises ValueError (one line) for an unknown architecture.
     """
@@ -181,8 +208,9 @@ def build_pair_model(model: Mapping[str, Any], vocab_size: int, num_classes: int
     attention = model.get("attention")
     attention = None if attention is None else ml_collections.FrozenConfigDict(attention)  # hashes by content
     sizes = {"embed_dim": model["embed_dim"], "hidden": model["hidden"], "dropout": model["dropout"]}
+    exact = bool(model.get("exact_match", False))
     if architecture == "attentive_classifier":
-        return PairClassifier(vocab_size, num_classes, separator_id, attention=attention, **sizes)
+        return PairClassifier(vocab_size, num_classes, separator_id, attention=attention, exact_match=exact, **sizes)
     reader = architecture.removesuffix("_two_way")
     return RocktaschelModel(
         reader,
@@ -190,6 +218,7 @@ def build_pair_model(model: Mapping[str, Any], vocab_size: int, num_classes: int
         num_classes,
         two_way=architecture.endswith("_two_way"),
         shared=bool(model.get("shared", False)),
+        exact_match=exact,
         attention=attention,
         **sizes,
     )

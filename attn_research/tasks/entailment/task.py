@@ -34,7 +34,9 @@ Array = jax.Array
 
 def default_model_config() -> ml_collections.ConfigDict:
     """config.model of the entailment task: architecture (models.ARCHITECTURES), embed_dim, hidden (k),
-    dropout, shared (one LSTM for both sentences), attention (the catalogue's config; additive = eqs. 7-8)."""
+    dropout, shared (one LSTM for both sentences), exact_match (add a learned embedding of "this word occurs in
+    the other sentence" to every word embedding: models.exact_match), attention (the catalogue's config;
+    additive = eqs. 7-8)."""
     return ml_collections.ConfigDict(
         {
             "architecture": "word_by_word",
@@ -42,6 +44,7 @@ def default_model_config() -> ml_collections.ConfigDict:
             "hidden": 100,
             "dropout": 0.1,
             "shared": False,
+            "exact_match": False,
             "attention": attention_config("additive", dim=100),
         }
     )
