@@ -87,6 +87,9 @@ class EncoderLayer(nn.Module):
     __call__(x [batch, src_len, d_model], mask [batch, src_len] bool (True = real token), *, train)
         -> [batch, src_len, d_model]. No position attends to padding. Dropout (rate `dropout`) on each
     sub-layer output and (`attention_dropout`) on the attention weights when train=True (rng 'dropout').
+    explicit_weights: the attention computes its weights explicitly (MultiHeadAttention's einsum path, the
+    same function) instead of jax.nn.dot_product_attention: on CPU about 1.4x faster at small head sizes
+    (d_k = 4, 42 positions; tasks/forecasting/patch.py).
     """
 
     d_model: int
@@ -97,6 +100,7 @@ class EncoderLayer(nn.Module):
     norm: str
     key_dim: int = 0
     dtype: Any = F32
+    explicit_weights: bool = False
 
     @nn.compact
     def __call__(self, x: Array, mask: Array, *, train: bool) -> Array:
@@ -104,7 +108,13 @@ class EncoderLayer(nn.Module):
             return nn.Dropout(self.dropout)(y, deterministic=not train)
 
         attention = _attention(
-            self.d_model, self.heads, self.key_dim, self.attention_dropout, "self_attention", dtype=self.dtype
+            self.d_model,
+            self.heads,
+            self.key_dim,
+            self.attention_dropout,
+            "self_attention",
+            return_weights=self.explicit_weights,
+            dtype=self.dtype,
         )
         norm = nn.LayerNorm(dtype=F32, name="self_attention_norm")
         h = sublayer_input(x, norm, self.norm)

@@ -12,8 +12,10 @@ config.model (default_model_config(); each model reads the keys of MODEL_KEYS[na
     attention_dropout [0.0]    on the attention weights
     head_dropout      [0.0]    PatchTST: before the linear head
     norm              ['post'] 'post' | 'pre' (models/transformer_layers.py)
+    final_norm        [True]   patch attention with norm 'pre': a LayerNorm after the last encoder layer (patch.py)
     label_len         [48]     the Transformer decoder's start values (Informer / Autoformer: 48 at L = 96)
     cell, hidden      ['lstm', 64]  the temporal-attention model's recurrent cells
+    step_len          [1]      the temporal-attention decoder's forecast hours per step (1: Qin et al.)
     attention         attention_config('additive', dim=64): its score (any of the catalogue)
 """
 
@@ -40,9 +42,9 @@ TRANSFORMER_KEYS = ("d_model", "heads", "ff_dim", "encoder_layers", "dropout", "
 MODEL_KEYS = {
     "repeat": (),
     "dlinear": ("moving_average", "individual"),
-    "patch_attention": ("patch_len", "stride", "head_dropout", *TRANSFORMER_KEYS),
+    "patch_attention": ("patch_len", "stride", "head_dropout", "final_norm", *TRANSFORMER_KEYS),
     "transformer": ("label_len", "decoder_layers", *TRANSFORMER_KEYS),
-    "temporal_attention": ("cell", "hidden", "attention"),
+    "temporal_attention": ("cell", "hidden", "step_len", "attention"),
 }
 
 
@@ -64,9 +66,11 @@ def default_model_config() -> ml_collections.ConfigDict:
             "attention_dropout": 0.0,
             "head_dropout": 0.0,
             "norm": "post",
+            "final_norm": True,
             "label_len": 48,
             "cell": "lstm",
             "hidden": 64,
+            "step_len": 1,
             "attention": attention_config("additive", dim=64),
         }
     )
@@ -102,6 +106,7 @@ def _patch_attention(model: Any, horizon: int) -> nn.Module:
         stride=int(model.stride),
         layers=int(model.encoder_layers),
         head_dropout=float(model.head_dropout),
+        final_norm=bool(model.final_norm),
         **_transformer_sizes(model),
     )
 
@@ -134,6 +139,7 @@ def _temporal_attention(model: Any, horizon: int) -> nn.Module:
         cell=str(model.cell),
         hidden=int(model.hidden),
         attention_config=ml_collections.FrozenConfigDict(config),
+        step_len=int(model.step_len),
     )
 
 
@@ -144,7 +150,8 @@ def build_model(model: Any, horizon: int) -> nn.Module:
 
 def check_model(model: Any, lookback: int) -> None:
     """Raises ValueError (one line, naming the key) for an unknown model name, cell, norm or attention, an even
-    or non-positive moving-average kernel, a patch longer than the look-back, label_len > L, or sizes < 1."""
+    or non-positive moving-average kernel, a patch longer than the look-back, label_len > L, step_len outside
+    [1, L], or sizes < 1."""
     name = check_choice("forecasting model (model.name)", model.get("name"), MODELS)
     if name == "dlinear" and (model.moving_average < 1 or model.moving_average % 2 == 0):
         raise ValueError(f"model.moving_average must be odd and >= 1, got {model.moving_average!r}")
@@ -163,6 +170,8 @@ def check_model(model: Any, lookback: int) -> None:
     if name == "temporal_attention":
         check_cell(model.cell)
         check_positive("model.hidden", model.hidden)
+        if not 1 <= model.step_len <= lookback:
+            raise ValueError(f"model.step_len ({model.step_len}) must be in [1, data.lookback = {lookback}]")
         build_attention(model.attention)
 
 

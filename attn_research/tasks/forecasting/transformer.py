@@ -63,7 +63,7 @@ class TransformerForecaster(nn.Module):
         memory = embed(lookback, "encoder_embedding")
         mask = jnp.ones((batch, length), bool)
         for i in range(self.encoder_layers):
-            memory = EncoderLayer(**sizes, name=f"encoder_{i}")(memory, mask, train=train)
+            memory = EncoderLayer(**sizes, explicit_weights=True, name=f"encoder_{i}")(memory, mask, train=train)
         if self.norm == "pre":
             memory = nn.LayerNorm(name="encoder_norm")(memory)
         y, weights = embed(decoder_input, "decoder_embedding"), None
