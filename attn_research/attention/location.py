@@ -3,6 +3,8 @@
     f_i     = F * alpha_{i-1}                                       (eq. 8: `channels` filters of `filter_width`)
     e_{i,j} = w^T tanh(W s_{i-1} + V h_j + U f_{i,j} + b)           (eq. 9)
     alpha_i = softmax(e_i / T) over the real keys                   (eq. 6, T = temperature)
+`normalizer` may replace the softmax by another registered normalizer, e.g. 'sigmoid', the smoothed focus
+alpha_ij = sigma(e_ij) / sum_j sigma(e_ij) (sec. 2.3).
 
 `location_source` picks what the convolution F reads (ESPnet's attentions.py names in brackets):
     previous     the previous alignment alpha_{i-1}                      (AttLoc, 'location'; the paper)
@@ -24,8 +26,8 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from attn_research.attention import normalizers
-from attn_research.attention.registry import FAMILIES
+from attn_research.attention.factored import normalize
+from attn_research.attention.registry import FAMILIES, NORMALIZERS
 from attn_research.attention.settings import fields_from_config
 from attn_research.attention.stateful import (
     F32,
@@ -95,6 +97,7 @@ class LocationAwareAttention(nn.Module):
     dim: attention dimensionality (size of W s, V h, U f, b, w). channels: number of filters in F.
     filter_width: odd width of F, in keys. location_source: one of LOCATION_SOURCES. att_win: alignments
     the 'previous_2d' source reads. temperature: T of the softmax (ESPnet's scaling = 1 / T).
+    normalizer: a name in NORMALIZERS, 'softmax' (eq. 6) by default; 'sigmoid' is the smoothing of sec. 2.3.
 
     __call__(query [batch, query_len, query_dim] (s_{i-1}), keys [batch, key_len, key_dim] (h_j),
              values [batch, key_len, value_dim], mask [batch, key_len] bool or None, state or None,
@@ -118,6 +121,7 @@ class LocationAwareAttention(nn.Module):
     location_source: str = "previous"
     att_win: int = 5
     temperature: float = 1.0
+    normalizer: str = "softmax"
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> LocationAwareAttention:
@@ -129,6 +133,7 @@ class LocationAwareAttention(nn.Module):
 
     def _check(self) -> None:
         check_choice("location_source", self.location_source, LOCATION_SOURCES)
+        check_choice(NORMALIZERS.kind, self.normalizer, NORMALIZERS)
         check_positive(dim=self.dim, channels=self.channels, att_win=self.att_win)
         check_filter_width(self.filter_width)
 
@@ -210,7 +215,7 @@ class LocationAwareAttention(nn.Module):
             else:
                 location = features @ u
             energy = tanh_energy(query_d, keys_d, location, w)
-            weights = normalizers.softmax(energy, key_mask, self.temperature)
+            weights = normalize(self.normalizer, energy, key_mask, self)  # softmax(e / T) by default
             return self._next_state(state, weights, lstm), weights
 
         state, weights = scan_queries(step, state, query_d)

@@ -147,16 +147,7 @@ class Seq2Seq(nn.Module):
         config = self.config
         validate_model_config(config)
         dtype = compute_dtype(config)
-        self.encoder = Encoder(
-            vocab_size=self.source_vocab_size,
-            embed_dim=int(config.embed_dim),
-            cell=config.cell,
-            layers=int(config.encoder_layers),
-            hidden=int(config.encoder_hidden),
-            bidirectional=bool(config.bidirectional),
-            dropout=float(config.dropout),
-            dtype=dtype,
-        )
+        self.encoder = self.make_encoder(dtype)
         self.bridge = Bridge(
             kind=config.bridge, cell=config.cell, layers=int(config.decoder_layers), hidden=int(config.decoder_hidden)
         )
@@ -176,10 +167,28 @@ class Seq2Seq(nn.Module):
             dtype=dtype,
         )
 
+    def make_encoder(self, dtype) -> nn.Module:
+        """The encoder submodule (called once, in setup): the token Encoder of models/encoder.py. A subclass
+        may return another encoder with the same call, (source, mask, *, train) -> an output with
+        `annotations` and `final_states` (EncoderOutput) and, when it shortens the source (a speech
+        encoder's time reduction), `mask` [batch, enc_len] bool, which then replaces the source mask."""
+        config = self.config
+        return Encoder(
+            vocab_size=self.source_vocab_size,
+            embed_dim=int(config.embed_dim),
+            cell=config.cell,
+            layers=int(config.encoder_layers),
+            hidden=int(config.encoder_hidden),
+            bidirectional=bool(config.bidirectional),
+            dropout=float(config.dropout),
+            dtype=dtype,
+        )
+
     def encode(self, source: Array, source_mask: Array, *, train: bool = False) -> Encoded:
         """Annotations, mask and the decoder's initial states (Encoded) for a right-padded source."""
         source_mask = source_mask.astype(bool)
         out = self.encoder(source, source_mask, train=train)
+        source_mask = getattr(out, "mask", source_mask)  # an encoder that reduces time gives its own mask
         initial_state = self.bridge(out.final_states, source.shape[0])
         annotations = out.annotations.astype(jnp.float32)
         memory = self.decoder.precompute(annotations) if self.config.decoder in ATTENTIVE_DECODERS else None
