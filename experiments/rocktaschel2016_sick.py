@@ -14,7 +14,10 @@ full: configs/entailment.py (k = 100, learned 100-d embeddings plus the exact-ma
 score, dropout 0.5, Adam 1e-3, batches of 32, 4 epochs = 552 updates, every batch padded to 40 x 40, the
 best-validation checkpoint tested); 7 points x 5 seeds = 35 runs.
 Size: 1-5 min a run on 2 shared CPU cores (word-by-word two-way the slowest), about 70 min in all
-(configs/entailment.py has the timed runs).
+(configs/entailment.py has the timed runs). On a GPU, one command:
+
+    python -m attn_research.sweep experiments/rocktaschel2016_sick.py --scale full --parallel 4
+
 smoke: conditional encoding and word-by-word attention on the synthetic pairs, a tiny model, 20 updates; 2 runs,
 under a minute each.
 """
@@ -101,6 +104,9 @@ EXPERIMENT = Experiment(
         metrics=(
             Metric("test/accuracy", "test accuracy (%)", scale=100, digits=1),
             Metric("test/macro_f1", "test macro F1 (%)", scale=100, digits=1),
+            Metric("test/f1_entailment", "F1 entailment (%)", scale=100, digits=1),
+            Metric("test/f1_neutral", "F1 neutral (%)", scale=100, digits=1),
+            Metric("test/f1_contradiction", "F1 contradiction (%)", scale=100, digits=1),
             Metric("num_params", "params", digits=0),
         ),
         row_label=label,
@@ -114,6 +120,8 @@ EXPERIMENT = Experiment(
             f"SICK, SemEval-2014 task 1 systems (test accuracy %): {SEMEVAL_SICK}; majority class (NEUTRAL) "
             f"{MAJORITY_TEST} on SICK.txt's TEST split.",
             "The paper's claim to check: conditional encoding < attention < word-by-word attention in test accuracy.",
+            "Every run's results JSON (results/rocktaschel2016_sick/full/) also holds per-class precision and recall "
+            "and the confusion counts (metrics.test.confusion_<gold>_as_<predicted>); validation the same.",
             "Not the paper's input: every model here adds a learned exact-match embedding (the word occurs in the "
             "other sentence; Chen et al. 2017) to each word embedding; the readers (eqs. 7-14) are the paper's. "
             "Without it, 10 sizing configurations (dropout, sizes, embedding init, word dropout, frozen embeddings, "
