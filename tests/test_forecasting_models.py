@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from attn_research.attention import attention_config
+from attn_research.models.transformer_layers import EncoderLayer
 from attn_research.tasks.forecasting.linear import DLinear, Repeat, moving_average
 from attn_research.tasks.forecasting.metrics import error_sums, mean_errors
 from attn_research.tasks.forecasting.models import MODELS, check_model, default_model_config
@@ -125,3 +126,46 @@ def test_every_registered_model_is_checked_by_name():
     model.name, model.attention.score = "temporal_attention", "nope"
     with pytest.raises(ValueError, match="additive"):
         check_model(model, 336)
+
+
+def test_temporal_attention_with_several_hours_per_decoder_step():
+    """step_len s = 4, H = 10: 3 decoder steps of 4 hours (the last cut to 2); the hours of one step share its
+    weights over the look-back; s > L is a one-line error naming model.step_len."""
+    model = TemporalAttentionForecaster(
+        horizon=10, hidden=8, step_len=4, attention_config=attention_config("additive", dim=8).to_dict()
+    )
+    variables, output = init_and_apply(model)
+    assert output.forecast.shape == (2, 10, 3) and output.attention.shape == (2, 10, 24)
+    weights = np.asarray(output.attention)
+    for first, stop in ((0, 4), (4, 8), (8, 10)):
+        np.testing.assert_allclose(weights[:, first:stop], np.repeat(weights[:, first : first + 1], stop - first, 1))
+    assert not np.allclose(weights[:, 0], weights[:, 4])
+    assert variables["params"]["decoder"]["output"]["kernel"].shape[-1] == 4 * 3  # 4 hours x 3 channels
+    with pytest.raises(ValueError, match=r"model.step_len \(30\) must be in \[1, data.lookback = 24\]"):
+        TemporalAttentionForecaster(horizon=10, hidden=8, step_len=30, attention_config=model.attention_config).init(
+            jax.random.PRNGKey(0), X
+        )
+    config = default_model_config()
+    config.name, config.step_len = "temporal_attention", 400
+    with pytest.raises(ValueError, match="model.step_len"):
+        check_model(config, 336)
+
+
+def test_patch_attention_final_norm_and_the_explicit_attention_path():
+    """norm 'pre' with final_norm False has no LayerNorm after the last layer (the head reads the residual
+    stream); EncoderLayer's explicit_weights path computes the same function as jax.nn.dot_product_attention."""
+    sizes = dict(horizon=6, patch_len=8, stride=4, d_model=8, heads=2, ff_dim=16, layers=2, dropout=0.0, norm="pre")
+    with_norm, _ = init_and_apply(PatchAttention(**sizes))
+    without, output = init_and_apply(PatchAttention(**sizes, final_norm=False))
+    assert "encoder_norm" in with_norm["params"] and "encoder_norm" not in without["params"]
+    assert np.all(np.isfinite(output.forecast))
+
+    x = np.random.default_rng(1).normal(size=(3, 5, 8)).astype(np.float32)
+    mask = np.array([[True] * 5, [True] * 3 + [False] * 2, [True] * 5])
+    layers = [
+        EncoderLayer(d_model=8, heads=2, ff_dim=16, dropout=0.0, attention_dropout=0.0, norm="post", explicit_weights=e)
+        for e in (False, True)
+    ]
+    variables = fast_jit(lambda k: layers[0].init(k, x, mask, train=False))(jax.random.PRNGKey(0))
+    fused, explicit = (fast_jit(lambda v, m=m: m.apply(v, x, mask, train=False))(variables) for m in layers)
+    np.testing.assert_allclose(explicit, fused, atol=1e-5)
