@@ -3,8 +3,10 @@ transcription in shared/docs/published_numbers.md (never typed from our own outp
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
+import types
 
 import pytest
 
@@ -14,6 +16,14 @@ from attn_research.sweeps.spec import check_config_keys
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PATH = os.path.join(REPO, "experiments", "zeng2023_ett.py")
 PUBLISHED = os.path.join(os.path.dirname(REPO), "shared", "docs", "published_numbers.md")
+
+
+def experiment_module():
+    """experiments/zeng2023_ett.py as a module (its findings and published cells)."""
+    spec = importlib.util.spec_from_file_location("zeng2023_ett_under_test", PATH)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 @pytest.fixture(scope="module")
@@ -55,3 +65,50 @@ def test_every_published_cell_is_in_section_12_of_the_transcription(experiment):
         model, data, horizon = label.split(", ")
         column = ["H=96", "H=192", "H=336", "H=720"].index(horizon)
         assert rows[(names.get(model, model), data)][column] == f"{cells['test/mse']}/{cells['test/mae']}", label
+
+
+@pytest.mark.skipif(not os.path.isfile(PUBLISHED), reason="shared/docs/published_numbers.md is not beside the repo")
+def test_fedformer_cells_are_section_12s():
+    with open(PUBLISHED) as f:
+        section = f.read().split("## 12.")[1].split("## 13.")[0]
+    etth1 = section[section.index("| ETTh1 |") :].split("\n\n")[0]
+    row = next(line for line in etth1.splitlines() if line.startswith("| FEDformer |"))
+    mse = [cell.strip().split("/")[0] for cell in row.split("|")[2:-1]]
+    module = experiment_module()
+    assert [module.FEDFORMER_ETTH1_MSE[h] for h in module.HORIZONS] == mse
+
+
+def test_findings_are_computed_from_the_rows():
+    """Hand-made rows: DLinear at .380 / .405 on ETTh1 H 96 / 192 (published .375 / .405), patch attention at
+    .370 (H 96, below FEDformer's .376 and DLinear) and .430 (H 192, above FEDformer's .420 and DLinear), the
+    Transformer at .9 (H 96 only); one row short of its seeds."""
+    module = experiment_module()
+    stat = types.SimpleNamespace
+
+    def row(model, horizon, mse, runs=3):
+        point = {"model.name": model, "data.name": "etth1", "data.horizon": horizon}
+        label = module.label(point)
+        return stat(label=label, point=point, runs=runs, expected=3, stats={"test/mse": stat(mean=mse)})
+
+    rows = [
+        row("dlinear", 96, 0.380),
+        row("dlinear", 192, 0.405),
+        row("patch_attention", 96, 0.370),
+        row("patch_attention", 192, 0.430, runs=1),
+        row("transformer", 96, 0.9),
+    ]
+    lines = module.findings(rows)
+    assert "H=96 +0.005, H=192 +0.000; within .01 at 2 of 2" in lines[0]
+    assert "H=96 0.370 vs .376, H=192 0.430 vs .420; at or below it at 1 of 2 horizons" in lines[1]
+    assert "DLinear has a lower mean test MSE than Transformer in 1 of 1 cells." in lines[2]
+    assert "PatchTST/42 has a lower mean test MSE than DLinear in 1 of 2 cells (not in: ETTh1 H=192)" in lines[3]
+    assert "no (data, horizon) cell" in lines[4]
+    assert lines[5].startswith("Not run yet") and "PatchTST/42, ETTh1, H=192 (1/3)" in lines[5]
+    assert "2 of 15 runs" in lines[5] and module.RESUME in lines[5]
+
+
+def test_the_tables_markdown_carries_the_findings(experiment):
+    from attn_research.sweeps.tables import render_markdown  # pylint: disable=import-outside-toplevel
+
+    text = render_markdown(experiment, "full", [])
+    assert "- Zeng et al.'s claim, DLinear against Transformer: no (data, horizon) cell where both ran yet." in text

@@ -24,7 +24,7 @@ import dataclasses
 import importlib.util
 import os
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from attn_research.validation import check_choice
@@ -103,6 +103,8 @@ class Table:
     row_title: the title of the label column.
     published: row label -> metric key -> the paper's cell, copied as printed (a string).
     source: where the published numbers come from (paper, table, test set). notes: lines under the table.
+    findings: rows -> lines computed from the results (e.g. which of the paper's claims hold here), under the
+    notes; None: none.
     by_length: add a column per source-length bucket of the runs' Evaluation ("eval/bleu_by_length/[lo, hi)",
     whichever buckets attn_research.evaluate chose) and a figure of BLEU against length, one curve per row
     (Bahdanau et al. 2015, Fig. 2).
@@ -115,6 +117,7 @@ class Table:
     source: str = ""
     notes: tuple[str, ...] = ()
     by_length: bool = False
+    findings: Callable[[Sequence[Any]], Sequence[str]] | None = None
 
 
 @dataclasses.dataclass(frozen=True)

@@ -94,14 +94,16 @@ def caption(experiment: Experiment, scale: str, rows: Sequence[Row] = ()) -> str
 
 
 def render_markdown(experiment: Experiment, scale: str, rows: Sequence[Row], figure: str | None = None) -> str:
-    """A '### title' section: the table, the caption, the notes (the table's, then the scale's) and the figure
-    (a file name beside it)."""
+    """A '### title' section: the table, the caption, the notes (the table's, then the scale's), the lines
+    Table.findings computes from the rows, and the figure (a file name beside it)."""
     titles = header(experiment)
     title = experiment.title if scale == FULL else f"{experiment.title} (`{scale}` scale)"
     lines = [f"### {title}", "", "| " + " | ".join(titles) + " |", "|" + " --- |" * len(titles)]
     lines += ["| " + " | ".join(c.replace("|", "\\|") for c in cells(experiment, row)) + " |" for row in rows]
     lines += ["", caption(experiment, scale, rows)]
     lines += [f"- {note}" for note in experiment.table.notes + experiment.scale(scale).notes]
+    if experiment.table.findings is not None:
+        lines += [f"- {line}" for line in experiment.table.findings(rows)]
     if figure:
         lines += ["", f"![{LENGTH_FIGURE}]({figure})"]
     return "\n".join(lines) + "\n"
