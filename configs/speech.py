@@ -25,7 +25,12 @@ with the attention windowed to [median - 3, median + 12] encoder steps of the pr
 prefixed windowed_). Recipe: Adam 1e-3, batches of 32, gradient clipping at 1, 3,000 updates (16 epochs of 187),
 validation every 500 updates, the checkpoint with the best validation digit error rate at training lengths.
 
-Sizing (see the bottom of this docstring: measured, not yet a full run).
+Sizing: NOT YET MEASURED (2026-12-02). Run at nice 19 beside other jobs' sweeps (load 12-14 on the 2 CPU cores),
+the first smoke run (200 training utterances, 20 updates) spent 44 min of wall time and 1 min 46 s of CPU, and had
+not finished tracing its first training step when it was stopped: no seconds per update, no learning curve and no
+digit error rate yet. The model has 1,877,091 parameters (attention=location, reduction=pyramid;
+model_summary.txt of that run). The issue's target (location-aware <= 5% digit error rate at training lengths)
+is unchecked.
 
     python -m attn_research.main --config=configs/speech.py:attention=location --workdir=workdirs/speech_location
 """

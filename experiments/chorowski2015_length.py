@@ -10,8 +10,17 @@ attention windowed around the previous alignment's median (sec. 2.3; metrics pre
     python -m attn_research.sweep experiments/chorowski2015_length.py --scale smoke
     python experiments/chorowski2015_length.py --figure results/chorowski2015_length   # the length plot
 
-Time per run (full): SECONDS_PER_UPDATE measured on the 2 shared CPU cores (see the config's docstring) times
-the updates, plus the validations; the full scale's description gives the total.
+Time per run (full): NOT YET MEASURED. The sizing runs of 2026-12-02 ran at nice 19 beside other jobs' sweeps
+(load 12-14 on 2 cores) and got a few percent of one core: a 20-update smoke run spent 44 min of wall time (1 min
+46 s of CPU) without finishing the trace of its first training step, so no seconds per update could be measured.
+FULL_UPDATES (3,000) is the recipe's budget, not a measured fit; measure one run on free cores (or the GPU) first:
+
+    python -m attn_research.main --config=configs/speech.py:attention=location --workdir=workdirs/speech_size \
+        --config.train.num_steps=200 --config.train.eval_every_steps=200
+
+On a GPU, the whole table in one command (9 runs):
+
+    python -m attn_research.sweep experiments/chorowski2015_length.py --scale full --parallel 3
 """
 
 from __future__ import annotations
@@ -35,6 +44,7 @@ FULL_UPDATES = 3000
 SMOKE = {
     "data.train_utterances": 128,
     "data.eval_utterances": 4,
+    "data.frame_multiple": 256,  # one training batch shape (fewer compiles)
     "model.encoder_layers": 2,
     "model.reductions": 2,
     "model.encoder_hidden": 16,

@@ -72,7 +72,7 @@ def test_a_tiny_run_on_fsdd_records_the_metrics_by_length(tmp_path):
 
     config = config_module().get_config("attention=location")
     config.data.manual_dir, config.data.tfds_dir = str(FSDD), str(tmp_path / "tfds")
-    config.data.update({"train_utterances": 256, "eval_utterances": 4, "test_lengths": (8,)})
+    config.data.update({"train_utterances": 256, "eval_utterances": 4, "test_lengths": (8,), "frame_multiple": 256})
     config.model.update({"encoder_layers": 2, "reductions": 2, "encoder_hidden": 16, "decoder_hidden": 16})
     config.model.attention.dim = 16
     config.train.update({"num_steps": 30, "eval_every_steps": 30, "checkpoint_every_steps": 30})
