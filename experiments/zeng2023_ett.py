@@ -163,7 +163,7 @@ def findings(rows) -> list[str]:
             fed.append((horizon, ours, FEDFORMER_ETTH1_MSE[horizon]))
     if fed:
         at_or_below = sum(ours <= float(theirs) for _, ours, theirs in fed)
-        shown = ", ".join(f"H={h} {ours:.3f} vs {theirs}" for h, ours, theirs in fed)
+        shown = ", ".join(f"H={h} {ours:.3f}".replace(" 0.", " .") + f" vs {theirs}" for h, ours, theirs in fed)
         lines.append(
             f"Patch attention against FEDformer's published ETTh1 MSE: {shown}; at or below it at {at_or_below} "
             f"of {len(fed)} horizons run."
@@ -171,12 +171,24 @@ def findings(rows) -> list[str]:
     lines.append("Zeng et al.'s claim, " + _compare(rows, "dlinear", "transformer"))
     lines.append("Nie et al.'s claim, " + _compare(rows, "patch_attention", "dlinear"))
     lines.append("Recurrent temporal attention (L 96): " + _compare(rows, "temporal_attention", "dlinear"))
-    short = [f"{row.label} ({row.runs}/{row.expected})" for row in rows if row.runs < row.expected]
-    if short:
-        missing = sum(row.expected - row.runs for row in rows)
+    missing = sum(row.expected - row.runs for row in rows)
+    if missing:
+        parts = []
+        for model in {row.label.split(", ")[0]: None for row in rows}:
+            mine = [row for row in rows if row.label.split(", ")[0] == model]
+            absent = sum(row.expected - row.runs for row in mine)
+            if not absent:
+                continue
+            partial = [
+                f"{row.label.split(', ', 1)[1]} {row.runs}/{row.expected}"
+                for row in mine
+                if 0 < row.runs < row.expected
+            ]
+            part = f"{model} {absent} of {sum(row.expected for row in mine)}"
+            parts.append(part + (f" (partly run: {', '.join(partial)})" if partial else ""))
         lines.append(
-            f"Not run yet (CPU time ran out): {missing} of {sum(row.expected for row in rows)} runs, in the rows "
-            f"{'; '.join(short)}. The sweep resumes where it stopped: `{RESUME}`."
+            f"Not run yet (CPU time ran out): {missing} of {sum(row.expected for row in rows)} runs: "
+            f"{'; '.join(parts)}. The sweep resumes where it stopped: `{RESUME}`."
         )
     return lines
 
