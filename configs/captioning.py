@@ -1,0 +1,69 @@
+"""Captioning with visual attention on Fashion-MNIST canvases: Show, Attend and Tell (attn_research/tasks/captioning).
+
+Paper: K. Xu, J. Ba, R. Kiros, K. Cho, A. Courville, R. Salakhutdinov, R. Zemel and Y. Bengio (2015), "Show, Attend
+and Tell: Neural Image Caption Generation with Visual Attention", ICML; sec. 3.1 (CNN annotations, the LSTM decoder,
+initial states from the mean annotation, the deep output of eq. 7), 4.1 (hard attention, REINFORCE, eq. 12), 4.2
+(soft attention, the gate beta of 4.2.1, the doubly stochastic term of eq. 14).
+
+Data: 64 x 64 canvases of 1-3 real Fashion-MNIST items (28 x 28, no overlap), the caption their class words in
+reading order; 20,000 train and 1,000 validation canvases from the training images (disjoint items), 2,000 test
+canvases from the t10k images and 2,000 test_long canvases of 4 items (tasks/captioning/data.py).
+Model: 3 conv stages (16, 32, 64 channels) -> an 8 x 8 grid, L = 64 annotations of D = 64; LSTM of 128, embedding
+and deep output of 64; additive f_att of dim 128 over the 64 regions; gate beta; lambda = 1 (Xu et al.'s value).
+
+Arguments (named; `configs/captioning.py` alone is attention=soft,score=additive):
+  attention  soft (sec. 4.2) | hard (sec. 4.1, REINFORCE with the moving-average baseline, entropy bonus 0.01)
+             | gumbel (hard, Gumbel straight-through, tau 1) | none (z_t = the mean annotation, no alpha)
+  score      f_att: any score of the attention catalogue (additive: Xu et al.'s)
+Recipe: Adam 1e-3 (Xu et al. use RMSProp / Adam), batches of 64, clipping at 5, 5 epochs (1,560 updates), validation
+every 312 updates, the best-validation (exact match) checkpoint tested.
+
+Sizing: not measured yet. On 2026-12-02 (20:45-22:30 UTC) the 2 CPU cores ran two other sweeps (load average
+11-13) and this task's processes ran at nice 19, about 1% of a core: a 30-update smoke run of this config (512
+train canvases) had not finished compiling its train step after 35 minutes. The full recipe's minutes per run are
+to be measured on free cores (or a GPU) before the experiment's full scale runs.
+
+    python -m attn_research.main --config=configs/captioning.py:attention=soft --workdir=workdirs/caption_soft
+    python -m attn_research.main --config=configs/captioning.py:attention=hard --workdir=workdirs/caption_hard
+"""
+
+from attn_research.config_args import parse_config_args
+from attn_research.config_defaults import base_config
+from attn_research.tasks.captioning import CaptioningTask
+
+ATTENTIONS = ("soft", "hard", "gumbel", "none")
+ARGUMENTS = {"attention": "soft", "score": "additive"}
+CHOICES = {"attention": ATTENTIONS}
+
+
+def get_config(arg: str = ""):
+    """The experiment for arg = "attention=...,score=..." (module docstring); raises ValueError (one line) for an
+    unknown argument or value, listing the valid ones."""
+    args = parse_config_args(arg, ARGUMENTS, CHOICES, kind="captioning")
+    config = base_config()
+    config.task = "captioning"
+    sections = CaptioningTask.default_config()
+    config.data, config.model = sections.data, sections.model
+    config.experiment = "captioning"
+    config.model.attention.score = args.score
+    if args.attention in ("hard", "gumbel"):
+        config.model.attention.family = "hard"
+        config.model.attention.estimator = "reinforce" if args.attention == "hard" else "gumbel"
+        if args.attention == "hard":
+            config.model.attention.entropy_weight = 0.01
+    elif args.attention == "none":
+        config.model.context = "mean"
+    train = config.train
+    train.batch_size = 64
+    train.num_epochs = 5
+    train.learning_rate = 1e-3
+    train.clip_norm = 5.0
+    train.log_every_steps = 50
+    train.eval_every_steps = 312
+    train.best_metric = "exact_match"
+    train.best_mode = "max"
+    config.eval.batch_size = 250
+    config.eval.num_heatmaps = 4
+    config.name = f"{args.attention}_{args.score}"
+    config.wandb.group = "captioning"
+    return config
