@@ -72,11 +72,11 @@ class TemporalAttentionStep(nn.Module):
 
 class TemporalAttentionForecaster(nn.Module):
     """The encoder and temporal-attention decoder of the module docstring. lookback [batch, L, channels] ->
-    ForecastOutput(forecast [batch, H, channels], attention beta [batch, H, L]; with step_len s > 1 the H
+    ForecastOutput(forecast [batch, H, channels], attention beta [batch, H, L]; with step_len s > 1 the s
     forecast hours of one decoder step share its beta). Raises ValueError if s < 1 or s > L. The attention is
-    called with
-    train=False in training too (deterministic families: factored scores, multi-head without dropout; a
-    stochastic one, such as hard attention, would not sample). Raises ValueError as build_attention does."""
+    called with train=False in training too (deterministic families: factored scores, multi-head without
+    dropout; a stochastic one, such as hard attention, would not sample). Raises ValueError as build_attention
+    does."""
 
     horizon: int
     cell: str = "lstm"
