@@ -35,10 +35,13 @@ from attn_research.sweeps import Block, Experiment, Metric, Scale, Table
 
 TEST_LENGTHS = (6, 8, 10, 12)
 TRAIN_LENGTHS = (1, 2, 3, 4)
-ATTENTIONS = {  # row label -> the keys that differ from configs/speech.py:attention=location
-    "content-based": {"model.attention.family": "factored"},
-    "location-aware (cumulative)": {"model.attention.family": "location_aware"},
-    "location-aware + smoothing": {"model.attention.family": "location_aware", "model.attention.normalizer": "sigmoid"},
+ATTENTIONS = {  # block name -> (row label, the keys that differ from configs/speech.py:attention=location)
+    "content": ("content-based", {"model.attention.family": "factored"}),
+    "location": ("location-aware (cumulative)", {"model.attention.family": "location_aware"}),
+    "location_smooth": (
+        "location-aware + smoothing",
+        {"model.attention.family": "location_aware", "model.attention.normalizer": "sigmoid"},
+    ),
 }
 FULL_UPDATES = 3000
 SMOKE = {
@@ -70,7 +73,7 @@ def label(point) -> str:
 
 
 def _blocks() -> tuple[Block, ...]:
-    return tuple(Block(dict(keys), name=name.split(" ")[0].replace("-", "_")) for name, keys in ATTENTIONS.items())
+    return tuple(Block(dict(keys), name=name) for name, (_, keys) in ATTENTIONS.items())
 
 
 def _metrics() -> tuple[Metric, ...]:
