@@ -15,8 +15,10 @@ caption; columns "... 4 items").
     python -m attn_research.sweep experiments/xu2015_soft_hard.py --scale full --parallel 1
     python -m attn_research.sweep experiments/xu2015_soft_hard.py --scale smoke
 
-Time: see configs/captioning.py (measured seconds per update on the shared CPU cores); full = 15 runs of 1,560
-updates each. On a GPU the full scale is one command:
+Time: 0.39-0.42 CPU-seconds per update of 64 canvases (measured in CPU time on 2026-12-02, configs/captioning.py), so
+1,560 updates are about 10 CPU-minutes a run plus validations: roughly 10-15 minutes a run and 3-4 hours for the
+15 runs on 2 free CPU cores (an estimate from that measurement; not run today: the cores were busy with two other
+sweeps). On a GPU the full scale is one command:
 
     python -m attn_research.sweep experiments/xu2015_soft_hard.py --scale full --parallel 4
 

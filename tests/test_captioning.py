@@ -162,6 +162,7 @@ def test_beta_gate_lstm_input_and_deep_output_against_numpy(tiny_step):
     np.testing.assert_allclose(logits, expected, rtol=1e-4, atol=1e-5)
 
 
+@pytest.mark.slow  # compiles two more models: about 100 s on the starved shared cores, several s on free ones
 def test_teacher_forced_call_agrees_with_the_step_and_mean_context(tiny_step):
     model, variables, images, _, (_, _, _, logits, weights, beta) = tiny_step
     target_input = jnp.array([[1, 4, 5], [1, 7, 0]], jnp.int32)
@@ -199,6 +200,7 @@ def test_reinforce_gradient_points_towards_the_rewarded_region():
     np.testing.assert_allclose(grad, exact, atol=0.02)
 
 
+@pytest.mark.slow  # a train state for the task (compiles its init): several s of CPU
 def test_hard_attention_model_sows_the_reinforce_term():
     config = _config_module().get_config("attention=hard")
     config.data = _data_config()
@@ -317,8 +319,9 @@ def test_config_arguments():
 # ------------------------------------------------------------------------------------------------ plots
 def test_upsample_and_attention_picture(tmp_path):
     heat = upsample(np.array([0.1, 0.2, 0.3, 0.4]), (2, 2), 4, 6)
-    np.testing.assert_array_equal(heat[:2, :3], 0.1)
-    np.testing.assert_array_equal(heat[2:, 3:], 0.4)
+    np.testing.assert_allclose(heat[:2, :3], 0.1, rtol=1e-6)
+    np.testing.assert_allclose(heat[2:, 3:], 0.4, rtol=1e-6)
+    assert heat.shape == (4, 6) and np.isclose(heat.sum(), 6 * (0.1 + 0.2 + 0.3 + 0.4))
     path = plot_caption_attention(
         np.zeros((56, 56, 1), np.uint8),
         np.full((2, 196), 1 / 196),

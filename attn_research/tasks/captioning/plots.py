@@ -44,7 +44,7 @@ def plot_caption_attention(
         raise ValueError(f"{len(weights)} attention maps for {len(words)} words")
     height, width = image.shape
     panels = max(1, len(words))
-    figure, axes = plt.subplots(1, panels, figsize=(2.2 * panels, 2.6), squeeze=False)
+    figure, axes = plt.subplots(1, panels, figsize=(max(3.2, 2.2 * panels), 2.9), squeeze=False)
     for k in range(panels):
         ax = axes[0, k]
         ax.imshow(image, cmap="gray", vmin=0, vmax=255)

@@ -145,7 +145,7 @@ class CaptioningTask(Task):
             return paths
         for i, example in enumerate(result.plot_data or []):
             path = os.path.join(workdir, "attention", f"step_{step:07d}_example_{i}.png")
-            title = f"validation canvas {i}, step {step}; gold: {example.gold}"
+            title = f"validation canvas {i}, step {step}\ngold: {example.gold}"
             paths[f"attention/example_{i}"] = plot_caption_attention(
                 example.image, example.weights, example.words, grid, path, boxes=example.boxes, title=title
             )
