@@ -2,6 +2,10 @@
 
     python -m attn_research.main --config=configs/<file>.py:<arg> --workdir=<dir> [--config.a.b=c ...]
 
+Several processes (one per host; training/distributed.py), the same command in each:
+    ... --coordinator_address=<host of process 0>:<port> --num_processes=N --process_id=<0..N-1>
+    ... --distributed        (jax detects SLURM, Cloud TPU, MPI or Kubernetes from the environment)
+
 Also installed as the console script `attn-train`. Rerunning the same command resumes from the
 workdir's latest checkpoint. The config is checked (attn_research/config_validation.py) before any
 work; a bad flag, a missing config file, an invalid config or unavailable data prints one line
@@ -20,6 +24,7 @@ from absl import app, flags, logging
 from ml_collections import config_flags
 
 from attn_research.config_validation import ConfigError, validate_config
+from attn_research.training.distributed import Cluster, ClusterError, check_cluster, initialize
 
 _CONFIG = config_flags.DEFINE_config_file("config", None, "Experiment config file (path.py:arg).", lock_config=True)
 _WORKDIR = flags.DEFINE_string("workdir", None, "Directory for checkpoints, metrics and plots.")
@@ -27,6 +32,18 @@ _COMPILATION_CACHE = flags.DEFINE_string(
     "compilation_cache",
     os.path.expanduser("~/.cache/attn_research/jax"),
     "Persistent XLA compilation cache ('' to disable): sweeps never recompile a shape twice.",
+)
+
+_COORDINATOR = flags.DEFINE_string(
+    "coordinator_address", "", "host:port of process 0 for a multi-process run ('' for one process)."
+)
+_NUM_PROCESSES = flags.DEFINE_integer("num_processes", 0, "Processes in the job (with --coordinator_address).")
+_PROCESS_ID = flags.DEFINE_integer("process_id", -1, "This process's rank, 0..num_processes-1.")
+_AUTO = flags.DEFINE_boolean(
+    "distributed", False, "Join a multi-process job that jax detects from the environment (SLURM, Cloud TPU, ...)."
+)
+_CPU_COLLECTIVES = flags.DEFINE_string(
+    "cpu_collectives", "gloo", "CPU all-reduce implementation of a multi-process run on CPUs ('' for jax's default)."
 )
 
 EXIT_USAGE = 2  # bad input: flags, config, data
@@ -94,12 +111,24 @@ def parse_flags(argv: list[str]) -> list[str]:
             raise app.UsageError("both --config and --workdir are required")
         if len(remaining) > 1:
             raise app.UsageError(f"unexpected arguments: {remaining[1:]}")
+        check_cluster(cluster())
         validate_config(config)
-    except (ConfigError, app.UsageError) as error:
+    except (ConfigError, app.UsageError, ClusterError) as error:
         _exit_with(str(error))
     except Exception as error:  # pylint: disable=broad-except  (flag and config-file errors)
         _exit_with(flag_error_message(error, argv))
     return remaining
+
+
+def cluster() -> Cluster:
+    """The multi-process job the flags describe (Cluster() for a single process)."""
+    return Cluster(
+        coordinator_address=_COORDINATOR.value,
+        num_processes=_NUM_PROCESSES.value,
+        process_id=_PROCESS_ID.value,
+        auto=_AUTO.value,
+        cpu_collectives=_CPU_COLLECTIVES.value,
+    )
 
 
 def _exit_with(message: str, status: int = EXIT_USAGE) -> None:
@@ -110,6 +139,7 @@ def _exit_with(message: str, status: int = EXIT_USAGE) -> None:
 def main(argv) -> None:
     del argv  # checked by parse_flags
     enable_compilation_cache(_COMPILATION_CACHE.value)
+    initialize(cluster())  # before anything touches a device
     from attn_research.data.tfds_io import DataUnavailableError
     from attn_research.training.loop import RUN_ERRORS, train_and_evaluate
 

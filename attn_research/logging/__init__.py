@@ -2,6 +2,6 @@
 
 from attn_research.logging.attention_plots import plot_attention
 from attn_research.logging.progress import ProgressBar, progress_bar
-from attn_research.logging.writer import MetricWriter
+from attn_research.logging.writer import MetricWriter, NullWriter
 
-__all__ = ["MetricWriter", "plot_attention", "progress_bar", "ProgressBar"]
+__all__ = ["MetricWriter", "NullWriter", "plot_attention", "progress_bar", "ProgressBar"]

@@ -95,7 +95,7 @@ class MetricWriter:
     job keeps one W&B run. (W&B drops points whose step is below the run's last step; metrics.jsonl
     keeps them, so after a restart from a checkpoint a step may appear twice: the later line wins.)
     Raises ValueError for an unknown wandb_config key or mode. W&B errors are never raised.
-    Not for multi-host use as is: create it on jax.process_index() == 0 only.
+    Several processes: create it on process 0 only (training/distributed.is_primary), NullWriter elsewhere.
     """
 
     def __init__(self, workdir: str | os.PathLike, config: Any = None, wandb_config: Any = None):
@@ -245,6 +245,32 @@ class MetricWriter:
             log.info("W&B run in %s", self._run_dir)
 
     def __enter__(self) -> MetricWriter:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+
+class NullWriter:
+    """MetricWriter's interface, writing nothing: what the processes other than process 0 of a multi-process
+    run use (training/distributed.py), so that one metrics.jsonl, summary.json and W&B run exist per run."""
+
+    run_id = None
+    wandb_run_dir = None
+
+    def write_scalars(self, step: int, scalars: Mapping[str, Any]) -> None:
+        del step, scalars
+
+    def write_images(self, step: int, images: Mapping[str, str | os.PathLike]) -> None:
+        del step, images
+
+    def write_summary(self, summary: Mapping[str, Any]) -> None:
+        del summary
+
+    def close(self) -> None:
+        return None
+
+    def __enter__(self) -> NullWriter:
         return self
 
     def __exit__(self, *exc_info) -> None:

@@ -11,10 +11,15 @@ A workdir trains one config (training/run_config.py), one process at a time (tra
 ordinary run writes its results to <workdir>/results.json only; a run with config.results_dir set (sweeps,
 --config.results_dir=results) also records them under <results_dir>/<experiment>/ (results_path). A
 non-finite training loss stops the run (NonFiniteLossError) before anything of it is recorded.
+
+Several processes (training/distributed.py) run this same loop: each feeds its own rows of every global
+batch, every process takes part in the checkpoints, and only process 0 locks the workdir and writes the
+records (config.json, metrics.jsonl, W&B, plots, results JSON).
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import math
@@ -26,16 +31,16 @@ import jax
 import ml_collections
 import numpy as np
 from absl import logging
-from jax.sharding import NamedSharding, PartitionSpec
 
 from attn_research import jsonio, provenance
 from attn_research.config_validation import validate_config
-from attn_research.logging import MetricWriter, progress_bar
+from attn_research.logging import MetricWriter, NullWriter, progress_bar
 from attn_research.logging.progress import metrics_line
 from attn_research.tasks import build_task, recorded_config
 from attn_research.training import run_config
 from attn_research.training.checkpoint import CheckpointError, Checkpoints
-from attn_research.training.mesh import DATA_AXIS, make_mesh, replicate, shard_batch
+from attn_research.training.distributed import is_primary
+from attn_research.training.mesh import make_mesh, replicate, shard_batch, shard_rows
 from attn_research.training.model_summary import SUMMARY_FILE, model_summary
 from attn_research.training.optimizer import make_optimizer
 from attn_research.training.state import count_params, create_train_state
@@ -77,7 +82,8 @@ class _WallClock:
         return self.previous + time.time() - self.start
 
     def save(self) -> None:
-        jsonio.write_json(self.path, {"wall_time_s": self.total()})
+        if is_primary():
+            jsonio.write_json(self.path, {"wall_time_s": self.total()})
 
 
 def results_path(config: ml_collections.ConfigDict) -> str | None:
@@ -116,13 +122,17 @@ def _call_size(step: int, steps_per_call: int, num_steps: int, cadences: tuple[i
 
 def stack_batches(arrays: list[dict], mesh) -> dict:
     """The step arrays of equally shaped batches stacked on a new axis 0 ([K, batch, ...]), the batch axis
-    sharded over the mesh's 'data' axis. Raises ValueError if the batch size is not divisible by the devices."""
+    sharded over the mesh's 'data' axis (each process puts its own rows). Raises ValueError if the batch size
+    is not divisible by the devices."""
     stacked = {name: np.stack([batch[name] for batch in arrays]) for name in arrays[0]}
-    size = mesh.shape[DATA_AXIS]
-    rows = next(iter(stacked.values())).shape[1]
-    if rows % size:
-        raise ValueError(f"batch size {rows} is not divisible by {size} devices")
-    return jax.device_put(stacked, NamedSharding(mesh, PartitionSpec(None, DATA_AXIS)))
+    return shard_rows(stacked, mesh, axis=1)
+
+
+@jax.jit
+def _add_metrics(sums: dict, metrics: dict) -> dict:
+    """sums + metrics, key by key, in one program (one dispatch a step; with several processes, one step of
+    lockstep instead of one per metric)."""
+    return jax.tree.map(lambda total, value: total + value, sums, metrics)
 
 
 def _check_finite(sums: dict, first: int, done: int) -> None:
@@ -155,8 +165,9 @@ def train_and_evaluate(
     """
     validate_config(config)
     os.makedirs(workdir, exist_ok=True)
-    with WorkdirLock(workdir):
-        run_config.check_and_save(config, workdir)
+    with WorkdirLock(workdir) if is_primary() else contextlib.nullcontext():
+        if is_primary():
+            run_config.check_and_save(config, workdir)
         return _train(config, workdir, step_callback)
 
 
@@ -166,7 +177,9 @@ def _train(config: ml_collections.ConfigDict, workdir: str, step_callback: Calla
     git_commit = provenance.git_commit()  # the code this run starts from
     task = build_task(config)
     data = task.load_data()
-    task.save_artifacts(workdir, data)
+    primary = is_primary()
+    if primary:
+        task.save_artifacts(workdir, data)
     mesh = make_mesh()
     model = task.build_model(data)
     batch_size = config.train.batch_size
@@ -192,7 +205,8 @@ def _train(config: ml_collections.ConfigDict, workdir: str, step_callback: Calla
         batch_size,
         steps_per_epoch,
     )
-    jsonio.write_text(os.path.join(workdir, SUMMARY_FILE), model_summary(state.params))
+    if primary:
+        jsonio.write_text(os.path.join(workdir, SUMMARY_FILE), model_summary(state.params))
 
     checkpoints = Checkpoints(
         workdir,
@@ -206,7 +220,7 @@ def _train(config: ml_collections.ConfigDict, workdir: str, step_callback: Calla
     state = replicate(state, mesh)
     start_step = int(state.step)
 
-    writer = MetricWriter(workdir, config, config.wandb)
+    writer = MetricWriter(workdir, config, config.wandb) if primary else NullWriter()
     writer.write_summary({"num_params": num_params})
     evaluator = task.evaluator(model, data, mesh)
     eval_every = config.train.get("eval_every_steps") or steps_per_epoch
@@ -223,8 +237,8 @@ def _train(config: ml_collections.ConfigDict, workdir: str, step_callback: Calla
             epochs[epoch] = epoch_batches(epoch)
         return epochs[epoch][index]
 
-    sums: dict[str, float] = {}
-    bar = progress_bar(num_steps, start_step)
+    sums: dict = {}  # device scalars summed since the last log
+    bar = progress_bar(num_steps, start_step, disable=None if primary else True)
     last_log = (start_step, time.time())
     step = start_step
     while step < num_steps:
@@ -235,8 +249,7 @@ def _train(config: ml_collections.ConfigDict, workdir: str, step_callback: Calla
             done = step + _call_size(step, steps_per_call, num_steps, (log_every, eval_every, checkpoint_every))
             chunk = [batch_at(s) for s in range(step, done)]
             state, metrics = train_steps(state, stack_batches(chunk, mesh))
-        for key, value in metrics.items():
-            sums[key] = sums.get(key, 0.0) + value  # device scalars: no sync per step
+        sums = _add_metrics(sums, metrics) if sums else metrics  # device scalars: no sync per step
         if done % log_every == 0 or done == num_steps:
             count = log_every if done % log_every == 0 else done % log_every
             host = {k: float(v) for k, v in jax.device_get(sums).items()}
@@ -250,13 +263,13 @@ def _train(config: ml_collections.ConfigDict, workdir: str, step_callback: Calla
             }
             writer.write_scalars(done, train_metrics)
             bar.set_step(done, loss=f"{train_metrics['train/loss']:.3f}")
-            if bar.disabled:  # no terminal (SLURM, nohup, | tee): a log line instead of the bar
+            if bar.disabled and primary:  # no terminal (SLURM, nohup, | tee): a log line instead of the bar
                 logging.info("%s", metrics_line(done, num_steps, train_metrics))
             sums, last_log = {}, (done, time.time())
         if done % eval_every == 0 or done == num_steps:
             result = evaluator.evaluate(state, "validation", keep_plots=num_plots)
             writer.write_scalars(done, {f"validation/{k}": v for k, v in result.metrics.items()})
-            plots = task.plots(workdir, done, data, result)
+            plots = task.plots(workdir, done, data, result) if primary else {}
             if plots:
                 writer.write_images(done, plots)
             checkpoints.save_if_best(done, state, result.metrics)
@@ -288,11 +301,12 @@ def _train(config: ml_collections.ConfigDict, workdir: str, step_callback: Calla
         "machine": provenance.machine(),
         **task.result_fields(data),  # seq2seq: bleu_signature, data_fingerprint
     }
-    path = results_path(config)
+    path = results_path(config) if primary else None
     if path is not None:
         jsonio.write_json(path, results, sort_keys=True, default=str)
         logging.info("results recorded in %s", path)
-    jsonio.write_json(os.path.join(workdir, RESULTS_FILE), results, sort_keys=True, default=str)
+    if primary:
+        jsonio.write_json(os.path.join(workdir, RESULTS_FILE), results, sort_keys=True, default=str)
     writer.close()
     checkpoints.close()
     return results

@@ -12,7 +12,7 @@ from attn_research.data import make_batches
 from attn_research.decoding.greedy import greedy_decode
 from attn_research.metrics import corpus_bleu
 from attn_research.tasks.base import EvalResult, Evaluator
-from attn_research.training.mesh import shard_batch
+from attn_research.training.mesh import shard_batch, to_host
 from attn_research.training.steps import eval_step
 
 
@@ -58,9 +58,9 @@ class Seq2SeqEvaluator(Evaluator):
         sums = {"nll_sum": 0.0, "tokens": 0.0, "correct_tokens": 0.0}
         for batch in make_batches(split, self.batch_size, seed=0, epoch=0, shuffle=False):
             sharded = shard_batch(self.task.step_arrays(batch), self.mesh)
-            for key, value in jax.device_get(eval_step(state, sharded)).items():
+            for key, value in to_host(eval_step(state, sharded)).items():
                 sums[key] += float(value)
-            tokens, weights = jax.device_get(self._decode(state.params, sharded["source"], sharded["source_mask"]))
+            tokens, weights = to_host(self._decode(state.params, sharded["source"], sharded["source_mask"]))
             for row, index in enumerate(batch["index"]):
                 if index < 0:
                     continue
