@@ -39,13 +39,20 @@ Measured on the 2 CPU cores shared with other jobs (load average 5-13; 2026-12-0
 JAX start, compilation and evaluation: repeat 14 s; dlinear 52 s (H 96; 10 epochs of 256 updates, 430
 updates/s); patch_attention 1.5-2.5 min per epoch at batch 32 or 128 (with the einsum attention path; 6.6 min
 per epoch before, at load 11-18), so 4 epochs about 8-10 min a run; transformer at d_model 64, H 720: 5.5 s
-per update at load 13 (decoder self-attention over label_len + H = 768 positions), under 0.5 s at H 96; at
+per update at load 13 (decoder self-attention over label_len + H = 768 positions), 10.3 min a run at H 96 in the
+clean sweep; at
 FEDformer's d_model 512: 18 s per update at H 96 (GPU only).
 Patch attention's recipe, tuned on the validation split (ETTh1, H 96, seed 0; test MSE shown beside): 'post'
 LayerNorm, batch 128, Adam 1e-3, halved from the third epoch: validation .823 / .747 / .742 after epochs 1-3
 (test .475 / .418 / .414); 'pre' without final norm: .800 / .740 / .712 / .706 (test .438 / .403 / .394 /
 .391); the same at batch 32 (4x the updates per epoch at about the same cost): .724 / .720 / .712 / .693 (test
-.394 / .392 / .385 / .381), the recipe above.
+.394 / .392 / .385 / .381), the recipe above. In the clean sweep (seed 0, ETTh1) that recipe overfits the longer
+horizons: validation MSE per epoch .957 / .986 / 1.160 / 1.195 at H 192 and 1.198 / 1.318 / 1.427 / 1.501 at
+H 336, 1.570 / 1.513 / 1.620 / 1.595 at H 720 (best checkpoint: the first or second epoch's); test .433 at H 192
+and .599 at H 720, above FEDformer's .420 and .506, below it only at H 336 (results/tables/zeng2023_ett.md). The
+H 96 tuning does not carry over: at 1e-3 the model overfits within one or two epochs (its 672 x H head is most
+of its parameters at long H: a guess, not measured). Next, not yet tried:
+PatchTST's own Adam 1e-4 at batch 32, the epochs tuned per horizon on the validation split.
 Expected (single runs, seed 0, 2026-12-02, not recorded in results/): dlinear ETTh1 test MSE / MAE at H 96, 192,
 336, 720: .372 / .393, .406 / .415, .436 / .437, .478 / .492 (Zeng et al. 2023: .375 / .399, .405 / .416,
 .439 / .443, .472 / .490: within .006 MSE at every horizon); repeat ETTh1 H 96 1.294 / .713 (theirs 1.295 / .713).
