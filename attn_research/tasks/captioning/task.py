@@ -41,7 +41,7 @@ from attn_research.tasks.captioning.model import (
 )
 from attn_research.tasks.captioning.plots import plot_caption_attention
 from attn_research.tasks.seq2seq.loss import token_cross_entropy
-from attn_research.training.mesh import shard_batch
+from attn_research.training.mesh import shard_batch, to_host
 from attn_research.training.steps import eval_step
 
 Array = jax.Array
@@ -208,10 +208,10 @@ class CaptionEvaluator(Evaluator):
         hypotheses, exact, plots, start = [], 0, [], 0
         for batch, count in canvases.eval_batches(split, self.batch_size):
             sharded = shard_batch(self.task.step_arrays(batch), self.mesh)
-            for key, value in jax.device_get(eval_step(state, sharded)).items():
+            for key, value in to_host(eval_step(state, sharded)).items():
                 sums[key] += float(value)
             mask = jnp.ones((self.batch_size, regions), bool)
-            tokens, weights = jax.device_get(decode(state.params, sharded["images"], mask))
+            tokens, weights = to_host(decode(state.params, sharded["images"], mask))
             tokens, weights = np.asarray(tokens[:count]), np.asarray(weights[:count])
             index = np.arange(start, start + count)
             lengths = np.array([_length(row) for row in tokens])

@@ -26,7 +26,7 @@ from attn_research.tasks.base import TASKS, EvalResult, Evaluator, LossOutput, T
 from attn_research.tasks.entailment import data as pairs
 from attn_research.tasks.entailment.metrics import classification_metrics
 from attn_research.tasks.entailment.models import ARCHITECTURES, build_pair_model
-from attn_research.training.mesh import shard_batch
+from attn_research.training.mesh import shard_batch, to_host
 from attn_research.validation import check_choice
 
 Array = jax.Array
@@ -81,7 +81,7 @@ class EntailmentEvaluator(Evaluator):
         nll_sum, plots = 0.0, []
         pad_multiple = self.task.config.data.pad_multiple
         for batch in pairs.make_pair_batches(split, self.batch_size, shuffle=False, pad_multiple=pad_multiple):
-            out = jax.device_get(self._predict(params, shard_batch(self.task.step_arrays(batch), self.mesh)))
+            out = to_host(self._predict(params, shard_batch(self.task.step_arrays(batch), self.mesh)))
             logits = np.asarray(out.logits, np.float64)
             log_probs = logits - np.logaddexp.reduce(logits, axis=-1, keepdims=True)
             for row, index in enumerate(batch["index"]):

@@ -25,7 +25,7 @@ from attn_research.tasks.forecasting.metrics import error_sums, mean_errors
 from attn_research.tasks.forecasting.models import build_model, check_model, default_model_config, recorded_keys
 from attn_research.tasks.forecasting.patch import PatchAttention, patch_attention_weights
 from attn_research.tasks.forecasting.plots import plot_forecast, plot_lookback_attention
-from attn_research.training.mesh import shard_batch
+from attn_research.training.mesh import shard_batch, to_host
 from attn_research.training.steps import eval_step
 from attn_research.validation import check_choice
 
@@ -174,7 +174,7 @@ class ForecastEvaluator(Evaluator):
         sums = {"se_sum": 0.0, "ae_sum": 0.0, "count": 0.0}
         for batch in windows.eval_batches(self.data, split_name, self.batch_size):
             sharded = shard_batch(self.task.step_arrays(batch), self.mesh)
-            for key, value in jax.device_get(eval_step(state, sharded)).items():
+            for key, value in to_host(eval_step(state, sharded)).items():
                 sums[key] += float(value)
         errors = mean_errors(sums)
         metrics = {"loss": errors["mse"], **errors}
