@@ -84,3 +84,29 @@ def test_smoke_sweep_runs_end_to_end(tmp_path):
     table = open(next(p for p in written if p.endswith(".md"))).read()
     assert table.count(" | 1/1 | ") == len(expand.points(experiment, "smoke")), table
     assert re.search(r"word-by-word attention \| 1/1 \| \d+\.\d", table), table
+
+
+def test_findings_state_the_papers_ordering_from_the_rows():
+    from attn_research.sweeps.aggregate import Row, Stat
+
+    experiment = load_experiment("experiments/rocktaschel2016_sick.py")
+
+    def row(label, mean, std, runs=5):
+        return Row(label, {}, runs, 5, {"test/accuracy": Stat(mean, std, mean, runs)})
+
+    rows = [
+        row("conditional encoding", 0.70, 0.01),
+        row("attention", 0.705, 0.02),  # above, but within the spread
+        row("word-by-word attention", 0.68, 0.01, runs=3),  # below
+        row("word-by-word attention, two-way", 0.71, 0.01),
+    ]
+    lines = experiment.table.findings(rows)
+    assert lines[0].startswith("The paper's conditional encoding < attention: holds, within the seeds' spread")
+    assert lines[1].startswith("The paper's attention < word-by-word attention: does not hold")
+    assert "70.0 ± 1.0 (5 seeds) vs 70.5 ± 2.0 (5 seeds)" in lines[0]
+    assert lines[2] == "Two-way reading, word-by-word attention: +3.0 points (71.0 ± 1.0 (5 seeds))."
+    assert lines[3].startswith("Runs still to make: word-by-word attention (2)")
+    rows[1] = row("attention", 0.75, 0.01)
+    assert experiment.table.findings(rows)[0].startswith(
+        "The paper's conditional encoding < attention: holds, by more than the seeds' spread"
+    )
