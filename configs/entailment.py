@@ -44,9 +44,9 @@ exact match, 6 epochs of 138 updates (fixed shapes) in 223 s wall; conditional 8
 lengths padded to multiples of 8 (11 training shapes), compiling was most of a run (attentive classifier, one
 epoch: 100 s to update 50, then 20 updates/s), so data.pad_multiple = 40 pads every batch to 40 x 40.
 
-Expected (results/tables/rocktaschel2016_sick.md, clean c8e1bd5, 3-5 seeds): SICK test accuracy 78.1-82.8%
-for every model (majority class 56.9%): conditional 78.4, attention 80.7, word-by-word 79.9, their two-way
-variants 82.8 and 82.0; 1.0-6.1 min a run on the 2 shared cores (word-by-word two-way the slowest).
+Expected: the recorded table, results/tables/rocktaschel2016_sick.md (clean c8e1bd5, 5 seeds a model): SICK test
+accuracy about 78-83% for every model (majority class 56.9%), 1-8 min a run on the 2 shared cores (word-by-word
+two-way the slowest).
 
     python -m attn_research.main --config=configs/entailment.py:model=word_by_word --workdir=workdirs/sick_wbw
     python -m attn_research.main --config=configs/entailment.py:model=conditional --workdir=workdirs/sick_ce
