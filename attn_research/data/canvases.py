@@ -1,9 +1,11 @@
-"""Canvases of several images for captioning with visual attention (issue 17; after Xu et al. 2015's task).
+"""Canvases of several images for captioning with visual attention (issue 17; after Xu et al. 2015's task) and
+for glimpses (issue 18; Mnih et al. 2014, sec. 4.1).
 
 `compose_canvases` places 1 to K source images (e.g. Fashion-MNIST's 28 x 28 items) at random, without
 overlap, on a blank canvas; the caption is the items' labels in reading order (`reading_order`), and
-every item keeps its bounding box. Pure numpy, deterministic by seed: canvas i depends only on
-(seed, i) and the source arrays.
+every item keeps its bounding box. `add_clutter` adds pieces cut from other source images at random
+(the cluttered translated task of Mnih et al.). Pure numpy, deterministic by seed: canvas i depends only
+on (seed, i) and the source arrays.
 """
 
 from __future__ import annotations
@@ -151,6 +153,47 @@ def compose_canvases(
             out_sources[i, slot] = sources[j]
         num_items[i] = count
     return Canvases(out_images, out_labels, out_boxes, out_sources, num_items)
+
+
+def add_clutter(
+    canvases: Canvases, images: np.ndarray, *, pieces: int, piece_size: int = 8, seed: int = 0
+) -> np.ndarray:
+    """The canvases' images with `pieces` pieces of clutter each (Mnih et al. 2014, sec. 4.1, cluttered translated).
+
+    canvases: composed from the source `images` (uint8 [sources, item_height, item_width(, 1)]). For canvas i, a
+    generator seeded with (seed, i) draws, per piece, a source image other than the canvas's items, a
+    piece_size x piece_size square cut uniformly from it and a position uniform over the canvas; the piece is
+    combined with what lies there by the pixelwise maximum (the items stay whole). Returns uint8 [canvases,
+    height, width, 1] (the input is not modified). Raises ValueError for pieces < 0, piece_size < 1, a piece larger
+    than a source image or the canvas, or fewer than num_items + 1 source images.
+    """
+    images = np.asarray(images)
+    images = images[..., 0] if images.ndim == 4 else images
+    if pieces < 0:
+        raise ValueError(f"pieces of clutter must be >= 0, got {pieces}")
+    check_positive("piece_size", piece_size)
+    out = canvases.images.copy()
+    height, width = out.shape[1:3]
+    if piece_size > min(images.shape[1:]) or piece_size > min(height, width):
+        raise ValueError(
+            f"a clutter piece of {piece_size} x {piece_size} does not fit in the {images.shape[1]} x "
+            f"{images.shape[2]} source images or the {height} x {width} canvas"
+        )
+    if pieces and len(images) <= int(canvases.num_items.max()):
+        raise ValueError(f"clutter needs source images other than a canvas's items, got {len(images)} sources")
+    for i in range(len(out)):
+        rng = np.random.default_rng([seed, i])
+        own = set(int(s) for s in canvases.sources[i, : canvases.num_items[i]])
+        for _ in range(pieces):
+            source = int(rng.integers(len(images)))
+            while source in own:
+                source = int(rng.integers(len(images)))
+            y, x = rng.integers(images.shape[1] - piece_size + 1), rng.integers(images.shape[2] - piece_size + 1)
+            top, left = rng.integers(height - piece_size + 1), rng.integers(width - piece_size + 1)
+            piece = images[source, y : y + piece_size, x : x + piece_size]
+            region = out[i, top : top + piece_size, left : left + piece_size, 0]
+            np.maximum(region, piece, out=region)
+    return out
 
 
 def caption(labels: np.ndarray, class_names: tuple[str, ...] | list[str]) -> list[str]:
