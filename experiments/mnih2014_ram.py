@@ -7,7 +7,7 @@ cluttered 60 x 60). Here, on Fashion-MNIST items (configs/glimpses.py: the model
 models on three variants, 3 seeds each (54 runs):
   FC, 2 layers (256)         two ReLU layers of 256
   Conv, 2 layers             conv 10 x 10 x 8 at stride 5, then 256 ReLU units
-  RAM, 4 / 6 / 8 glimpses    glimpses of 8 x 8 at 3 scales, rectifier core of 256, Gaussian policy (sigma 0.15)
+  RAM, 4 / 6 / 8 glimpses    glimpses of 8 x 8 at 3 scales, rectifier core of 256, Gaussian policy (sigma 0.1)
   RAM, 8 random glimpses     the same model with uniformly random locations (the ablation)
 on centered (28 x 28), translated (60 x 60) and cluttered (60 x 60, 4 pieces of 8 x 8 clutter) canvases; every
 run tested on the 10,000 t10k canvases.
@@ -17,8 +17,9 @@ run tested on the 10,000 t10k canvases.
     python -m attn_research.sweep experiments/mnih2014_ram.py --scale smoke
 
 full: the CPU-sized recipe (FULL below: 20,000 train canvases, 3,000 updates of 64, validation every 1,000).
-Time: measured 2026-12-03 on the 2 shared CPU cores (another engineer's test suite beside it): see
-configs/glimpses.py and the table's "min per run" column.
+Time (measured 2026-12-03 on the 2 shared CPU cores, another engineer's test suite beside it; configs/glimpses.py):
+RAM 8 on cluttered 2.5-3 min a run with loading and testing, the conv net about 1 min; about 50 min for the 54 runs
+at --parallel 2 (an estimate from those runs; the table's "min per run" column has each row's training time).
 paper: Mnih et al.'s size as far as the transcription gives it (all 54,000 train canvases, 100 epochs of 64; the
 cluttered 100 x 100 variant added): not run here; on a GPU, one command:
 

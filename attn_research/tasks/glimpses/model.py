@@ -19,7 +19,7 @@ the rng 'sampling'. The classifier baselines of the table are classifiers.py.
 
 Model config keys (default_model_config): architecture ['ram' | 'fc' | 'conv'], glimpses N [6], glimpse_size
 g [8], scales k [3], locations ['learned' | 'random'], core ['rnn' | 'lstm'], glimpse_hidden [128],
-glimpse_features [256], hidden [256], location_std sigma [0.15], reinforce_weight w [1.0] (losses.py), and for
+glimpse_features [256], hidden [256], location_std sigma [0.1], reinforce_weight w [1.0] (losses.py), and for
 the classifiers (classifiers.py) fc_hidden [256], conv_filters [8], conv_kernel [10], conv_stride [5].
 """
 
@@ -70,7 +70,7 @@ def default_model_config() -> ml_collections.ConfigDict:
             "glimpse_hidden": 128,
             "glimpse_features": 256,
             "hidden": 256,
-            "location_std": 0.15,
+            "location_std": 0.1,
             "reinforce_weight": 1.0,
             "fc_hidden": 256,
             "conv_filters": 8,
