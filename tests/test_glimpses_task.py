@@ -25,6 +25,7 @@ from attn_research.tasks.glimpses.plots import plot_glimpse_path
 from attn_research.tasks.glimpses.task import GlimpsesTask
 from attn_research.training.state import create_train_state
 from attn_research.training.steps import train_step
+from tests.helpers import fast_jit
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -54,6 +55,7 @@ def _corner_task(count: int, seed: int):
     return glimpse_data.GlimpseSplit(images, labels, boxes)
 
 
+@pytest.mark.slow  # 96 updates of a tiny RAM: 17 s alone (imports included), 53 s beside a sweep (2026-12-03)
 def test_ram_learns_to_look_at_the_item_and_beats_chance():
     """Glimpse 1 (at the centre, one 4 x 4 scale) sees nothing; REINFORCE must move glimpse 2 to the corner. After
     training, the policy's mean location lies in the top-left quadrant and the test accuracy beats chance (50%)
@@ -84,15 +86,17 @@ def test_output_shapes_and_first_glimpse_at_the_centre():
     config.hidden = 7
     model = RecurrentAttentionModel(ml_collections.FrozenConfigDict(config), 10)
     images = np.zeros((2, 20, 20, 1), np.uint8)
-    params = model.init(jax.random.PRNGKey(0), images)["params"]
-    out = model.apply({"params": params}, images, train=True, rngs={"sampling": jax.random.PRNGKey(1)})
+    key = jax.random.PRNGKey(1)
+    params = fast_jit(model.init)(jax.random.PRNGKey(0), images)["params"]
+    apply = fast_jit(lambda params, images: model.apply({"params": params}, images, train=True, rngs={"sampling": key}))
+    out = apply(params, images)
     assert out.logits.shape == (2, 10) and out.locations.shape == (2, 3, 2)
     assert out.log_probs.shape == (2, 2) and out.baselines.shape == (2, 2)
     np.testing.assert_array_equal(np.asarray(out.locations[:, 0]), 0.0)
     assert np.all(np.abs(np.asarray(out.locations)) <= 1.0)
     config.locations = "random"
     random = RecurrentAttentionModel(ml_collections.FrozenConfigDict(config), 10)
-    out = random.apply({"params": params}, images, train=False)
+    out = fast_jit(lambda params, images: random.apply({"params": params}, images, train=False))(params, images)
     assert out.log_probs is None and out.locations.shape == (2, 3, 2)
 
 
