@@ -33,7 +33,7 @@ def test_counts_one_compilation_per_new_shape_and_none_for_a_compiled_one():
     assert all(c.seconds > 0 for c in log.compilations) and log.seconds == sum(c.seconds for c in log.compilations)
     assert log.trace_seconds > 0 and log.lower_seconds > 0
     assert log.by_function() == {"jit(scaled_softmax)": {"count": 3, "seconds": log.seconds}}
-    assert log.cache_hits == 0  # no persistent cache in the tests
+    assert log.cache_hits == 0  # new programs (tests/conftest.py: the persistent cache is new each session)
 
 
 def test_records_nothing_outside_its_block_and_nests():
