@@ -12,6 +12,7 @@ import pytest
 from attn_research import readme
 from attn_research.attention import build_attention
 from benchmarks import (
+    captioning_step,
     common,
     compile_times,
     decoder_steps,
@@ -23,6 +24,7 @@ from benchmarks import (
     training_throughput,
 )
 from benchmarks.flops import matmul_flops
+from tests.helpers import SHARED_DATA
 
 
 def test_matmul_flops_of_a_matmul_and_a_batched_einsum():
@@ -362,3 +364,65 @@ def test_precision_curve_is_the_windowed_mean_of_the_step_losses():
     assert curve.shape == (2,) and np.all(np.isfinite(curve)) and seconds > 0  # the fifth step fills no window
     again, _ = precision_curves.training_curve(config, data, batches, steps=4, window=4)
     assert again[0] == pytest.approx(curve.mean(), rel=1e-6)  # the same steps from scratch: the same losses
+
+
+def test_conv_census_counts_one_cnn_pass_and_refuses_a_conv_in_a_scan_body():
+    kernel = jnp.ones((3, 3, 1, 2))
+
+    def conv(x, w):
+        return jax.lax.conv_general_dilated(x, w, (1, 1), "SAME", dimension_numbers=("NHWC", "HWIO", "NHWC"))
+
+    def cnn(params, images):  # two conv layers, once per image
+        return conv(jax.nn.relu(conv(images, params[0])), params[1]).sum()
+
+    images, params = jnp.ones((2, 4, 4, 1)), (kernel, jnp.ones((3, 3, 2, 1)))
+    once = captioning_step.conv_census(jax.make_jaxpr(jax.grad(cnn))(params, images))
+    # Forward 2, backward 2 kernel gradients + 1 input gradient (the images get none).
+    assert once == {"total": 5, "in_loop": 0} and captioning_step.check_cnn_once(once, layers=2) == 5
+    with pytest.raises(RuntimeError, match="expected 8"):
+        captioning_step.check_cnn_once(once, layers=3)
+
+    def per_word(images):  # the CNN inside a decoder-like loop over 3 words
+        return jax.lax.scan(lambda c, _: (c + conv(images, kernel).sum(), None), 0.0, None, length=3)[0]
+
+    looped = captioning_step.conv_census(jax.make_jaxpr(jax.jit(per_word))(images))
+    assert looped == {"total": 1, "in_loop": 1}
+    with pytest.raises(RuntimeError, match="inside a scan / while body"):
+        captioning_step.check_cnn_once(looped, layers=1)
+
+
+@pytest.mark.parametrize("attention", ["soft", "hard"])
+def test_captioning_train_step_runs_the_cnn_once_per_image(attention):
+    """The train step as the loop builds it (traced, not compiled), on canvases of random 28 x 28 items."""
+    from attn_research.tasks.captioning.data import build_caption_data
+    from attn_research.training.mesh import make_mesh
+
+    config = captioning_step.captioning_config(attention, "", canvases=4, batch_size=2, quick=True)
+    config.data.validation_sources = 10
+    rng = np.random.default_rng(0)
+    source = {"image": rng.integers(0, 256, (30, 28, 28, 1), dtype=np.uint8), "label": np.arange(30) % 10}
+    data = build_caption_data({"train": source, "test": source}, config.data)
+    run = captioning_step.CaptionTraining(config, data, steps=2, full_steps_per_epoch=2, mesh=make_mesh())
+    census = run.conv_census()
+    assert run.layers == 3 and census == {"total": 8, "in_loop": 0}  # 3 forward + 3 kernel + 2 input gradients
+
+
+def test_captioning_step_refuses_a_missing_data_folder_in_one_line(tmp_path, monkeypatch):
+    monkeypatch.setattr(sys, "argv", ["captioning_step", "--quick", "--data_dir", str(tmp_path)])
+    with pytest.raises(FileNotFoundError, match=r"Fashion-MNIST not found at .*fashion_mnist: pass --data_dir"):
+        captioning_step.main()
+
+
+@pytest.mark.slow  # one tiny train step compiled and run on real canvases: ~1 min of compilation beside a sweep
+@pytest.mark.skipif(not (SHARED_DATA / "fashion_mnist").is_dir(), reason="Fashion-MNIST not in ../shared/data")
+def test_captioning_step_quick_run_writes_a_report_the_readme_renders(tmp_path, monkeypatch):
+    argv = ["captioning_step", "--quick", "--attentions", "soft", "--data_dir", str(SHARED_DATA)]
+    monkeypatch.setattr(sys, "argv", argv + ["--out_dir", str(tmp_path)])
+    captioning_step.main()
+    with open(tmp_path / f"captioning_step_{jax.default_backend()}.json") as f:
+        report = json.load(f)
+    (row,) = report["rows"]
+    assert row["attention"] == "soft" and row["images_per_s"] > 0 and row["conv_ops"] == 8
+    assert report["summary"]["conv_ops_in_scan_bodies"] == 0 and report["settings"]["conv_ops_expected"] == 8
+    assert row["ms_per_step"] == pytest.approx(1e3 * report["settings"]["batch_size"] / row["images_per_s"])
+    assert "| " + " | ".join(captioning_step.COLUMNS) + " |" in readme.benchmarks_markdown(str(tmp_path))
