@@ -33,7 +33,7 @@ from attn_research.tasks.speech.decoding import windowed_greedy_decode
 from attn_research.tasks.speech.metrics import recognition_metrics
 from attn_research.tasks.speech.model import build_speech_model, check_speech_model, default_speech_model_config
 from attn_research.tasks.speech.plots import plot_alignment_over_spectrogram
-from attn_research.training.mesh import shard_batch
+from attn_research.training.mesh import shard_batch, to_host
 from attn_research.training.steps import eval_step
 
 Array = jax.Array
@@ -237,7 +237,7 @@ class SpeechEvaluator(Evaluator):
                 sums[key] += float(value)
             decoders = [("", self._decode)] + ([("windowed_", self._windowed)] if self.median_window else [])
             for prefix, decoder in decoders:
-                tokens, weights = jax.device_get(
+                tokens, weights = to_host(
                     decoder(state.params, sharded["features"], sharded["feature_mask"], max_len)
                 )
                 for row, index in enumerate(batch["index"]):
