@@ -197,7 +197,7 @@ def main() -> None:
         args.steps, args.rounds, args.batch_size = 2, 1, args.batch_size or 4
     if args.steps < 1 or args.rounds < 1:
         parser.error(f"--steps and --rounds must be >= 1, got {args.steps} and {args.rounds}")
-    started = time.perf_counter()
+    started, load_before = time.perf_counter(), os.getloadavg()[0]
     folder = fashion_mnist_dir(args.data_dir)
     recipe = recipe_config(attentions[0])
     batch_size = args.batch_size or recipe.train.batch_size
@@ -259,6 +259,8 @@ def main() -> None:
             f"{3 * layers - 1}, none inside the decoder's scan body (checked before timing): the CNN runs once "
             "per image, the decoder reads its annotations.",
             "No captioning peer is installed (OpenNMT-py, the translation peer, has no image encoder): no ratio.",
+            "load_average_1min (the machine's, before and after): other processes share the cores; images_per_s "
+            "falls as it rises.",
             f"images_per_s: median over {args.rounds} interleaved rounds of {args.steps} steps of {batch_size} "
             "canvases (min and max beside it); compile_s: the first call, one step included, not in the timing.",
         ],
@@ -273,6 +275,7 @@ def main() -> None:
             "conv_ops": {a: c["total"] for a, c in censuses.items()},
             "model": model.to_dict(),
             "devices": jax.device_count(),
+            "load_average_1min": [round(load_before, 2), round(os.getloadavg()[0], 2)],  # before, after
             "quick": args.quick,
         },
         wall_time_s=time.perf_counter() - started,
