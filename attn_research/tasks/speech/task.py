@@ -237,9 +237,7 @@ class SpeechEvaluator(Evaluator):
                 sums[key] += float(value)
             decoders = [("", self._decode)] + ([("windowed_", self._windowed)] if self.median_window else [])
             for prefix, decoder in decoders:
-                tokens, weights = to_host(
-                    decoder(state.params, sharded["features"], sharded["feature_mask"], max_len)
-                )
+                tokens, weights = to_host(decoder(state.params, sharded["features"], sharded["feature_mask"], max_len))
                 for row, index in enumerate(batch["index"]):
                     if index < 0:
                         continue
