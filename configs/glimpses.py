@@ -23,6 +23,8 @@ validation every 1,000 updates, the best-validation (accuracy) checkpoint tested
     ATTN_RESEARCH_DATA_DIR=/work/shared/data WANDB_MODE=disabled python -m attn_research.main \\
         --config=configs/glimpses.py:model=ram,variant=cluttered,glimpses=6 --workdir=workdirs/ram_cluttered
 
+Expected (the full-scale sweep of experiments/mnih2014_ram.py from clean dd803c1): results/tables/mnih2014_ram.md.
+
 Sizing (measured 2026-12-03 on the 2 CPU cores, shared with another engineer's test suite, nice 19, two runs at
 a time; cluttered 60 x 60, 20,000 train canvases, 3,000 updates of 64, seed 0 unless said): RAM with 8 glimpses ran
 20-50 updates/s, 2.5-3 min a run with loading (about 25 s: data, canvases, compiling) and testing; the conv net 60-98

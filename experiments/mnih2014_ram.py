@@ -194,6 +194,14 @@ EXPERIMENT = Experiment(
             notes=(
                 "CPU-sized recipe: 20,000 train canvases, 3,000 updates of 64 (9.6 epochs), Adam 1e-3; Mnih et al. "
                 "trained far longer, so compare the ordering of the rows, not the numbers.",
+                "Why RAM trails the conv net at this scale: after 3,000 updates RAM underfits while the classifiers "
+                "overfit. On cluttered canvases (clean dd803c1, each run's metrics.jsonl, training accuracy of the "
+                "last 100 updates): RAM 4 / 6 / 8 glimpses 58-62% / 56-61% / 56-60%, random glimpses 49-51%, the conv "
+                "net 86-90%, FC 92-93%; RAM's test accuracy (53-54%) is near its training accuracy, so longer "
+                "training (the paper scale) is the first thing to try, not regularization.",
+                "Glimpse paths: results/mnih2014_ram/ram8_cluttered_seed0_validation_0.png and _1.png (every RAM "
+                "run's <workdir>/attention/ and W&B): in both, after 3,000 updates, the first glimpses (centre, then "
+                "one near the item) are followed by a drift towards the top-left corner, whatever the item's place.",
             ),
         ),
         "paper": Scale(
