@@ -108,6 +108,16 @@ def _start_pair(config_file, workdir, log_dir, name):
     return processes
 
 
+def _errors(log_dir, name) -> str:
+    """The error lines (absl's E/F levels, Python's fatal errors and exceptions) of both processes' logs."""
+    found = []
+    for rank in (0, 1):
+        for line in (log_dir / f"{name}_{rank}.log").read_text().splitlines():
+            if line[:1] in "EF" and line[1:5].isdigit() or "Error" in line or "Fatal" in line:
+                found.append(f"process {rank}: {line[:400]}")
+    return "\n".join(found[-40:])
+
+
 def _final_params(workdir) -> dict:
     """The parameters of the checkpoint of the last step, as NumPy arrays by path."""
     import jax
@@ -143,7 +153,9 @@ def test_two_processes_train_as_one_run_on_two_devices_and_resume_after_a_kill(t
         if any(name.isdigit() and 10 <= int(name) < STEPS for name in names):
             break
         time.sleep(0.05)
-    assert all(p.poll() is None for p in processes), "the job finished (or died) before it could be killed"
+    assert all(p.poll() is None for p in processes), "the job finished (or died) before it could be killed\n" + _errors(
+        tmp_path, "first"
+    )
     for p in processes:
         p.send_signal(signal.SIGKILL)
     assert [p.wait(timeout=60) for p in processes] == [-signal.SIGKILL] * 2
@@ -151,7 +163,7 @@ def test_two_processes_train_as_one_run_on_two_devices_and_resume_after_a_kill(t
 
     processes = _start_pair(config_file, pair, tmp_path, "rerun")
     codes = [p.wait(timeout=900) for p in processes]
-    assert codes == [0, 0], (tmp_path / "rerun_0.log").read_text()[-3000:]
+    assert codes == [0, 0], _errors(tmp_path, "rerun")
     assert "resumed from the checkpoint of step" in (tmp_path / "rerun_0.log").read_text()
 
     # one record of the run, written by process 0 only

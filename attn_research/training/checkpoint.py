@@ -102,6 +102,13 @@ def restore_newest_loadable(manager: ocp.CheckpointManager, state: Any, steps: l
     )
 
 
+def _barrier_prefix(name: str) -> ocp.options.MultiprocessingOptions:
+    """Orbax's multi-process barriers are keyed by step: two managers saving the same step at once (the last
+    periodic save and the best one) would meet at one barrier and time out ("already ongoing"). Each manager
+    gets its own key prefix."""
+    return ocp.options.MultiprocessingOptions(barrier_sync_key_prefix=name)
+
+
 class Checkpoints:
     """Two orbax managers under `workdir`: `checkpoints/` (latest `keep` states) and `best/` (one state).
 
@@ -115,13 +122,19 @@ class Checkpoints:
         self.best_metric = best_metric
         self.latest = ocp.CheckpointManager(
             os.path.abspath(os.path.join(workdir, "checkpoints")),
-            options=ocp.CheckpointManagerOptions(max_to_keep=keep, create=True),
+            options=ocp.CheckpointManagerOptions(
+                max_to_keep=keep, create=True, multiprocessing_options=_barrier_prefix("latest")
+            ),
             item_handlers=ocp.StandardCheckpointHandler(),
         )
         self.best = ocp.CheckpointManager(
             os.path.abspath(os.path.join(workdir, "best")),
             options=ocp.CheckpointManagerOptions(
-                max_to_keep=1, create=True, best_fn=lambda metrics: metrics[best_metric], best_mode=best_mode
+                max_to_keep=1,
+                create=True,
+                best_fn=lambda metrics: metrics[best_metric],
+                best_mode=best_mode,
+                multiprocessing_options=_barrier_prefix("best"),
             ),
             item_handlers=ocp.StandardCheckpointHandler(),
         )
