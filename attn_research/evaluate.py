@@ -305,12 +305,10 @@ def decode_split(
 def bleu_by_length_figure(rows: list[dict], title: str):
     """Bar chart (a matplotlib Figure) of BLEU per source-length bucket; buckets without sentences are left
     out. rows: evaluate_run's bleu_by_length entries."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
+    from attn_research.logging.figures import new_figure
 
     rows = [row for row in rows if row["count"] > 0]
-    fig = Figure(figsize=(6, 4), dpi=100, layout="constrained")
-    FigureCanvasAgg(fig)
+    fig = new_figure(figsize=(6, 4), dpi=100, layout="constrained")
     ax = fig.add_subplot()
     labels = [row["bucket"] for row in rows]
     values = [0.0 if row["bleu"] is None else row["bleu"] for row in rows]

@@ -140,8 +140,7 @@ def plot_path(out_dir: str, run: str, split: str) -> str:
 def plot_bleu_by_length_curves(out_dir: str, run: str, split: str, config: dict | None = None) -> str:
     """BLEU against source length bucket, one curve per decoding result of (run, split) in out_dir; with
     `config`, only the results of that config (and older records that hold none)."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
+    from attn_research.logging.figures import new_figure
 
     records = [
         r
@@ -151,8 +150,7 @@ def plot_bleu_by_length_curves(out_dir: str, run: str, split: str, config: dict 
         and os.path.dirname(r["path"]) == out_dir
         and (config is None or r.get("config") in (None, canonical(config)))
     ]
-    fig = Figure(figsize=(6, 4), dpi=100, layout="constrained")
-    FigureCanvasAgg(fig)
+    fig = new_figure(figsize=(6, 4), dpi=100, layout="constrained")
     ax = fig.add_subplot()
     for record in records:
         rows = record["metrics"]["bleu_by_length"]

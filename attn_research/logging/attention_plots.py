@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
+
+from attn_research.logging.figures import new_figure
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 CELL_INCHES = 0.35  # side of one weight's cell
 MARGIN_INCHES = 1.5  # room for the token and axis labels, colour bar and title, added to width and height
@@ -35,8 +39,7 @@ def attention_figure(
         raise ValueError(f"weights {weights.shape} smaller than the {target_len} target x {source_len} source tokens")
     weights = weights[:target_len, :source_len]
 
-    fig = Figure(figsize=figure_size(source_len, target_len), dpi=DPI, layout="constrained")
-    FigureCanvasAgg(fig)
+    fig = new_figure(figsize=figure_size(source_len, target_len), dpi=DPI, layout="constrained")
     ax = fig.add_subplot()
     image = ax.imshow(weights, cmap="gray", vmin=0.0, vmax=1.0, aspect="auto", interpolation="nearest")
     ax.xaxis.tick_top()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from attn_research.logging.figures import new_figure
 from attn_research.sweeps.aggregate import Row
 from attn_research.sweeps.spec import Metric
 
@@ -11,11 +12,7 @@ from attn_research.sweeps.spec import Metric
 def plot_rows(rows: Sequence[Row], metrics: Sequence[Metric], title: str, axes: tuple[str, str], path: str) -> str:
     """Draws each row's mean (error bar: std over seeds) at x = metrics, in order, skipping missing
     values; x ticks are the metric titles, axes = (x label, y label). Writes a PNG to `path`, returns it."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(6.5, 4), dpi=100, layout="constrained")
-    FigureCanvasAgg(fig)
+    fig = new_figure(figsize=(6.5, 4), dpi=100, layout="constrained")
     ax = fig.add_subplot()
     for row in rows:
         points = [(x, row.stats.get(m.key), m.scale) for x, m in enumerate(metrics)]

@@ -20,7 +20,6 @@ import warnings
 import numpy as np
 import tensorflow_datasets as tfds
 from etils import epath
-from scipy.io import wavfile
 
 from attn_research.data import tfds_io
 from attn_research.data.builders.manual import manual_dir_or_none
@@ -50,6 +49,8 @@ def read_wav(path: epath.PathLike) -> np.ndarray:
     Raises ValueError naming the file if it is not a complete WAV file (truncated data is an error,
     not scipy's warning), or its sample rate, channel count or sample type differ from 8,000 Hz, 1, int16.
     """
+    from scipy.io import wavfile  # imported when a recording is first read (about 1 s of a process start)
+
     path = epath.Path(path)
     with warnings.catch_warnings():
         warnings.simplefilter("error", wavfile.WavFileWarning)

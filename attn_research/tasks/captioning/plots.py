@@ -5,12 +5,9 @@ from __future__ import annotations
 
 import os
 
-import matplotlib
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.patches as patches  # noqa: E402
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+from attn_research.logging.figures import new_figure, rectangle
 
 
 def upsample(weights: np.ndarray, grid: tuple[int, int], height: int, width: int) -> np.ndarray:
@@ -44,7 +41,8 @@ def plot_caption_attention(
         raise ValueError(f"{len(weights)} attention maps for {len(words)} words")
     height, width = image.shape
     panels = max(1, len(words))
-    figure, axes = plt.subplots(1, panels, figsize=(max(3.2, 2.2 * panels), 2.9), squeeze=False)
+    figure = new_figure(figsize=(max(3.2, 2.2 * panels), 2.9))
+    axes = figure.subplots(1, panels, squeeze=False)
     for k in range(panels):
         ax = axes[0, k]
         ax.imshow(image, cmap="gray", vmin=0, vmax=255)
@@ -54,7 +52,7 @@ def plot_caption_attention(
             ax.set_title(words[k], fontsize=8)
         for top, left, bottom, right in [] if boxes is None else boxes:
             ax.add_patch(
-                patches.Rectangle(
+                rectangle(
                     (left - 0.5, top - 0.5), right - left, bottom - top, fill=False, edgecolor="cyan", linewidth=0.6
                 )
             )
@@ -64,5 +62,4 @@ def plot_caption_attention(
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
     figure.tight_layout()
     figure.savefig(path, dpi=80)
-    plt.close(figure)
     return path

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import os
 
-import matplotlib
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+from attn_research.logging.figures import new_figure
 
 
 def plot_forecast(lookback, target, forecast, path: str, *, channel: str, title: str = "") -> str:
@@ -19,7 +17,8 @@ def plot_forecast(lookback, target, forecast, path: str, *, channel: str, title:
     if target.shape != forecast.shape:
         raise ValueError(f"target {target.shape} and forecast {forecast.shape} differ")
     hours_back, hours = np.arange(-len(lookback), 0), np.arange(len(target))
-    figure, axes = plt.subplots(figsize=(8, 3))
+    figure = new_figure(figsize=(8, 3))
+    axes = figure.subplots()
     axes.plot(hours_back, lookback, color="black", linewidth=0.8, label="look-back")
     axes.plot(hours, target, color="black", linestyle="--", linewidth=0.8, label="truth")
     axes.plot(hours, forecast, color="tab:red", linewidth=1.0, label="forecast")
@@ -38,7 +37,8 @@ def plot_lookback_attention(weights, path: str, *, rows: str, columns: str, titl
     weights = np.asarray(weights, np.float32)
     if weights.ndim != 2:
         raise ValueError(f"attention weights must be [queries, keys], got shape {weights.shape}")
-    figure, axes = plt.subplots(figsize=(8, 4))
+    figure = new_figure(figsize=(8, 4))
+    axes = figure.subplots()
     image = axes.imshow(weights, aspect="auto", cmap="viridis", interpolation="nearest")
     figure.colorbar(image, ax=axes, label="weight")
     axes.set_xlabel(columns)
@@ -51,5 +51,4 @@ def _save(figure, path: str) -> str:
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
     figure.tight_layout()
     figure.savefig(path, dpi=80)
-    plt.close(figure)
     return path

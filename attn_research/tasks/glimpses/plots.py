@@ -4,14 +4,10 @@ from __future__ import annotations
 
 import os
 
-import matplotlib
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.patches as patches  # noqa: E402
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from attn_research.tasks.glimpses.metrics import glimpse_pixels  # noqa: E402
+from attn_research.logging.figures import colormap, new_figure, rectangle
+from attn_research.tasks.glimpses.metrics import glimpse_pixels
 
 
 def plot_glimpse_path(
@@ -37,22 +33,21 @@ def plot_glimpse_path(
         raise ValueError(f"locations must be [glimpses, 2], got shape {locations.shape}")
     side = image.shape[0]
     points = glimpse_pixels(locations, side) - 0.5  # imshow puts pixel i's centre at i
-    figure, ax = plt.subplots(figsize=(3.2, 3.4))
+    figure = new_figure(figsize=(3.2, 3.4))
+    ax = figure.subplots()
     ax.imshow(image, cmap="gray", vmin=0, vmax=255)
-    colours = plt.cm.RdYlGn_r(np.linspace(0.0, 1.0, max(len(points), 2)))
+    colours = colormap("RdYlGn_r")(np.linspace(0.0, 1.0, max(len(points), 2)))
     ax.plot(points[:, 1], points[:, 0], color="yellow", linewidth=1.0)
     for t, (row, column) in enumerate(points):
         for patch in sorted({glimpse_size, glimpse_size * 2 ** (scales - 1)}):
             ax.add_patch(
-                patches.Rectangle(
-                    (column - patch / 2, row - patch / 2), patch, patch, fill=False, edgecolor=colours[t], lw=0.7
-                )
+                rectangle((column - patch / 2, row - patch / 2), patch, patch, fill=False, edgecolor=colours[t], lw=0.7)
             )
         ax.scatter([column], [row], color=colours[t], s=12, zorder=3)
     if box is not None:
         top, left, bottom, right = box
         ax.add_patch(
-            patches.Rectangle(
+            rectangle(
                 (left - 0.5, top - 0.5), right - left, bottom - top, fill=False, edgecolor="cyan", ls="--", lw=0.7
             )
         )
@@ -64,5 +59,4 @@ def plot_glimpse_path(
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
     figure.tight_layout()
     figure.savefig(path, dpi=80)
-    plt.close(figure)
     return path

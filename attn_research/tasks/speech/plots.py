@@ -8,14 +8,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-
-def _figure(width: float, height: float, rows: int = 1):
-    from matplotlib.backends.backend_agg import FigureCanvasAgg  # pylint: disable=import-outside-toplevel
-    from matplotlib.figure import Figure  # pylint: disable=import-outside-toplevel
-
-    fig = Figure(figsize=(width, height))
-    FigureCanvasAgg(fig)
-    return fig
+from attn_research.logging.figures import new_figure
 
 
 def plot_alignment_over_spectrogram(
@@ -30,7 +23,7 @@ def plot_alignment_over_spectrogram(
     alignment [outputs, enc_len] below (encoder step j drawn over frames [j s, (j + 1) s), s =
     frames_per_step), one row per output (digit or </s>). Writes a PNG at path; returns path."""
     frames = log_mel.shape[0]
-    fig = _figure(max(6.0, frames / 40), 2.0 + 0.3 * len(output_labels))
+    fig = new_figure(figsize=(max(6.0, frames / 40), 2.0 + 0.3 * len(output_labels)))
     top, bottom = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [1, max(1, len(output_labels) / 4)]})
     top.imshow(
         log_mel.T, origin="lower", aspect="auto", interpolation="nearest", extent=(0, frames, 0, log_mel.shape[1])
@@ -59,7 +52,7 @@ def plot_error_by_length(
 ) -> str:
     """Digit error rate (%) against the number of digits, one curve per name: curves {name: {n: DER in [0,
     1]}}; a dotted line at train_max (the longest training utterance). Writes a PNG; returns path."""
-    fig = _figure(6.0, 4.0)
+    fig = new_figure(figsize=(6.0, 4.0))
     ax = fig.add_subplot()
     for name, points in curves.items():
         lengths = sorted(points)
