@@ -10,13 +10,11 @@ attention windowed around the previous alignment's median (sec. 2.3; metrics pre
     python -m attn_research.sweep experiments/chorowski2015_length.py --scale smoke
     python experiments/chorowski2015_length.py --figure results/chorowski2015_length   # the length plot
 
-Time per run (full): NOT YET MEASURED. The sizing runs of 2026-12-02 ran at nice 19 beside other jobs' sweeps
-(load 12-14 on 2 cores) and got a few percent of one core: a 20-update smoke run spent 44 min of wall time (1 min
-46 s of CPU) without finishing the trace of its first training step, so no seconds per update could be measured.
-FULL_UPDATES (3,000) is the recipe's budget, not a measured fit; measure one run on free cores (or the GPU) first:
-
-    python -m attn_research.main --config=configs/speech.py:attention=location --workdir=workdirs/speech_size \
-        --config.train.num_steps=200 --config.train.eval_every_steps=200
+Time per run (full): 80 min on 2 CPU cores (measured 2026-12-03 for location-aware, seed 0, commit 9b9b094:
+0.8-1.0 updates/s on idle cores, 27 of the 80 min beside the test suite; configs/speech.py has its curve), so
+the 9 runs take about 9-12 h on 2 cores. That one run already bears on the claim: location-aware attention
+alone does not carry to longer utterances here (greedy test digit error rate 0.6% at 1-4 digits, 31.5-61.7% at
+6-12 digits, no long utterance right), while decode-time windowing does (5.7-10.2% at 6-12 digits).
 
 On a GPU, the whole table in one command (9 runs):
 
