@@ -135,5 +135,9 @@ def test_edit_distance_and_digit_error_rate_on_hand_made_cases():
     assert metrics["utterance_accuracy"] == pytest.approx(1 / 3)
     assert metrics["der_3"] == pytest.approx(1 / 3) and metrics["der_1"] == 0.0
     assert metrics["der_6"] == pytest.approx(1 / 6) and metrics["der_train_lengths"] == pytest.approx(1 / 4)
+    # hypothesis digits over reference digits: 9 of 10 overall, 2 of 3 where a digit was deleted
+    assert metrics["length_ratio"] == pytest.approx(9 / 10) and metrics["length_ratio_3"] == pytest.approx(2 / 3)
+    assert metrics["length_ratio_1"] == 1.0 and metrics["length_ratio_6"] == 1.0
+    assert recognition_metrics([[1, 2, 2, 3]], [[1, 2, 3]], [3])["length_ratio_3"] == pytest.approx(4 / 3)
     with pytest.raises(ValueError, match="2 hypotheses for 1 references"):
         digit_error_rate([[1], [2]], [[1]])

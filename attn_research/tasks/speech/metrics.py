@@ -3,7 +3,10 @@
     DER = sum_u edit(hyp_u, ref_u) / sum_u len(ref_u)
 
 edit: the Levenshtein distance (substitutions, deletions and insertions of whole digits, cost 1 each) from the
-`editdistance` library; utterance accuracy: the fraction of utterances decoded exactly (hyp_u == ref_u).
+`editdistance` library; utterance accuracy: the fraction of utterances decoded exactly (hyp_u == ref_u);
+length ratio: sum_u len(hyp_u) / sum_u len(ref_u), below 1 when the decoder stops early (deletions), above 1
+when it runs on (insertions) - what separates the two failures of long utterances (Chorowski et al. 2015,
+sec. 3.2).
 """
 
 from __future__ import annotations
@@ -29,15 +32,26 @@ def digit_error_rate(hypotheses: Sequence[Sequence[int]], references: Sequence[S
     return sum(edit_distance(h, r) for h, r in zip(hypotheses, references)) / total
 
 
+def length_ratio(hypotheses: Sequence[Sequence[int]], references: Sequence[Sequence[int]]) -> float:
+    """sum of hypothesis lengths / sum of reference lengths (digits). Raises ValueError as digit_error_rate."""
+    if len(hypotheses) != len(references):
+        raise ValueError(f"{len(hypotheses)} hypotheses for {len(references)} references")
+    total = sum(len(r) for r in references)
+    if total == 0:
+        raise ValueError("the references hold no digit: the length ratio is undefined")
+    return sum(len(h) for h in hypotheses) / total
+
+
 def recognition_metrics(
     hypotheses: Sequence[Sequence[int]], references: Sequence[Sequence[int]], train_lengths: Sequence[int]
 ) -> dict[str, float]:
-    """{"der", "utterance_accuracy"} over all utterances; "der_train_lengths" (over the utterances whose
-    number of digits is in train_lengths); and "der_<n>", "utterance_accuracy_<n>" for each number of digits
-    n present."""
+    """{"der", "utterance_accuracy", "length_ratio"} over all utterances; "der_train_lengths" (over the
+    utterances whose number of digits is in train_lengths); and "der_<n>", "utterance_accuracy_<n>",
+    "length_ratio_<n>" for each number of digits n present (module docstring)."""
     metrics = {
         "der": digit_error_rate(hypotheses, references),
         "utterance_accuracy": sum(list(h) == list(r) for h, r in zip(hypotheses, references)) / len(references),
+        "length_ratio": length_ratio(hypotheses, references),
     }
     trained = [i for i, r in enumerate(references) if len(r) in set(train_lengths)]
     if trained:
@@ -49,4 +63,5 @@ def recognition_metrics(
         hyps, refs = [hypotheses[i] for i in rows], [references[i] for i in rows]
         metrics[f"der_{n}"] = digit_error_rate(hyps, refs)
         metrics[f"utterance_accuracy_{n}"] = sum(list(h) == list(r) for h, r in zip(hyps, refs)) / len(refs)
+        metrics[f"length_ratio_{n}"] = length_ratio(hyps, refs)
     return metrics
