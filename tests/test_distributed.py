@@ -113,7 +113,7 @@ def _errors(log_dir, name) -> str:
     found = []
     for rank in (0, 1):
         for line in (log_dir / f"{name}_{rank}.log").read_text().splitlines():
-            if line[:1] in "EF" and line[1:5].isdigit() or "Error" in line or "Fatal" in line:
+            if (line[:1] in ("E", "F") and line[1:5].isdigit()) or "Error" in line or "Fatal" in line:
                 found.append(f"process {rank}: {line[:400]}")
     return "\n".join(found[-40:])
 

@@ -14,7 +14,7 @@ from attn_research.decoding.greedy import greedy_decode
 from attn_research.models.seq2seq import Seq2Seq
 from attn_research.tasks.speech.decoding import alignment_median, median_window, windowed_greedy_decode
 from attn_research.tasks.speech.encoder import SpeechEncoder, halve, reduced_length
-from attn_research.tasks.speech.metrics import digit_error_rate, edit_distance, recognition_metrics
+from attn_research.tasks.speech.metrics import digit_error_rate, edit_distance, length_ratio, recognition_metrics
 from attn_research.tasks.speech.model import build_speech_model, default_speech_model_config
 
 DIM = 6
@@ -141,3 +141,5 @@ def test_edit_distance_and_digit_error_rate_on_hand_made_cases():
     assert recognition_metrics([[1, 2, 2, 3]], [[1, 2, 3]], [3])["length_ratio_3"] == pytest.approx(4 / 3)
     with pytest.raises(ValueError, match="2 hypotheses for 1 references"):
         digit_error_rate([[1], [2]], [[1]])
+    with pytest.raises(ValueError, match="the length ratio is undefined"):
+        length_ratio([[]], [[]])

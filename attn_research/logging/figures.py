@@ -11,8 +11,9 @@ from typing import Any
 
 
 def new_figure(**kwargs: Any):
-    """A matplotlib Figure(**kwargs) (figsize in inches, dpi, layout, ...) with an Agg canvas attached, so
-    figure.savefig writes PNGs."""
+    """A matplotlib Figure(**kwargs) (figsize (width, height) in inches, dpi in dots per inch, layout, ...) with
+    an Agg canvas attached, so figure.savefig writes PNGs. Errors are matplotlib's (TypeError for an unknown
+    keyword)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -22,14 +23,16 @@ def new_figure(**kwargs: Any):
 
 
 def rectangle(xy: tuple[float, float], width: float, height: float, **kwargs: Any):
-    """A matplotlib.patches.Rectangle (outline boxes on images: glimpses, gold boxes)."""
+    """A matplotlib.patches.Rectangle with its lower-left corner at xy = (x, y) and the given width and height,
+    in data units (pixels on an imshow image; outline boxes: glimpses, gold boxes)."""
     from matplotlib.patches import Rectangle
 
     return Rectangle(xy, width, height, **kwargs)
 
 
 def colormap(name: str):
-    """The registered matplotlib colormap `name` (a callable from [0, 1] values to RGBA)."""
+    """The registered matplotlib colormap `name`: a callable from values in [0, 1], shape [n], to RGBA colours
+    [n, 4]. Raises KeyError for a name matplotlib does not register."""
     import matplotlib
 
     return matplotlib.colormaps[name]

@@ -24,22 +24,25 @@ def edit_distance(hypothesis: Sequence[int], reference: Sequence[int]) -> int:
 def digit_error_rate(hypotheses: Sequence[Sequence[int]], references: Sequence[Sequence[int]]) -> float:
     """sum of edit distances / sum of reference lengths. Raises ValueError for lists of different lengths or
     references with no digit at all."""
-    if len(hypotheses) != len(references):
-        raise ValueError(f"{len(hypotheses)} hypotheses for {len(references)} references")
-    total = sum(len(r) for r in references)
-    if total == 0:
-        raise ValueError("the references hold no digit: the digit error rate is undefined")
+    total = _reference_digits(hypotheses, references, "digit error rate")
     return sum(edit_distance(h, r) for h, r in zip(hypotheses, references)) / total
 
 
 def length_ratio(hypotheses: Sequence[Sequence[int]], references: Sequence[Sequence[int]]) -> float:
-    """sum of hypothesis lengths / sum of reference lengths (digits). Raises ValueError as digit_error_rate."""
+    """sum of hypothesis lengths / sum of reference lengths, in digits (module docstring). Raises ValueError
+    for lists of different lengths or references with no digit at all."""
+    return sum(len(h) for h in hypotheses) / _reference_digits(hypotheses, references, "length ratio")
+
+
+def _reference_digits(hypotheses: Sequence[Sequence[int]], references: Sequence[Sequence[int]], metric: str) -> int:
+    """The number of reference digits, the denominator of `metric`; ValueError (one line) if the lists differ in
+    length or the references hold no digit."""
     if len(hypotheses) != len(references):
         raise ValueError(f"{len(hypotheses)} hypotheses for {len(references)} references")
     total = sum(len(r) for r in references)
     if total == 0:
-        raise ValueError("the references hold no digit: the length ratio is undefined")
-    return sum(len(h) for h in hypotheses) / total
+        raise ValueError(f"the references hold no digit: the {metric} is undefined")
+    return total
 
 
 def recognition_metrics(
