@@ -131,6 +131,7 @@ def _final_params(workdir) -> dict:
     return {jax.tree_util.keystr(path): np.asarray(v) for path, v in jax.tree_util.tree_flatten_with_path(params)[0]}
 
 
+@pytest.mark.slow  # five process starts and their compilations: 145 s alone on 2 cores, 166-316 s beside others
 @pytest.mark.skipif(not _gloo_available(), reason="this jaxlib has no gloo CPU collectives")
 def test_two_processes_train_as_one_run_on_two_devices_and_resume_after_a_kill(tmp_path):
     config_file = tmp_path / "config.py"

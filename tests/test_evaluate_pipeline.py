@@ -162,6 +162,7 @@ def test_split_and_raw_files_decode_identically_lowercased_moses(tmp_path):
     assert translated["checkpoint_step"] == STEPS
 
 
+@pytest.mark.slow  # trains a SentencePiece model and a tiny run: 46 s; the Moses twin above stays in make test
 @needs_multi30k
 def test_split_and_raw_files_decode_identically_sentencepiece(tmp_path, monkeypatch, capsys):
     config, workdir, hypotheses = _check_split_equals_files(tmp_path, "sentencepiece")

@@ -84,7 +84,7 @@ def _matmul_operand_dtypes(jaxpr) -> list[tuple[str, int]]:
     return found
 
 
-@pytest.mark.parametrize("architecture", ["rnn", "transformer"])
+@pytest.mark.parametrize("architecture", ["rnn", pytest.param("transformer", marks=pytest.mark.slow)])  # 20 s
 def test_params_and_optimizer_state_stay_float32_and_matmuls_run_in_bfloat16(architecture):
     batch = _batch()
     _, state = _state(_model_config("bfloat16", architecture=architecture), batch)
@@ -174,6 +174,7 @@ def _train_reverse(compute_dtype: str, seed: int, steps: int) -> tuple[np.ndarra
     return np.asarray(losses), correct / tokens
 
 
+@pytest.mark.slow  # two trainings to a curve: 52 s on 2 cores
 def test_bfloat16_training_matches_float32_within_seed_noise():
     """The bf16 loss curve stays as close to the f32 curve (same seed) as another f32 seed's curve is, and both
     policies learn the task (reverse, 3-6 symbols)."""

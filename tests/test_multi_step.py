@@ -25,6 +25,7 @@ def _recipe(config):
     return config
 
 
+@pytest.mark.slow  # compiles a scan of 4 updates and 8 single ones: 33 s on 2 cores
 def test_four_updates_per_call_give_the_parameters_of_one_update_per_call(tmp_path):
     config = _recipe(tiny_config(tmp_path, batch_size=1))
     config.data.update(dict(num_train=64))

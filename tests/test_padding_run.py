@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
+
 from attn_research.compilation import CompilationLog
 from attn_research.training.loop import train_and_evaluate
 from tests.helpers import tiny_config
 
 
+@pytest.mark.slow  # one compilation per bucket shape: 39 s on 2 cores (benchmarks/compilations.py measures the same)
 def test_bucket_padding_compiles_the_train_step_only_in_the_first_epoch(tmp_path):
     config = tiny_config(tmp_path, steps=2 * 20)  # 640 examples / 32 = 20 batches an epoch: two epochs
     config.data.num_train = 640

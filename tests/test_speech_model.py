@@ -50,7 +50,7 @@ def test_halve_joins_adjacent_frames_and_keeps_a_pair_with_a_real_first_frame():
     assert [reduced_length(n, 3) for n in (1, 8, 9, 17)] == [1, 1, 2, 3]
 
 
-@pytest.mark.parametrize("reduction", ["pyramid", "conv"])
+@pytest.mark.parametrize("reduction", [pytest.param("pyramid", marks=pytest.mark.slow), "conv"])  # pyramid: 30 s
 def test_padded_frames_are_never_attended_and_change_nothing(reduction):
     model = tiny_model(reduction)
     lengths = [13, 6]

@@ -271,6 +271,7 @@ def test_parse_error_finds_the_last_exception_of_chained_tracebacks():
     )
 
 
+@pytest.mark.slow  # three real runs in subprocesses: 47 s on 2 cores
 def test_a_real_sweep_records_a_failing_run_finishes_the_other_and_resumes(tmp_path):
     """End to end through the CLI and real subprocesses: one tiny run trains, one fails fast."""
     experiment_file = tmp_path / "tiny.py"
