@@ -66,9 +66,8 @@ dlinear ETTh2 H 96 .281 / .346 (theirs .289 / .353). Over 3 seeds (results/zeng2
 clean 2f54ad0) ETTh1 means are .371 / .410 / .453 / .502 at H 96 / 192 / 336 / 720: within .01 of the paper at H
 96 and 192, not at 336 and 720, where seed 2 is .482 and .545. That seed has the lowest validation MSE of the
 three (1.044 and 1.174 against 1.050-1.211) and its best validation checkpoint is after 3 epochs (seeds 0-1:
-6-9): the validation months reward an early checkpoint that the test months do not, a selection the reference
-code's early stopping (patience 3 on validation loss) makes the same way, so the spread is the protocol's seed
-variance rather than a difference from it (the paper reports one run).
+6-9): the validation months reward an early checkpoint that the test months do not (the zeng2023_ett table's
+notes give the reading).
 
     python -m attn_research.main --config=configs/forecasting.py:model=dlinear,data=etth1,horizon=96 \\
         --workdir=workdirs/dlinear_etth1_96
