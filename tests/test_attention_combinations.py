@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from jax.test_util import check_grads
 
 from attn_research.attention import FactoredAttention
+from tests.grids import pairwise, tiered
 from tests.test_attention_reference import (
     LOCAL_P_MODULE,
     NORMALIZER_NAMES,
@@ -87,9 +88,12 @@ def check_weight_properties(weights, allowed, window, mask):
 
 
 ALL = list(itertools.product(SCORE_NAMES, WINDOW_NAMES, NORMALIZER_NAMES))
+# make test: the 32 cells holding every (score, window), (score, normalizer) and (window, normalizer) pair;
+# make test-all: all 96.
+FAST = pairwise(SCORE_NAMES, WINDOW_NAMES, NORMALIZER_NAMES)
 
 
-@pytest.mark.parametrize("score,window,normalizer", ALL)
+@pytest.mark.parametrize("score,window,normalizer", tiered(ALL, FAST))
 def test_combination(score, window, normalizer):
     seed = ALL.index((score, window, normalizer))
     q, k, v = inputs(seed)

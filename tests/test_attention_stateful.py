@@ -26,6 +26,7 @@ from attn_research.tasks.seq2seq import Seq2SeqTask
 from attn_research.tasks.seq2seq.loss import coverage_loss
 from attn_research.training.state import TrainState
 from attn_research.training.steps import train_step
+from tests.grids import tiered
 from tests.helpers import fast_jit
 
 B, T, S = 3, 4, 6  # batch, query_len, key_len
@@ -446,7 +447,8 @@ def run_model(case: str):
     return model, variables, fast_jit(run)(variables)
 
 
-@pytest.mark.parametrize("case", DECODER_CASES)
+# make test: the five cases with beam search (every family once, both decoders); make test-all: all ten.
+@pytest.mark.parametrize("case", tiered(DECODER_CASES, [k for k, (_, _, beam) in DECODER_CASES.items() if beam]))
 def test_family_plugs_into_decoders_and_beam_search(case):
     _, _, (out, logits, weights, beams) = run_model(case)
     np.testing.assert_allclose(out.logits, logits, rtol=1e-4, atol=1e-5)

@@ -60,7 +60,10 @@ def test_a_make_train_run_writes_only_its_workdir_and_the_readme_stays_current(t
     config = module.get_config("task=reverse")
     config.model.update(dict(embed_dim=8, encoder_hidden=8, decoder_hidden=8))
     config.model.attention.update(dict(dim=8, qk_dim=8, v_dim=8))
-    config.data.update(dict(num_train=64, num_validation=8, num_test=8))
+    # lengths that all pad to 8: one compiled shape per program (12 and 16 cost a second train step compile)
+    config.data.update(
+        dict(num_train=64, num_validation=8, num_test=8, train_max_len=6, test_min_len=3, test_max_len=6)
+    )
     config.train.update(dict(num_steps=2, batch_size=32, eval_every_steps=2, log_every_steps=1))
     config.eval.update(dict(batch_size=8, max_decode_len=4, num_heatmaps=0))
     config.wandb.update(dict(mode="disabled"))

@@ -83,18 +83,27 @@ def run_main(*args, cwd=ROOT):
     )
 
 
+# Each case is a process (about 8 s, mostly imports). make test runs one per path (config file, flag parser,
+# validation); the config argument and a second validation message run in make test-all (the messages
+# themselves are checked in-process in test_config_validation.py).
 @pytest.mark.parametrize(
     "args,message",
     [
         (["--config=configs/nope.py"], "config file 'configs/nope.py' not found"),
-        (["--config=configs/synthetic.py:task=revers"], "unknown synthetic task 'revers'"),
+        pytest.param(
+            ["--config=configs/synthetic.py:task=revers"], "unknown synthetic task 'revers'", marks=pytest.mark.slow
+        ),
         (["--config=configs/synthetic.py", "--config.train.nope=3"], "unknown config key 'train.nope'"),
         (["--config=configs/synthetic.py", "--config.train.batch_size=abc"], "--config.train.batch_size=abc"),
         (
             ["--config=configs/synthetic.py", "--config.model.attention.score=multiplicatve"],
             "Did you mean 'multiplicative'",
         ),
-        (["--config=configs/synthetic.py", "--config.train.learning_rate=-1"], "train.learning_rate must be > 0"),
+        pytest.param(
+            ["--config=configs/synthetic.py", "--config.train.learning_rate=-1"],
+            "train.learning_rate must be > 0",
+            marks=pytest.mark.slow,
+        ),
     ],
 )
 def test_main_reports_bad_input_in_one_line(tmp_path, args, message):

@@ -91,7 +91,7 @@ def _env(devices: int) -> dict:
         os.environ,
         WANDB_MODE="offline",
         JAX_PLATFORMS="cpu",
-        XLA_FLAGS=f"--xla_force_host_platform_device_count={devices}",
+        XLA_FLAGS=f"{os.environ.get('XLA_FLAGS', '')} --xla_force_host_platform_device_count={devices}",
     )
 
 

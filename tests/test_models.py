@@ -34,6 +34,7 @@ from attn_research.models import (
     default_transformer_config,
     validate_model_config,
 )
+from tests.grids import tiered
 from tests.helpers import FAST, fast_jit
 
 VOCAB = 12
@@ -288,8 +289,16 @@ SCAN_CASES = [
 ]
 
 
-@pytest.mark.parametrize("window", ["global", "local_m", "local_p"])
-@pytest.mark.parametrize("decoder,input_feeding", SCAN_CASES, ids=["bahdanau", "luong-feed", "luong-nofeed"])
+WINDOWS = ["global", "local_m", "local_p"]
+SCAN_GRID = [(*case, window) for case in SCAN_CASES for window in WINDOWS]
+SCAN_IDS = [f"{name}-{window}" for name in ("bahdanau", "luong-feed", "luong-nofeed") for window in WINDOWS]
+
+
+# make test: each decoder and each window once (the diagonal); make test-all: all 9.
+@pytest.mark.parametrize(
+    "decoder,input_feeding,window",
+    tiered(SCAN_GRID, [(*case, window) for case, window in zip(SCAN_CASES, WINDOWS)], ids=SCAN_IDS),
+)
 def test_teacher_forcing_equals_step_by_step(decoder, input_feeding, window):
     overrides = dict(
         decoder=decoder,
@@ -317,8 +326,14 @@ def test_no_attention_teacher_forcing_equals_step_by_step(decoder):
 # ------------------------------------------------------------------------------------- the catalogue
 
 
-@pytest.mark.parametrize("score", sorted(SCORES))
-@pytest.mark.parametrize("decoder", ["bahdanau", "luong"])
+SCORE_GRID = [(decoder, score) for decoder in ("bahdanau", "luong") for score in sorted(SCORES)]
+
+
+# make test: every score once, the decoders alternating; make test-all: every score in both.
+@pytest.mark.parametrize(
+    "decoder,score",
+    tiered(SCORE_GRID, [(("bahdanau", "luong")[i % 2], score) for i, score in enumerate(sorted(SCORES))]),
+)
 def test_every_score_plugs_into_attentive_decoders(decoder, score):
     out = forward(decoder=decoder, attention_score=score)
     assert out.logits.shape == (BATCH, TGT_LEN, VOCAB)

@@ -288,7 +288,7 @@ def test_a_real_sweep_records_a_failing_run_finishes_the_other_and_resumes(tmp_p
         """)
     )
     results, workdirs = tmp_path / "results", tmp_path / "workdirs"
-    env = {**os.environ, "XLA_FLAGS": "--xla_backend_optimization_level=0 --xla_llvm_disable_expensive_passes=true"}
+    env = dict(os.environ)  # with conftest's fast XLA_FLAGS
     command = [
         sys.executable,
         "-m",

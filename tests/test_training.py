@@ -110,7 +110,7 @@ def test_unknown_score_lists_the_valid_choices(tmp_path):
 
 MESH_SCRIPT = r"""
 import os
-os.environ["XLA_FLAGS"] = "--xla_force_host_platform_device_count=4"
+os.environ["XLA_FLAGS"] = os.environ.get("XLA_FLAGS", "") + " --xla_force_host_platform_device_count=4"
 import json, sys
 import jax, numpy as np
 sys.path.insert(0, {repo!r})
@@ -152,7 +152,7 @@ print("MESH-OK", outcome[1][0])
 def test_four_device_mesh_matches_one_device(tmp_path):
     script = tmp_path / "mesh.py"
     script.write_text(MESH_SCRIPT.format(repo=REPO))
-    env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=4")
+    env = dict(os.environ, XLA_FLAGS=os.environ.get("XLA_FLAGS", "") + " --xla_force_host_platform_device_count=4")
     out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300, env=env, cwd=REPO)
     assert out.returncode == 0 and "MESH-OK" in out.stdout, out.stdout + out.stderr
 
