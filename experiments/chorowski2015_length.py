@@ -10,11 +10,13 @@ attention windowed around the previous alignment's median (sec. 2.3; metrics pre
     python -m attn_research.sweep experiments/chorowski2015_length.py --scale smoke
     python experiments/chorowski2015_length.py --figure results/chorowski2015_length   # the length plot
 
-Time per run (full): 80 min on 2 CPU cores (measured 2026-12-03 for location-aware, seed 0, commit 9b9b094:
-0.8-1.0 updates/s on idle cores, 27 of the 80 min beside the test suite; configs/speech.py has its curve), so
-the 9 runs take about 9-12 h on 2 cores. That one run already bears on the claim: location-aware attention
-alone does not carry to longer utterances here (greedy test digit error rate 0.6% at 1-4 digits, 31.5-61.7% at
-6-12 digits, no long utterance right), while decode-time windowing does (5.7-10.2% at 6-12 digits).
+Time per run (full): 2,000 updates (configs/speech.py's recipe has 3,000), about 55 min on 2 CPU cores. The
+recipe's sizing run (location-aware, seed 0, commit 9b9b094) took 80 min for 3,000 updates at 0.8-1.0 updates/s
+on idle cores, and its validation digit error rate was best at 1,500 updates (0.9%) and 1.4-2.4% after: the
+last third bought nothing, so the 9 runs take about 8 h instead of 12. That one run already bears on the
+claim: location-aware attention alone does not carry to longer utterances here (greedy test digit error rate
+0.6% at 1-4 digits, 31.5-61.7% at 6-12 digits, no long utterance right), while decode-time windowing does
+(5.7-10.2% at 6-12 digits).
 
 On a GPU, the whole table in one command (9 runs):
 
@@ -41,7 +43,7 @@ ATTENTIONS = {  # block name -> (row label, the keys that differ from configs/sp
         {"model.attention.family": "location_aware", "model.attention.normalizer": "sigmoid"},
     ),
 }
-FULL_UPDATES = 3000
+FULL_UPDATES = 2000  # see the time per run above
 SMOKE = {
     "data.train_utterances": 128,
     "data.eval_utterances": 4,
@@ -97,8 +99,9 @@ EXPERIMENT = Experiment(
     blocks=_blocks(),
     scales={
         "full": Scale(
-            f"3 attentions x 3 seeds, {FULL_UPDATES} updates of 32 utterances each (configs/speech.py); the time per "
-            "run is in the config's docstring (measured seconds per update on 2 shared CPU cores)",
+            f"3 attentions x 3 seeds, {FULL_UPDATES} updates of 32 utterances each (configs/speech.py's recipe "
+            "otherwise); about 55 min a run on 2 CPU cores",
+            overrides={"train.num_steps": FULL_UPDATES},
             seeds=(0, 1, 2),
         ),
         "smoke": Scale(
