@@ -33,7 +33,7 @@ format:
 	$(VENV)/bin/ruff check --fix .
 
 test:
-	$(PY) -m pytest -n 2 -m "not slow" --durations=15 tests
+	$(PY) -m pytest -n 2 --dist worksteal -m "not slow" --durations=15 tests
 
 test-all:
 	$(PY) -m pytest -n 2 tests
