@@ -36,7 +36,7 @@ test:
 	$(PY) -m pytest -n 2 --dist worksteal -m "not slow" --durations=15 tests
 
 test-all:
-	$(PY) -m pytest -n 2 tests
+	$(PY) -m pytest -n 2 --dist worksteal tests
 
 # Results go to $(WORKDIR)/results.json only; ARGS=--config.results_dir=results records them under results/.
 train:
