@@ -48,6 +48,13 @@ def test_the_full_sweeps_have_the_papers_shape():
     }
     assert len(britz.scale("full").seeds) >= 3 and len(expand.points(britz, "full")) == 8 * 3
 
+    # the gap scale: one setting changed per row against Mul-512 (issue 22, item 2), every row named for it
+    gap = [expand.without_seed(p) for p in expand.points(britz, "gap")]
+    assert sorted(britz.table.row_label(p) for p in gap) == sorted(
+        ["Mul-512", "Mul-512, T 22.6", "Mul-128, T 11.3", "Mul-512, lr 0.001", "Add-512, 6 epochs", "Mul-512, 6 epochs"]
+    )
+    assert all(len(set(p) - {"model.attention.score", "model.attention.dim"}) <= 1 for p in gap), gap
+
     bahdanau = load_experiment(path("bahdanau2015_length"))
     assert full_rows(bahdanau) == {"RNNencdec-30", "RNNencdec-50", "RNNsearch-30", "RNNsearch-50"}
     assert bahdanau.scale("full").evaluation is not None and bahdanau.table.by_length
