@@ -101,7 +101,7 @@ EXPERIMENT = Experiment(
         ),
         "gap": Scale(
             "issue 22's multiplicative gap: Mul-512 at the full recipe, with T = sqrt(d) (also at d = 128), with Adam "
-            "1e-3, and Add-512 / Mul-512 at 6 epochs; seed 0, 7 runs of 10-25 min on 2 CPU cores (about 2 h)",
+            "1e-3, and Add-512 / Mul-512 at 6 epochs; seed 0, 6 runs of 10-25 min on 2 CPU cores (about 2 h)",
             overrides=FULL,
             blocks=GAP_BLOCKS,
             notes=(
