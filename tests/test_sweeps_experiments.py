@@ -45,8 +45,11 @@ def test_the_full_sweeps_have_the_papers_shape():
     assert full_rows(britz) == {f"{s}-{d}" for s in ("Add", "Mul") for d in (128, 256, 512)} | {
         "None-State",
         "None-Input",
+        "Mul-128, T 11.3",
+        "Mul-256, T 16.0",
+        "Mul-512, T 22.6",
     }
-    assert len(britz.scale("full").seeds) >= 3 and len(expand.points(britz, "full")) == 8 * 3
+    assert len(britz.scale("full").seeds) >= 3 and len(expand.points(britz, "full")) == 11 * 3
 
     # the gap scale: one setting changed per row against Mul-512 (issue 22, item 2), every row named for it
     gap = [expand.without_seed(p) for p in expand.points(britz, "gap")]
