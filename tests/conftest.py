@@ -8,7 +8,7 @@ compiled before. Subprocesses started by tests inherit it through the environmen
 JAX_COMPILATION_CACHE_DIR).
 
 The test programs are tiny and run a few steps, so XLA's backend optimization costs more than it saves:
-XLA_FLAGS gets FAST_XLA_FLAGS (measured: a 20-step train-and-resume test 31.6 s -> 25.8 s), as
+XLA_FLAGS gets tests/xla_flags.py's FAST_XLA_FLAGS (measured: a 20-step train-and-resume test 31.6 s -> 25.8 s), as
 tests.helpers.fast_jit does per program. A test's subprocess that sets its own XLA_FLAGS appends to them.
 """
 
@@ -18,8 +18,9 @@ import os
 import shutil
 import tempfile
 
+from tests.xla_flags import FAST_XLA_FLAGS
+
 CACHE_ENV = "JAX_COMPILATION_CACHE_DIR"
-FAST_XLA_FLAGS = "--xla_backend_optimization_level=0 --xla_llvm_disable_expensive_passes=true"
 OWNER_ENV = "ATTN_RESEARCH_TEST_CACHE_OWNER"
 
 

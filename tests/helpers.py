@@ -10,11 +10,10 @@ import jax
 
 from attn_research.config_defaults import attention_config, base_config
 from attn_research.tasks.seq2seq import Seq2SeqTask
+from tests.xla_flags import FAST
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
-# Quick XLA compiles for tiny test programs: optimization does not pay for itself at these sizes.
-FAST = {"xla_backend_optimization_level": 0, "xla_llvm_disable_expensive_passes": True}
 fast_jit = functools.partial(jax.jit, compiler_options=FAST)
 
 

@@ -288,7 +288,6 @@ def test_a_real_sweep_records_a_failing_run_finishes_the_other_and_resumes(tmp_p
         """)
     )
     results, workdirs = tmp_path / "results", tmp_path / "workdirs"
-    env = dict(os.environ)  # with conftest's fast XLA_FLAGS
     command = [
         sys.executable,
         "-m",
@@ -298,7 +297,7 @@ def test_a_real_sweep_records_a_failing_run_finishes_the_other_and_resumes(tmp_p
         f"--results_dir={results}",
         f"--workdir_root={workdirs}",
     ]
-    first = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+    first = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=600)
     assert first.returncode == 1, first.stdout + first.stderr
     assert (results / "tiny" / "smoke" / "score=dot,seed=0.json").is_file()
     assert not (results / "tiny" / "smoke" / "score=bogus,seed=0.json").exists()
@@ -309,7 +308,7 @@ def test_a_real_sweep_records_a_failing_run_finishes_the_other_and_resumes(tmp_p
     table = (results / "tables" / "smoke" / "tiny.md").read_text()
     assert "| dot | 1/1 |" in table and "| bogus | 0/1 | – |" in table
 
-    second = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+    second = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=600)
     assert second.returncode == 1
     assert "1 of 2 runs already finished; running 1" in second.stdout
     log = (workdirs / "tiny" / "smoke" / "score=dot,seed=0" / runner.LOG_FILE).read_text()
