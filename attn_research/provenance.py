@@ -10,15 +10,19 @@ import subprocess
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def git_commit() -> str:
-    """HEAD's commit hash of this repository, with '-dirty' if tracked files differ; 'unknown' outside git."""
+OUTPUTS = "results"  # what runs and sweeps write (results JSON, tables): not code, so never 'dirty'
+
+
+def git_commit(root: str = REPO_ROOT) -> str:
+    """HEAD's commit hash of the repository at root, with '-dirty' if tracked files outside results/ differ (a sweep
+    rewrites its tables there between runs); 'unknown' outside git."""
     try:
         commit = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True, check=True, timeout=10
+            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True, timeout=10
         ).stdout.strip()
         dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=REPO_ROOT,
+            ["git", "status", "--porcelain", "--untracked-files=no", "--", ".", f":(exclude){OUTPUTS}"],
+            cwd=root,
             capture_output=True,
             text=True,
             timeout=10,
