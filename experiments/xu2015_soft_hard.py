@@ -2,10 +2,11 @@
 
 Xu et al. claim that attention over image regions helps a caption decoder, and that hard (stochastic, REINFORCE)
 attention does at least as well as soft attention (Table 1: hard >= soft on BLEU-4 on Flickr8k / Flickr30k). Here,
-on 64 x 64 canvases of 1-3 real Fashion-MNIST items (configs/captioning.py: the model, the data, the recipe), five
-points, 3 seeds each (15 runs):
+on 64 x 64 canvases of 1-3 real Fashion-MNIST items (configs/captioning.py: the model, the data, the recipe), six
+points, 3 seeds each (18 runs):
   soft                                 the expected context, beta gate, doubly stochastic term lambda = 1 (eq. 14)
   soft, no doubly stochastic term      lambda = 0
+  soft, no region coordinates          annotation vectors without their region's (row, column) (model.coordinates)
   hard (REINFORCE)                     one sampled region per word, moving-average baseline, entropy bonus 0.01
   hard (Gumbel straight-through)       the same choice, trained through the Gumbel-softmax relaxation, tau = 1
   no attention                         z_t = the mean annotation (the decoder sees the image only on average)
@@ -15,10 +16,9 @@ caption; columns "... 4 items").
     python -m attn_research.sweep experiments/xu2015_soft_hard.py --scale full --parallel 1
     python -m attn_research.sweep experiments/xu2015_soft_hard.py --scale smoke
 
-Time: 0.39-0.42 CPU-seconds per update of 64 canvases (measured in CPU time on 2026-12-02, configs/captioning.py), so
-1,560 updates are about 10 CPU-minutes a run plus validations: roughly 10-15 minutes a run and 3-4 hours for the
-15 runs on 2 free CPU cores (an estimate from that measurement; not run today: the cores were busy with two other
-sweeps). On a GPU the full scale is one command:
+Time: the recipe's 4,680 updates took 77.7 min for soft attention beside another training run on the 2 cores
+(configs/captioning.py); about 40 min a run on free cores (an estimate from 0.4 CPU-s per update), so 12-20 hours for the 18 runs:
+a sweep that resumes across sessions. On a GPU the full scale is one command:
 
     python -m attn_research.sweep experiments/xu2015_soft_hard.py --scale full --parallel 4
 
@@ -38,10 +38,12 @@ LABELS = {
 
 
 def label(point) -> str:
-    """The row's name: "soft", "soft, no doubly stochastic term", "hard (REINFORCE)", "hard (Gumbel
-    straight-through)" or "no attention (mean annotation)"."""
+    """The row's name: "soft", "soft, no doubly stochastic term", "soft, no region coordinates", "hard (REINFORCE)",
+    "hard (Gumbel straight-through)" or "no attention (mean annotation)"."""
     if point.get("model.context", "attention") == "mean":
         return "no attention (mean annotation)"
+    if not point.get("model.coordinates", True):
+        return "soft, no region coordinates"
     family = point.get("model.attention.family", "factored")
     if family == "hard":
         return LABELS[("attention", "hard", point.get("model.attention.estimator", "reinforce"))]
@@ -85,16 +87,18 @@ HARD = Block(
 )
 GUMBEL = Block({"model.attention.family": "hard", "model.attention.estimator": "gumbel"}, name="hard_gumbel")
 NONE = Block({"model.context": "mean"}, name="no_attention")
+NO_COORDINATES = Block({"model.coordinates": False}, name="soft_no_coordinates")
 
 EXPERIMENT = Experiment(
     name="xu2015_soft_hard",
     title="Xu et al. (2015): soft and hard visual attention, Fashion-MNIST canvases",
     config="configs/captioning.py:attention=soft",
-    blocks=(SOFT, HARD, GUMBEL, NONE),
+    blocks=(SOFT, NO_COORDINATES, HARD, GUMBEL, NONE),
     scales={
         "full": Scale(
-            "soft (with and without the doubly stochastic term), hard (REINFORCE, Gumbel) and no attention, "
-            "configs/captioning.py's recipe (1,560 updates of 64 canvases), 3 seeds: 15 runs",
+            "soft (as the recipe, without the doubly stochastic term, without region coordinates), hard "
+            "(REINFORCE, Gumbel) and no attention, "
+            "configs/captioning.py's recipe (4,680 updates of 64 canvases), 3 seeds: 18 runs",
             seeds=(0, 1, 2),
         ),
         "smoke": Scale(
@@ -132,6 +136,11 @@ EXPERIMENT = Experiment(
             "attention far above no attention (the mean annotation alone).",
             "Localization: the share of generated words (t < gold items) whose attention argmax lies in the gold "
             "item's box, and the mean attention mass inside that box (tasks/captioning/metrics.py).",
+            "Region coordinates: every row but 'soft, no region coordinates' appends each region's (row, column) "
+            "centre to its annotation vector (model.coordinates; CoordConv, Liu et al. 2018). The caption's order is "
+            "spatial and convolution features are translation-equivariant, so without them neither f_att nor the "
+            "LSTM can tell which item comes first; Xu et al.'s VGG features of natural photographs had no such "
+            "need.",
         ),
     ),
 )

@@ -24,7 +24,7 @@ from attn_research.sweeps import expand, load_experiment
 from attn_research.sweeps.spec import check_config_keys
 from attn_research.tasks.captioning import data as canvases
 from attn_research.tasks.captioning.metrics import bleu_scores, doubly_stochastic_penalty, localization_sums
-from attn_research.tasks.captioning.model import CaptionModel, default_model_config
+from attn_research.tasks.captioning.model import CaptionModel, ImageEncoder, default_model_config, region_coordinates
 from attn_research.tasks.captioning.plots import plot_caption_attention, upsample
 from attn_research.tasks.captioning.task import CaptioningTask
 from attn_research.training.state import create_train_state
@@ -136,11 +136,31 @@ def test_initial_state_mlps_read_the_mean_annotation(tiny_step):
     _, variables, _, _, (encoded, carry, *_) = tiny_step
     params = variables["params"]
     annotations = np.asarray(encoded.annotations)
-    assert annotations.shape == (2, 14 * 14, 8)  # two pooling stages: 56 / 4 = 14, D = 8
+    assert annotations.shape == (2, 14 * 14, 8 + 2)  # two pooling stages: 56 / 4 = 14, D = 8 + (row, column)
     mean = annotations.mean(axis=1)
     for name, part in (("f_init_c", 0), ("f_init_h", 1)):
         expected = np.tanh(mean @ np.asarray(params[name]["kernel"]) + np.asarray(params[name]["bias"]))
         np.testing.assert_allclose(np.asarray(carry["rnn"][0][part]), expected, rtol=1e-5, atol=1e-6)
+
+
+def test_annotations_end_with_their_region_centre(tiny_step):
+    """CoordConv features: region k = 14 r + c of the 14 x 14 grid carries (r, c) scaled to [-1, 1] by (2 x / 13) - 1
+    (the pixel centre of a region is 4 x + 1.5 on the 56-pixel canvas: an affine map of x), the same for every image."""
+    annotations = np.asarray(tiny_step[4][0].annotations)
+    rows, columns = np.divmod(np.arange(14 * 14), 14)
+    expected = np.stack([2 * rows / 13 - 1, 2 * columns / 13 - 1], axis=-1)
+    for image in annotations:
+        np.testing.assert_allclose(image[:, -2:], expected, atol=1e-6)
+    assert region_coordinates(1, 3).tolist() == [[0.0, -1.0], [0.0, 0.0], [0.0, 1.0]]
+
+
+def test_without_coordinates_the_annotations_are_the_cnn_features():
+    images = np.random.default_rng(0).integers(0, 256, (2, 56, 56, 1)).astype(np.uint8)
+    plain, with_coordinates = ImageEncoder((4, 8)), ImageEncoder((4, 8), coordinates=True)
+    variables = plain.init(jax.random.PRNGKey(0), images)
+    features = np.asarray(plain.apply(variables, images))
+    assert features.shape == (2, 196, 8)
+    np.testing.assert_array_equal(np.asarray(with_coordinates.apply(variables, images))[..., :8], features)
 
 
 def test_beta_gate_lstm_input_and_deep_output_against_numpy(tiny_step):
@@ -346,11 +366,12 @@ def test_experiment_points_keys_and_published_cells():
     assert rows == {
         "soft",
         "soft, no doubly stochastic term",
+        "soft, no region coordinates",
         "hard (REINFORCE)",
         "hard (Gumbel straight-through)",
         "no attention (mean annotation)",
     }
-    assert len(points) == 5 * 3 and len(expand.points(experiment, "smoke")) <= 4
+    assert len(points) == 6 * 3 and len(expand.points(experiment, "smoke")) <= 4
     assert set(experiment.table.published) <= rows
     if PUBLISHED.is_file():  # each published cell is a cell of Xu et al.'s Flickr8k row, as transcribed
         module = runpy.run_path(path)

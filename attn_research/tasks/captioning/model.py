@@ -3,7 +3,11 @@
 Encoder (sec. 3.1.1): `encoder_channels` stages of conv 3x3 (SAME) + ReLU + 2x2 max-pool over the canvas
 [batch, H, W, 1] (pixels / 255) give a grid [H', W', D] (H' = H / 2^stages, D = the last channel count),
 flattened to L = H' W' annotation vectors a_i [batch, L, D]; computed once per image (the attention's key
-projection too: Encoded.attention_memory).
+projection too: Encoded.attention_memory). With `coordinates`, each a_i also carries its region's centre
+(row, column) scaled to [-1, 1] as two more features (D + 2; the CoordConv idea of Liu et al. 2018, "An
+intriguing failing of convolutional neural networks and the CoordConv solution", sec. 3): convolution features
+are translation-equivariant, so without them neither f_att nor the LSTM can tell a left item from a right one,
+and a caption in reading order needs that.
 
 Decoder (sec. 3.1.2, eqs. 1-7; one step, as decoding/greedy.py steps it):
     c_0 = f_init,c(mean_i a_i), h_0 = f_init,h(mean_i a_i)          two MLPs (one tanh layer each)
@@ -16,7 +20,8 @@ Decoder (sec. 3.1.2, eqs. 1-7; one step, as decoding/greedy.py steps it):
     p(y_t) = softmax(L_o(E y_{t-1} + L_h h_t + L_z z_t))             the deep output layer, eq. 7
 Dropout (rate `dropout`, rng 'dropout') acts on the deep output's input, as Xu et al.'s code does.
 
-Model config keys (default_model_config): encoder_channels [(16, 32, 64)], embed_dim m [64], hidden n [128],
+Model config keys (default_model_config): encoder_channels [(16, 32, 64)], coordinates [True], embed_dim m [64],
+hidden n [128],
 context ['attention' | 'mean'], selector [True] (beta gate), dropout [0.0], doubly_stochastic_weight lambda [1.0]
 (eq. 14, read by the task's loss), attention (attention_config('additive', dim=128); family 'hard' with
 estimator 'reinforce' | 'gumbel' for hard attention).
@@ -43,6 +48,7 @@ F32 = jnp.float32
 CONTEXTS = ("attention", "mean")
 MODEL_KEYS = (
     "encoder_channels",
+    "coordinates",
     "embed_dim",
     "hidden",
     "context",
@@ -58,6 +64,7 @@ def default_model_config() -> ml_collections.ConfigDict:
     return ml_collections.ConfigDict(
         {
             "encoder_channels": (16, 32, 64),
+            "coordinates": True,
             "embed_dim": 64,
             "hidden": 128,
             "context": "attention",
@@ -124,10 +131,24 @@ class CaptionOutput(NamedTuple):
     betas: Array
 
 
+def region_coordinates(rows: int, columns: int) -> Array:
+    """The centres of an H' x W' grid's regions in reading order (row-major, as the annotations are flattened):
+    float32 [H' W', 2] = (row, column), each scaled from the first region's centre (-1) to the last's (+1); a
+    one-region axis gives 0."""
+
+    def centres(n: int) -> Array:
+        return jnp.zeros((n,), F32) if n == 1 else jnp.linspace(-1.0, 1.0, n, dtype=F32)
+
+    row, column = jnp.meshgrid(centres(rows), centres(columns), indexing="ij")
+    return jnp.stack([row.reshape(-1), column.reshape(-1)], axis=-1)
+
+
 class ImageEncoder(nn.Module):
-    """images uint8 or float [batch, H, W, 1] -> annotations [batch, H' W', D] float32 (module docstring)."""
+    """images uint8 or float [batch, H, W, 1] -> annotations [batch, H' W', D (+ 2 with coordinates)] float32
+    (module docstring)."""
 
     channels: tuple[int, ...]
+    coordinates: bool = False
 
     @nn.compact
     def __call__(self, images: Array) -> Array:
@@ -136,7 +157,11 @@ class ImageEncoder(nn.Module):
             x = nn.relu(nn.Conv(int(features), (3, 3), padding="SAME", name=f"conv_{i}")(x))
             x = nn.max_pool(x, (2, 2), strides=(2, 2))
         batch, rows, columns, depth = x.shape
-        return x.reshape(batch, rows * columns, depth)
+        annotations = x.reshape(batch, rows * columns, depth)
+        if not self.coordinates:
+            return annotations
+        where = jnp.broadcast_to(region_coordinates(rows, columns), (batch, rows * columns, 2))
+        return jnp.concatenate([annotations, where], axis=-1)
 
 
 class ShowAttendTellDecoder(nn.Module):
@@ -226,7 +251,7 @@ class CaptionModel(nn.Module):
     def setup(self) -> None:
         config = self.config
         check_choice("captioning context (model.context)", config.context, CONTEXTS)
-        self.encoder = ImageEncoder(tuple(int(c) for c in config.encoder_channels))
+        self.encoder = ImageEncoder(tuple(int(c) for c in config.encoder_channels), bool(config.coordinates))
         hidden = int(config.hidden)
         self.f_init_c = nn.Dense(hidden, name="f_init_c")
         self.f_init_h = nn.Dense(hidden, name="f_init_h")
