@@ -8,7 +8,7 @@ attention windowed around the previous alignment's median (sec. 2.3; metrics pre
 
     python -m attn_research.sweep experiments/chorowski2015_length.py --scale full
     python -m attn_research.sweep experiments/chorowski2015_length.py --scale smoke
-    python experiments/chorowski2015_length.py --figure results/chorowski2015_length   # the length plot
+    python experiments/chorowski2015_length.py --figure results/chorowski2015_length/full   # the length plot
 
 Time per run (full): 2,000 updates (configs/speech.py's recipe has 3,000), about 55 min on 2 CPU cores. The
 recipe's sizing run (location-aware, seed 0, commit 9b9b094) took 80 min for 3,000 updates at 0.8-1.0 updates/s
