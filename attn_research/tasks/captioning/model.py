@@ -21,10 +21,9 @@ Decoder (sec. 3.1.2, eqs. 1-7; one step, as decoding/greedy.py steps it):
 Dropout (rate `dropout`, rng 'dropout') acts on the deep output's input, as Xu et al.'s code does.
 
 Model config keys (default_model_config): encoder_channels [(16, 32, 64)], coordinates [True], embed_dim m [64],
-hidden n [128],
-context ['attention' | 'mean'], selector [True] (beta gate), dropout [0.0], doubly_stochastic_weight lambda [1.0]
-(eq. 14, read by the task's loss), attention (attention_config('additive', dim=128); family 'hard' with
-estimator 'reinforce' | 'gumbel' for hard attention).
+hidden n [128], context ['attention' | 'mean'], selector [True] (beta gate), dropout [0.0],
+doubly_stochastic_weight lambda [1.0] (eq. 14, read by the task's loss), attention (attention_config('additive',
+dim=128); family 'hard' with estimator 'reinforce' | 'gumbel' for hard attention).
 """
 
 from __future__ import annotations
