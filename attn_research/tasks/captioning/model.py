@@ -133,7 +133,8 @@ class CaptionOutput(NamedTuple):
 def region_coordinates(rows: int, columns: int) -> Array:
     """The centres of an H' x W' grid's regions in reading order (row-major, as the annotations are flattened):
     float32 [H' W', 2] = (row, column), each scaled from the first region's centre (-1) to the last's (+1); a
-    one-region axis gives 0."""
+    one-region axis gives 0. rows, columns >= 1 (the grid of grid_shape). Source: the coordinate channels of
+    CoordConv (Liu et al. 2018, sec. 3), appended here to the annotation vectors instead of the input."""
 
     def centres(n: int) -> Array:
         return jnp.zeros((n,), F32) if n == 1 else jnp.linspace(-1.0, 1.0, n, dtype=F32)
