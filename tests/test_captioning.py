@@ -163,6 +163,41 @@ def test_without_coordinates_the_annotations_are_the_cnn_features():
     np.testing.assert_array_equal(np.asarray(with_coordinates.apply(variables, images))[..., :8], features)
 
 
+def _conv3x3_same(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray) -> np.ndarray:
+    """x [batch, H, W, C_in] * kernel [3, 3, C_in, C_out] + bias, zero padding of 1 (SAME), as a plain loop."""
+    padded = np.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)))
+    out = np.zeros(x.shape[:3] + (kernel.shape[-1],))
+    for dy in range(3):
+        for dx in range(3):
+            out += padded[:, dy : dy + x.shape[1], dx : dx + x.shape[2], :] @ kernel[dy, dx]
+    return out + bias
+
+
+def test_grid_layers_convolve_the_pooled_grid_against_numpy():
+    """grid_layers = 1: a_i = relu(conv3x3(the pooled stages' grid)), the grid flattened in reading order."""
+    images = np.random.default_rng(0).integers(0, 256, (2, 56, 56, 1)).astype(np.uint8)
+    plain, deeper = ImageEncoder((4, 8)), ImageEncoder((4, 8), grid_layers=1)
+    variables = deeper.init(jax.random.PRNGKey(0), images)
+    stages = {"params": {k: v for k, v in variables["params"].items() if k.startswith("conv_")}}
+    grid = np.asarray(plain.apply(stages, images), np.float64).reshape(2, 14, 14, 8)
+    layer = variables["params"]["grid_conv_0"]
+    expected = np.maximum(_conv3x3_same(grid, np.asarray(layer["kernel"]), np.asarray(layer["bias"])), 0.0)
+    np.testing.assert_allclose(np.asarray(deeper.apply(variables, images)), expected.reshape(2, 196, 8), atol=1e-5)
+
+
+def test_a_grid_layer_widens_what_a_region_sees():
+    """Region (0, 0) after two conv + pool stages sees pixels 0-6 of each axis (SAME padding), after one grid layer
+    pixels 0-10 (one more region on each side, 4 pixels a region): a pixel at (8, 8) reaches it only with the layer."""
+    images = np.random.default_rng(1).integers(0, 256, (1, 56, 56, 1)).astype(np.uint8)
+    changed = images.copy()
+    changed[0, 8, 8, 0] = 255 - images[0, 8, 8, 0]
+    for grid_layers, reaches in ((0, False), (1, True)):
+        encoder = ImageEncoder((4, 8), grid_layers=grid_layers)
+        variables = encoder.init(jax.random.PRNGKey(0), images)
+        before, after = (np.asarray(encoder.apply(variables, x))[0, 0] for x in (images, changed))
+        assert (not np.allclose(before, after)) == reaches, grid_layers
+
+
 def test_beta_gate_lstm_input_and_deep_output_against_numpy(tiny_step):
     """z = sigmoid(f_beta(h_0)) sum_i alpha_i a_i; LSTM((c_0, h_0), [E y; z]); logits = L_o(E y + L_h h_1 + L_z z)."""
     _, variables, _, token, (encoded, carry, new_carry, logits, weights, beta) = tiny_step
@@ -304,6 +339,7 @@ def test_load_caption_data_through_the_builder_on_a_small_fixture(tmp_path):
         ({"model.context": "glimpse"}, "unknown captioning context (model.context)"),
         ({"model.attention.score": "adittive"}, "Did you mean 'additive'"),
         ({"model.encoder_channels": (8, 8, 8, 8, 8, 8, 8)}, "divisible by 128"),
+        ({"model.grid_layers": -1}, "model.grid_layers must be >= 0, got -1"),
     ],
 )
 def test_bad_config_is_a_one_line_error(changes, message):

@@ -2,7 +2,10 @@
 
 Encoder (sec. 3.1.1): `encoder_channels` stages of conv 3x3 (SAME) + ReLU + 2x2 max-pool over the canvas
 [batch, H, W, 1] (pixels / 255) give a grid [H', W', D] (H' = H / 2^stages, D = the last channel count),
-flattened to L = H' W' annotation vectors a_i [batch, L, D]; computed once per image (the attention's key
+then `grid_layers` more conv 3x3 (SAME) + ReLU at the grid's resolution (D channels each; a region's receptive
+field grows from 22 to 38 pixels with one at 3 stages, so that each annotation vector sees a whole 28-pixel item,
+as the conv5 features of Xu et al.'s VGG see a whole object), flattened to L = H' W' annotation vectors a_i
+[batch, L, D]; computed once per image (the attention's key
 projection too: Encoded.attention_memory). With `coordinates`, each a_i also carries its region's centre
 (row, column) scaled to [-1, 1] as two more features (D + 2; the CoordConv idea of Liu et al. 2018, "An
 intriguing failing of convolutional neural networks and the CoordConv solution", sec. 3): convolution features
@@ -20,7 +23,7 @@ Decoder (sec. 3.1.2, eqs. 1-7; one step, as decoding/greedy.py steps it):
     p(y_t) = softmax(L_o(E y_{t-1} + L_h h_t + L_z z_t))             the deep output layer, eq. 7
 Dropout (rate `dropout`, rng 'dropout') acts on the deep output's input, as Xu et al.'s code does.
 
-Model config keys (default_model_config): encoder_channels [(16, 32, 64)], coordinates [True], embed_dim m [64],
+Model config keys (default_model_config): encoder_channels [(16, 32, 64)], grid_layers [0], coordinates [True], embed_dim m [64],
 hidden n [128], context ['attention' | 'mean'], selector [True] (beta gate), dropout [0.0],
 doubly_stochastic_weight lambda [1.0] (eq. 14, read by the task's loss), attention (attention_config('additive',
 dim=128); family 'hard' with estimator 'reinforce' | 'gumbel' for hard attention).
@@ -47,6 +50,7 @@ F32 = jnp.float32
 CONTEXTS = ("attention", "mean")
 MODEL_KEYS = (
     "encoder_channels",
+    "grid_layers",
     "coordinates",
     "embed_dim",
     "hidden",
@@ -63,6 +67,7 @@ def default_model_config() -> ml_collections.ConfigDict:
     return ml_collections.ConfigDict(
         {
             "encoder_channels": (16, 32, 64),
+            "grid_layers": 0,
             "coordinates": True,
             "embed_dim": 64,
             "hidden": 128,
@@ -85,6 +90,8 @@ def check_model_config(model: Any, height: int, width: int) -> None:
     channels = tuple(int(c) for c in model.encoder_channels)
     if not channels or min(channels) < 1:
         raise ValueError(f"model.encoder_channels must be positive channel counts, got {model.encoder_channels}")
+    if int(model.get("grid_layers", 0)) < 0:
+        raise ValueError(f"model.grid_layers must be >= 0, got {model.grid_layers}")
     if not 0.0 <= float(model.dropout) < 1.0:
         raise ValueError(f"model.dropout must be in [0, 1), got {model.dropout}")
     if float(model.doubly_stochastic_weight) < 0:
@@ -145,10 +152,11 @@ def region_coordinates(rows: int, columns: int) -> Array:
 
 class ImageEncoder(nn.Module):
     """images uint8 or float [batch, H, W, 1] -> annotations [batch, H' W', D (+ 2 with coordinates)] float32
-    (module docstring)."""
+    (module docstring): len(channels) conv + pool stages, then grid_layers convs at the grid's resolution."""
 
     channels: tuple[int, ...]
     coordinates: bool = False
+    grid_layers: int = 0
 
     @nn.compact
     def __call__(self, images: Array) -> Array:
@@ -156,6 +164,8 @@ class ImageEncoder(nn.Module):
         for i, features in enumerate(self.channels):
             x = nn.relu(nn.Conv(int(features), (3, 3), padding="SAME", name=f"conv_{i}")(x))
             x = nn.max_pool(x, (2, 2), strides=(2, 2))
+        for i in range(self.grid_layers):
+            x = nn.relu(nn.Conv(x.shape[-1], (3, 3), padding="SAME", name=f"grid_conv_{i}")(x))
         batch, rows, columns, depth = x.shape
         annotations = x.reshape(batch, rows * columns, depth)
         if not self.coordinates:
@@ -251,7 +261,9 @@ class CaptionModel(nn.Module):
     def setup(self) -> None:
         config = self.config
         check_choice("captioning context (model.context)", config.context, CONTEXTS)
-        self.encoder = ImageEncoder(tuple(int(c) for c in config.encoder_channels), bool(config.coordinates))
+        self.encoder = ImageEncoder(
+            tuple(int(c) for c in config.encoder_channels), bool(config.coordinates), int(config.get("grid_layers", 0))
+        )
         hidden = int(config.hidden)
         self.f_init_c = nn.Dense(hidden, name="f_init_c")
         self.f_init_h = nn.Dense(hidden, name="f_init_h")
