@@ -21,10 +21,10 @@ hits all alike). images_per_s = canvases of the round / its seconds (median over
 it); ms_per_step = 1000 / median steps per second.
 
 "The CNN runs once per image": the convolutions (`conv_general_dilated`) of the train step's jaxpr are counted,
-every sub-program (jit, scan, while, custom derivatives) included. One CNN pass forward is n = len(encoder_channels)
-convolutions; its backward is n kernel gradients and n - 1 input gradients (the pixels get none), so a step that
-runs the CNN once has 3n - 1. A convolution inside a scan or while body (the decoder's loop over words) or any
-other count raises RuntimeError before anything is timed.
+every sub-program (jit, scan, while, custom derivatives) included. One CNN pass forward is
+n = len(encoder_channels) + grid_layers convolutions; its backward is n kernel gradients and n - 1 input gradients
+(the pixels get none), so a step that runs the CNN once has 3n - 1. A convolution inside a scan or while body (the
+decoder's loop over words) or any other count raises RuntimeError before anything is timed.
 
 There is no captioning peer installed (OpenNMT-py, the translation peer, has no image encoder), so no ratio.
 """
@@ -144,7 +144,7 @@ class CaptionTraining:
         if len(self.batches) < steps:
             raise ValueError(f"{len(self.batches)} train batches, {steps} needed: raise data.train_canvases")
         self.tx = make_optimizer(config.train, full_steps_per_epoch)  # the recipe's schedule, as the loop makes it
-        self.layers = len(config.model.encoder_channels)
+        self.layers = len(config.model.encoder_channels) + int(config.model.get("grid_layers", 0))
         self.state, self.parameters = None, None
 
     def _new_state(self):

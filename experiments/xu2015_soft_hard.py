@@ -16,7 +16,7 @@ caption; columns "... 4 items").
     python -m attn_research.sweep experiments/xu2015_soft_hard.py --scale full --parallel 1
     python -m attn_research.sweep experiments/xu2015_soft_hard.py --scale smoke
 
-Time: the recipe's 4,680 updates took 77.7 min for soft attention beside another training run on the 2 cores
+Time: the recipe's 4,680 updates took 76.5 min for soft attention beside three other training runs on the 2 cores
 (configs/captioning.py); about 40 min a run on free cores (an estimate from 0.4 CPU-s per update), so 12-20 hours
 for the 18 runs: a sweep that resumes across sessions. On a GPU the full scale is one command:
 

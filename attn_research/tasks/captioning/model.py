@@ -23,8 +23,8 @@ Decoder (sec. 3.1.2, eqs. 1-7; one step, as decoding/greedy.py steps it):
     p(y_t) = softmax(L_o(E y_{t-1} + L_h h_t + L_z z_t))             the deep output layer, eq. 7
 Dropout (rate `dropout`, rng 'dropout') acts on the deep output's input, as Xu et al.'s code does.
 
-Model config keys (default_model_config): encoder_channels [(16, 32, 64)], grid_layers [0], coordinates [True], embed_dim m [64],
-hidden n [128], context ['attention' | 'mean'], selector [True] (beta gate), dropout [0.0],
+Model config keys (default_model_config): encoder_channels [(16, 32, 64)], grid_layers [1], coordinates [True],
+embed_dim m [64], hidden n [128], context ['attention' | 'mean'], selector [True] (beta gate), dropout [0.0],
 doubly_stochastic_weight lambda [1.0] (eq. 14, read by the task's loss), attention (attention_config('additive',
 dim=128); family 'hard' with estimator 'reinforce' | 'gumbel' for hard attention).
 """
@@ -67,7 +67,7 @@ def default_model_config() -> ml_collections.ConfigDict:
     return ml_collections.ConfigDict(
         {
             "encoder_channels": (16, 32, 64),
-            "grid_layers": 0,
+            "grid_layers": 1,
             "coordinates": True,
             "embed_dim": 64,
             "hidden": 128,
