@@ -144,7 +144,7 @@ class CaptionTraining:
         if len(self.batches) < steps:
             raise ValueError(f"{len(self.batches)} train batches, {steps} needed: raise data.train_canvases")
         self.tx = make_optimizer(config.train, full_steps_per_epoch)  # the recipe's schedule, as the loop makes it
-        self.layers = len(config.model.encoder_channels) + int(config.model.get("grid_layers", 0))
+        self.layers = len(config.model.encoder_channels) + int(config.model.grid_layers)
         self.state, self.parameters = None, None
 
     def _new_state(self):

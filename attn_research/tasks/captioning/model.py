@@ -5,12 +5,11 @@ Encoder (sec. 3.1.1): `encoder_channels` stages of conv 3x3 (SAME) + ReLU + 2x2 
 then `grid_layers` more conv 3x3 (SAME) + ReLU at the grid's resolution (D channels each; a region's receptive
 field grows from 22 to 38 pixels with one at 3 stages, so that each annotation vector sees a whole 28-pixel item,
 as the conv5 features of Xu et al.'s VGG see a whole object), flattened to L = H' W' annotation vectors a_i
-[batch, L, D]; computed once per image (the attention's key
-projection too: Encoded.attention_memory). With `coordinates`, each a_i also carries its region's centre
-(row, column) scaled to [-1, 1] as two more features (D + 2; the CoordConv idea of Liu et al. 2018, "An
-intriguing failing of convolutional neural networks and the CoordConv solution", sec. 3): convolution features
-are translation-equivariant, so without them neither f_att nor the LSTM can tell a left item from a right one,
-and a caption in reading order needs that.
+[batch, L, D]; computed once per image (the attention's key projection too: Encoded.attention_memory). With
+`coordinates`, each a_i also carries its region's centre (row, column) scaled to [-1, 1] as two more features
+(D + 2; the CoordConv idea of Liu et al. 2018, "An intriguing failing of convolutional neural networks and the
+CoordConv solution", sec. 3): convolution features are translation-equivariant, so without them neither f_att nor
+the LSTM can tell a left item from a right one, and a caption in reading order needs that.
 
 Decoder (sec. 3.1.2, eqs. 1-7; one step, as decoding/greedy.py steps it):
     c_0 = f_init,c(mean_i a_i), h_0 = f_init,h(mean_i a_i)          two MLPs (one tanh layer each)
@@ -90,7 +89,7 @@ def check_model_config(model: Any, height: int, width: int) -> None:
     channels = tuple(int(c) for c in model.encoder_channels)
     if not channels or min(channels) < 1:
         raise ValueError(f"model.encoder_channels must be positive channel counts, got {model.encoder_channels}")
-    if int(model.get("grid_layers", 0)) < 0:
+    if int(model.grid_layers) < 0:
         raise ValueError(f"model.grid_layers must be >= 0, got {model.grid_layers}")
     if not 0.0 <= float(model.dropout) < 1.0:
         raise ValueError(f"model.dropout must be in [0, 1), got {model.dropout}")
@@ -262,7 +261,7 @@ class CaptionModel(nn.Module):
         config = self.config
         check_choice("captioning context (model.context)", config.context, CONTEXTS)
         self.encoder = ImageEncoder(
-            tuple(int(c) for c in config.encoder_channels), bool(config.coordinates), int(config.get("grid_layers", 0))
+            tuple(int(c) for c in config.encoder_channels), bool(config.coordinates), int(config.grid_layers)
         )
         hidden = int(config.hidden)
         self.f_init_c = nn.Dense(hidden, name="f_init_c")
