@@ -17,8 +17,9 @@ caption; columns "... 4 items").
     python -m attn_research.sweep experiments/xu2015_soft_hard.py --scale smoke
 
 Time: the recipe's 4,680 updates took 76.5 min for soft attention beside three other training runs on the 2 cores
-(configs/captioning.py); about 40 min a run on free cores (an estimate from 0.4 CPU-s per update), so 12-20 hours
-for the 18 runs: a sweep that resumes across sessions. On a GPU the full scale is one command:
+(configs/captioning.py); on free cores about 32 min of updates a run (406 ms per soft update, results/benchmarks/
+captioning_step_cpu.json) plus the validations, so 12-20 hours for the 18 runs: a sweep that resumes across
+sessions. On a GPU the full scale is one command:
 
     python -m attn_research.sweep experiments/xu2015_soft_hard.py --scale full --parallel 4
 
