@@ -140,6 +140,8 @@ def _check_train(train: Any) -> None:
     _in_range(train, "train", "label_smoothing", 0.0, 1.0)
     _check_steps_per_call(train)
     _check_padding(train)
+    if not isinstance(train.get("flatten_optimizer", False), bool):
+        raise ConfigError(f"train.flatten_optimizer must be True or False, got {train.flatten_optimizer!r}")
     if "best_mode" in train:
         _choice("best_mode (train.best_mode)", train.best_mode, BEST_MODES)
 

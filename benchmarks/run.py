@@ -28,6 +28,7 @@ BENCHMARKS = (
     "training_throughput",
     "decoding",
     "small_updates",
+    "optimizer_layout",
     "captioning_step",
 )
 PEER_BENCHMARKS = ("training_throughput", "decoding")

@@ -18,6 +18,7 @@ from benchmarks import (
     decoder_steps,
     kernels,
     multi30k,
+    optimizer_layout,
     peer_opennmt,
     precision_curves,
     run,
@@ -428,3 +429,46 @@ def test_captioning_step_quick_run_writes_a_report_the_readme_renders(tmp_path, 
     assert report["summary"]["conv_ops_in_scan_bodies"] == 0 and report["settings"]["conv_ops_expected"] == 11
     assert row["ms_per_step"] == pytest.approx(1e3 * report["settings"]["batch_size"] / row["images_per_s"])
     assert "| " + " | ".join(captioning_step.COLUMNS) + " |" in readme.benchmarks_markdown(str(tmp_path))
+
+
+HLO = """
+%fused_computation.1 (param_0: f32[2]) -> f32[2] {
+  %param_0 = f32[2]{0} parameter(0)
+  ROOT %exponential = f32[2]{0} exponential(%param_0)
+}
+
+ENTRY %main (a: f32[2]) -> (f32[2], s32[]) {
+  %a = f32[2]{0} parameter(0)
+  %exp_fusion = f32[2]{0} fusion(%a), kind=kLoop, calls=%fused_computation.1
+  %pair = (f32[2]{0}, s32[]) fusion(%a, %exp_fusion), kind=kLoop, calls=%fused_computation.2
+  %sum = f32[2]{0} add(%a, %exp_fusion), metadata={op_name="jit(f)/add fusion(x)"}
+  ROOT %tuple = (f32[2]{0}, s32[]) tuple(%sum, %pair)
+}
+"""
+
+
+def test_optimizer_layout_counts_fusion_instructions_not_fused_computations_or_operands():
+    assert optimizer_layout.count_kernels(HLO) == 2  # the plain and the tuple-shaped fusion
+
+
+def test_optimizer_layout_copies_the_config_with_the_other_layout():
+    config = multi30k.benchmark_config(True)
+    flat = optimizer_layout.with_layout(config, True)
+    assert flat.train.flatten_optimizer is True
+    assert optimizer_layout.with_layout(flat, False).train.flatten_optimizer is False and flat.train.flatten_optimizer
+
+
+@pytest.mark.slow  # four train steps compiled (two SCAN, two tiny Multi30k): ~2 min on idle cores
+@pytest.mark.skipif(not (SHARED_DATA / "multi30k").is_dir(), reason="Multi30k and SCAN not in ../shared/data")
+def test_optimizer_layout_quick_run_writes_a_report_the_readme_renders(tmp_path, monkeypatch):
+    monkeypatch.setenv("ATTN_RESEARCH_DATA_DIR", str(SHARED_DATA))
+    monkeypatch.setattr(sys, "argv", ["optimizer_layout", "--quick", "--out_dir", str(tmp_path)])
+    optimizer_layout.main()
+    with open(tmp_path / f"optimizer_layout_{jax.default_backend()}.json") as f:
+        report = json.load(f)
+    by_layout = {(row["step"], row["layout"]): row for row in report["rows"]}
+    for step in ("scan_batch1", "multi30k_luong"):
+        flat, per_array = by_layout[step, "flat"], by_layout[step, "per_array"]
+        assert flat["state_arrays"] < per_array["state_arrays"] and flat["kernels"] < per_array["kernels"]
+        assert report["summary"][step]["kernels_removed"] == per_array["kernels"] - flat["kernels"]
+    assert "| " + " | ".join(optimizer_layout.COLUMNS) + " |" in readme.benchmarks_markdown(str(tmp_path))

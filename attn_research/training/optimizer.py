@@ -45,6 +45,10 @@ def make_optimizer(config: ml_collections.ConfigDict, steps_per_epoch: int) -> o
 
     adam / adamw read beta_1, beta_2 and epsilon from `adam_b1`, `adam_b2`, `adam_eps` (optax's defaults
     0.9, 0.999, 1e-8 when absent; Vaswani et al. 2017, sec. 5.3, use 0.9, 0.98, 1e-9).
+    `flatten_optimizer` (absent: False, the layout of checkpoints written before the key): the chain runs on
+    the parameters raveled into one vector (optax.flatten), so its state holds one array per moment and the
+    update compiles to a few fused loops instead of several per parameter array; the update is the same
+    (elementwise, and the global norm up to summation order).
     """
     schedule = learning_rate_schedule(config, steps_per_epoch)
     name = check_choice("optimizer", config.optimizer, OPTIMIZERS)
@@ -60,4 +64,5 @@ def make_optimizer(config: ml_collections.ConfigDict, steps_per_epoch: int) -> o
         "adadelta": lambda: optax.adadelta(schedule),
     }[name]()
     chain = [optax.clip_by_global_norm(config.clip_norm)] if config.clip_norm else []
-    return optax.chain(*chain, optimizer)
+    transform = optax.chain(*chain, optimizer)
+    return optax.flatten(transform) if config.get("flatten_optimizer", False) else transform

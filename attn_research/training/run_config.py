@@ -32,6 +32,7 @@ ADDED_KEYS = {
     "data.lowercase": True,  # Multi30k's default before the key was in base_config
     "data.seed": 0,  # the synthetic tasks' generator seed, likewise
     "data.cache_dir": "",
+    "train.flatten_optimizer": False,  # the optimizer state per parameter array (its checkpoints' layout)
 }
 FREE_KEYS = frozenset(
     {

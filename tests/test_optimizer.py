@@ -1,0 +1,99 @@
+"""training/optimizer.py: the flat optimizer layout (train.flatten_optimizer) against a NumPy Adam with
+global-norm clipping (Kingma & Ba 2015, Algorithm 1; Pascanu et al. 2013, eq. 4), its state, its config key."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import ml_collections
+import numpy as np
+import optax
+import pytest
+
+from attn_research.config_defaults import base_config
+from attn_research.config_validation import ConfigError, validate_config
+from attn_research.training.optimizer import make_optimizer
+from attn_research.training.run_config import model_changing_differences
+
+
+def train_config(flatten: bool, clip_norm: float = 1.0) -> ml_collections.ConfigDict:
+    config = ml_collections.ConfigDict(base_config().train)
+    config.update(dict(flatten_optimizer=flatten, clip_norm=clip_norm, learning_rate=0.1))
+    return config
+
+
+def params_and_grads(seed: int):
+    """A pytree of three arrays of mixed shapes, and a gradient per step whose norm exceeds the clip."""
+    rng = np.random.default_rng(seed)
+    params = {"w": rng.normal(size=(3, 4)), "b": rng.normal(size=(4,)), "deep": {"v": rng.normal(size=(2, 2, 2))}}
+    grads = [jax.tree.map(lambda p: 3.0 * rng.normal(size=p.shape), params) for _ in range(5)]
+    return jax.tree.map(np.float32, params), [jax.tree.map(np.float32, g) for g in grads]
+
+
+def numpy_adam(params, grads, lr=0.1, clip=1.0, b1=0.9, b2=0.999, eps=1e-8):
+    """Algorithm 1 of Kingma & Ba on the gradients rescaled to global norm <= clip, in float64."""
+    leaves, treedef = jax.tree.flatten(params)
+    theta = [np.asarray(p, np.float64) for p in leaves]
+    m = [np.zeros_like(p) for p in theta]
+    v = [np.zeros_like(p) for p in theta]
+    for t, step_grads in enumerate(grads, start=1):
+        g = [np.asarray(x, np.float64) for x in jax.tree.leaves(step_grads)]
+        norm = np.sqrt(sum((x**2).sum() for x in g))
+        g = [x * min(1.0, clip / norm) for x in g]
+        for i, gi in enumerate(g):
+            m[i] = b1 * m[i] + (1 - b1) * gi
+            v[i] = b2 * v[i] + (1 - b2) * gi**2
+            m_hat, v_hat = m[i] / (1 - b1**t), v[i] / (1 - b2**t)
+            theta[i] = theta[i] - lr * m_hat / (np.sqrt(v_hat) + eps)
+    return jax.tree.unflatten(treedef, theta)
+
+
+def run(tx, params, grads):
+    state = tx.init(params)
+    for g in grads:
+        updates, state = tx.update(g, state, params)
+        params = optax.apply_updates(params, updates)
+    return params, state
+
+
+@pytest.mark.parametrize("flatten", [False, True])
+def test_both_layouts_are_adam_after_global_norm_clipping(flatten):
+    params, grads = params_and_grads(0)
+    assert all(np.sqrt(sum((x**2).sum() for x in jax.tree.leaves(g))) > 1.0 for g in grads)  # clipping acts
+    ours, _ = run(make_optimizer(train_config(flatten), steps_per_epoch=1), params, grads)
+    reference = numpy_adam(params, grads)
+    for got, want in zip(jax.tree.leaves(ours), jax.tree.leaves(reference)):
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=2e-5)  # float32 against float64
+
+
+def test_the_flat_state_holds_one_array_per_moment_and_the_per_array_state_one_per_parameter():
+    params, grads = params_and_grads(1)
+    _, flat = run(make_optimizer(train_config(True), 1), params, grads)
+    _, per_array = run(make_optimizer(train_config(False), 1), params, grads)
+    is_adam = lambda s: isinstance(s, optax.ScaleByAdamState)
+    adam_states = lambda state: [s for s in jax.tree.leaves(state, is_leaf=is_adam) if is_adam(s)]
+    (flat_adam,), (per_array_adam,) = adam_states(flat), adam_states(per_array)
+    assert [x.shape for x in jax.tree.leaves(flat_adam.mu)] == [(12 + 4 + 8,)]
+    assert len(jax.tree.leaves(per_array_adam.mu)) == 3
+
+
+def test_the_flat_layout_keeps_each_parameter_dtype():
+    params = {"f32": jnp.ones((2,), jnp.float32), "bf16": jnp.ones((3,), jnp.bfloat16)}
+    new, _ = run(make_optimizer(train_config(True), 1), params, [jax.tree.map(jnp.ones_like, params)])
+    assert {k: v.dtype for k, v in new.items()} == {"f32": jnp.float32, "bf16": jnp.bfloat16}
+
+
+def test_a_non_boolean_flatten_optimizer_is_a_one_line_config_error():
+    config = base_config()  # ConfigDict refuses a str for its bool; a config built without base_config may not
+    del config.train["flatten_optimizer"]
+    config.train.flatten_optimizer = "yes"
+    with pytest.raises(ConfigError, match="train.flatten_optimizer must be True or False, got 'yes'"):
+        validate_config(config)
+
+
+def test_a_workdir_saved_before_the_key_resumes_only_with_the_per_array_layout_it_checkpointed():
+    old = {"seed": 0, "train": {"clip_norm": 1.0}}
+    assert model_changing_differences(old, {"seed": 0, "train": {"clip_norm": 1.0, "flatten_optimizer": False}}) == []
+    assert model_changing_differences(old, {"seed": 0, "train": {"clip_norm": 1.0, "flatten_optimizer": True}}) == [
+        "train.flatten_optimizer False -> True"
+    ]
