@@ -97,3 +97,25 @@ def test_a_workdir_saved_before_the_key_resumes_only_with_the_per_array_layout_i
     assert model_changing_differences(old, {"seed": 0, "train": {"clip_norm": 1.0, "flatten_optimizer": True}}) == [
         "train.flatten_optimizer False -> True"
     ]
+
+
+def test_the_step_grad_norm_is_the_l2_norm_of_what_plain_sgd_subtracts(tmp_path):
+    """SGD at learning rate 1 without clipping subtracts the gradient itself: its global norm is the metric."""
+    from attn_research.data import load_dataset, make_batches
+    from attn_research.models import build_model
+    from attn_research.training.state import create_train_state
+    from attn_research.training.steps import train_step
+    from tests.helpers import seq2seq_task, tiny_config
+
+    config = tiny_config(tmp_path)
+    config.train.update(dict(optimizer="sgd", learning_rate=1.0, clip_norm=0.0))
+    data = load_dataset(config.data)
+    model = build_model(config.model, data.source_vocab.size, data.target_vocab.size)
+    batch = make_batches(data.splits["train"], 8, seed=0, epoch=0, shuffle=True)[0]
+    task = seq2seq_task(config)
+    state = create_train_state(task, model, make_optimizer(config.train, 1), batch, seed=0)
+    before = [np.asarray(p, np.float64) for p in jax.tree.leaves(state.params)]
+    state, metrics = train_step(state, task.step_arrays(batch))
+    after = [np.asarray(p, np.float64) for p in jax.tree.leaves(state.params)]
+    norm = np.sqrt(sum(((b - a) ** 2).sum() for b, a in zip(before, after)))
+    assert norm > 1e-3 and float(metrics["grad_norm"]) == pytest.approx(norm, rel=1e-4)
