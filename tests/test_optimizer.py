@@ -119,3 +119,36 @@ def test_the_step_grad_norm_is_the_l2_norm_of_what_plain_sgd_subtracts(tmp_path)
     after = [np.asarray(p, np.float64) for p in jax.tree.leaves(state.params)]
     norm = np.sqrt(sum(((b - a) ** 2).sum() for b, a in zip(before, after)))
     assert norm > 1e-3 and float(metrics["grad_norm"]) == pytest.approx(norm, rel=1e-4)
+
+
+@pytest.mark.parametrize("start, steps_per_epoch", [(5, 7), (2, 1), (0, 3)])
+def test_halving_halves_at_the_first_step_of_every_epoch_from_the_start_epoch(start, steps_per_epoch):
+    """Luong et al. (2015), sec. 4.1; against optax's piecewise-constant schedule with a boundary per epoch."""
+    from attn_research.training.optimizer import learning_rate_schedule
+
+    config = train_config(False)
+    config.update(dict(schedule="halving", halving_start_epoch=start, learning_rate=0.8))
+    ours = learning_rate_schedule(config, steps_per_epoch)
+    epochs = 12
+    reference = optax.piecewise_constant_schedule(0.8, {steps_per_epoch * e: 0.5 for e in range(start, epochs)})
+    steps = np.arange(steps_per_epoch * epochs)
+    expected = []
+    for step in steps:  # the learning rate of each epoch, halved on entering every epoch >= start
+        rate = 0.8
+        for epoch in range(step // steps_per_epoch + 1):
+            rate = rate / 2 if epoch >= start else rate
+        expected.append(rate)
+    got = np.array([float(ours(jnp.int32(s))) for s in steps])
+    np.testing.assert_allclose(got, expected, rtol=1e-7)
+    np.testing.assert_allclose(got, [float(reference(s)) for s in steps], rtol=1e-7)
+
+
+def test_halving_compiles_to_a_few_operations_whatever_the_epoch_count():
+    """A boundary per epoch (what optax's piecewise-constant schedule takes) unrolls into every kernel that reads
+    the learning rate: patch attention's train step compiled for 200 CPU-s with 1,000 of them."""
+    from attn_research.training.optimizer import learning_rate_schedule
+
+    config = train_config(False)
+    config.update(dict(schedule="halving", halving_start_epoch=2))
+    schedule = learning_rate_schedule(config, steps_per_epoch=10)
+    assert len(jax.make_jaxpr(schedule)(jnp.int32(0)).jaxpr.eqns) <= 12

@@ -18,7 +18,8 @@ def learning_rate_schedule(config: ml_collections.ConfigDict, steps_per_epoch: i
     constant: lr. cosine: lr decayed to 0 over num_steps after warmup_steps of linear warmup.
     warmup_rsqrt: Vaswani et al. (2017), eq. 3 form: lr * min(step / warmup, sqrt(warmup / step)), steps
     counted from 1; lr = d_model^-0.5 * warmup^-0.5 gives eq. 3 exactly (lr is the peak, at step = warmup).
-    halving: Luong et al. (2015), sec. 4.1: lr halved every epoch after `halving_start_epoch`.
+    halving: Luong et al. (2015), sec. 4.1: lr halved every epoch after `halving_start_epoch`: lr * 0.5^n at step
+    s (counted from 0) with n = max(0, s // steps_per_epoch - halving_start_epoch + 1).
     Raises ValueError for an unknown schedule name.
     """
     name = check_choice("learning-rate schedule", config.schedule, SCHEDULES)
@@ -35,9 +36,16 @@ def learning_rate_schedule(config: ml_collections.ConfigDict, steps_per_epoch: i
             return lr * jnp.minimum(s / warm, jnp.sqrt(warm / s))
 
         return warmup_rsqrt
-    start = int(config.get("halving_start_epoch", 5))
-    boundaries = {steps_per_epoch * epoch: 0.5 for epoch in range(start, 1000)}
-    return optax.piecewise_constant_schedule(lr, boundaries)
+    start, per_epoch = int(config.get("halving_start_epoch", 5)), max(int(steps_per_epoch), 1)
+
+    def halving(step):
+        # halved at the first step of every epoch from `start`: a closed form, a few operations in the compiled
+        # step (a boundary per epoch, as optax.piecewise_constant_schedule would take, unrolls into every kernel
+        # that reads the learning rate)
+        halvings = jnp.maximum(step // per_epoch - start + 1, 0)
+        return lr * jnp.float32(0.5) ** halvings.astype(jnp.float32)
+
+    return halving
 
 
 def make_optimizer(config: ml_collections.ConfigDict, steps_per_epoch: int) -> optax.GradientTransformation:
