@@ -57,7 +57,7 @@ def base_config() -> ml_collections.ConfigDict:
             "padding": "multiple",
             "buckets": 6,
             # the optimizer state as one flat vector per moment (optax.flatten): the same update, a few fused
-            # kernels instead of several per parameter array (faster steps and compiles; training/optimizer.py)
+            # kernels instead of several per parameter array (less compile time; benchmarks/optimizer_layout.py)
             "flatten_optimizer": True,
         }
     )
