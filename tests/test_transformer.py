@@ -355,7 +355,7 @@ def test_multi30k_transformer_has_the_requested_setup():
 
 
 def test_tiny_transformer_learns_to_copy(tmp_path):
-    config = tiny_config(tmp_path, task="copy", steps=300)
+    config = tiny_config(tmp_path, task="copy", steps=400)
     config.model.update(
         dict(
             architecture="transformer",
