@@ -94,13 +94,19 @@ def model_and_state(
     return model, state
 
 
-def typical_step(quick: bool = False):
-    """(config, (src_len, tgt_len), model inputs of one batch, TrainState) for timing one training step: the
-    benchmark model on a batch of the most common padded shape among the first (up to) 100 of epoch 0."""
+def typical_batch(quick: bool = False):
+    """(config, data, (src_len, tgt_len), model inputs of one batch): the benchmark config and a batch of the most
+    common padded shape among the first (up to) 100 of epoch 0."""
     config = benchmark_config(quick)
     data = load(config)
     batches = train_batches(config, data, min(100, len(data.splits["train"]) // config.train.batch_size))
     shape = most_common_shape(batches)
-    batch = step_arrays(next(b for b in batches if batch_shape(b) == shape))
+    return config, data, shape, step_arrays(next(b for b in batches if batch_shape(b) == shape))
+
+
+def typical_step(quick: bool = False):
+    """(config, (src_len, tgt_len), model inputs of one batch, TrainState) for timing one training step: the
+    benchmark model on typical_batch's batch."""
+    config, data, shape, batch = typical_batch(quick)
     _, state = model_and_state(config, data.source_vocab.size, data.target_vocab.size, batch)
     return config, shape, batch, state

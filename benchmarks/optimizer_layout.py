@@ -65,8 +65,7 @@ def scan_case(updates: int):
 
 def multi30k_case(quick: bool, updates: int):
     """(config, model, one sharded batch of the most common shape repeated `updates` times, mesh)."""
-    config, _, batch, _ = multi30k.typical_step(quick)
-    data = multi30k.load(config)
+    config, data, _, batch = multi30k.typical_batch(quick)
     model = build_model(config.model, data.source_vocab.size, data.target_vocab.size)
     mesh = make_mesh()
     return config, model, [shard_batch(batch, mesh)] * updates, mesh

@@ -1,5 +1,6 @@
-"""training/optimizer.py: the flat optimizer layout (train.flatten_optimizer) against a NumPy Adam with
-global-norm clipping (Kingma & Ba 2015, Algorithm 1; Pascanu et al. 2013, eq. 4), its state, its config key."""
+"""training/optimizer.py and the step's grad_norm: both optimizer layouts (train.flatten_optimizer) against a
+NumPy Adam with global-norm clipping (Kingma & Ba 2015, Algorithm 1; Pascanu et al. 2013, eq. 4), the flat
+state, the config key and its resume rule; the halving schedule (Luong et al. 2015, sec. 4.1)."""
 
 from __future__ import annotations
 
@@ -12,13 +13,14 @@ import pytest
 
 from attn_research.config_defaults import base_config
 from attn_research.config_validation import ConfigError, validate_config
-from attn_research.training.optimizer import make_optimizer
+from attn_research.training.optimizer import learning_rate_schedule, make_optimizer
 from attn_research.training.run_config import model_changing_differences
 
 
-def train_config(flatten: bool, clip_norm: float = 1.0) -> ml_collections.ConfigDict:
+def train_config(flatten: bool) -> ml_collections.ConfigDict:
+    """base_config's train keys with clipping at global norm 1, learning rate 0.1 and the given layout."""
     config = ml_collections.ConfigDict(base_config().train)
-    config.update(dict(flatten_optimizer=flatten, clip_norm=clip_norm, learning_rate=0.1))
+    config.update(dict(flatten_optimizer=flatten, clip_norm=1.0, learning_rate=0.1))
     return config
 
 
@@ -124,8 +126,6 @@ def test_the_step_grad_norm_is_the_l2_norm_of_what_plain_sgd_subtracts(tmp_path)
 @pytest.mark.parametrize("start, steps_per_epoch", [(5, 7), (2, 1), (0, 3)])
 def test_halving_halves_at_the_first_step_of_every_epoch_from_the_start_epoch(start, steps_per_epoch):
     """Luong et al. (2015), sec. 4.1; against optax's piecewise-constant schedule with a boundary per epoch."""
-    from attn_research.training.optimizer import learning_rate_schedule
-
     config = train_config(False)
     config.update(dict(schedule="halving", halving_start_epoch=start, learning_rate=0.8))
     ours = learning_rate_schedule(config, steps_per_epoch)
@@ -146,8 +146,6 @@ def test_halving_halves_at_the_first_step_of_every_epoch_from_the_start_epoch(st
 def test_halving_compiles_to_a_few_operations_whatever_the_epoch_count():
     """A boundary per epoch (what optax's piecewise-constant schedule takes) unrolls into every kernel that reads
     the learning rate: patch attention's train step compiled for 200 CPU-s with 1,000 of them."""
-    from attn_research.training.optimizer import learning_rate_schedule
-
     config = train_config(False)
     config.update(dict(schedule="halving", halving_start_epoch=2))
     schedule = learning_rate_schedule(config, steps_per_epoch=10)
