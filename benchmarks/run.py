@@ -20,6 +20,7 @@ from benchmarks.common import QUICK_DIR, RESULTS_DIR
 
 BENCHMARKS = (
     "kernels",
+    "dot_product_attention",
     "decoder_steps",
     "mfu",
     "step_profile",

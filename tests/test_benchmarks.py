@@ -16,6 +16,7 @@ from benchmarks import (
     common,
     compile_times,
     decoder_steps,
+    dot_product_attention,
     kernels,
     multi30k,
     optimizer_layout,
@@ -159,6 +160,36 @@ def test_fused_and_naive_scaled_dot_agree_with_the_formula():
     inputs = tuple(jnp.asarray(x, jnp.float32) for x in (q, k, k)) + (jnp.asarray(mask),)
     for fn in (kernels.naive_scaled_dot, kernels.fused_scaled_dot):
         np.testing.assert_allclose(fn({}, *inputs)[0], expected, rtol=1e-5, atol=1e-6)
+
+
+def test_dot_product_attention_implementations_agree_with_the_formula_per_head():
+    rng = np.random.default_rng(2)
+    q, k = rng.normal(size=(2, 5, 3, 4)), rng.normal(size=(2, 5, 3, 4))  # [batch, length, heads, head_dim]
+    e = np.einsum("bqhd,bkhd->bhqk", q, k) / 2.0  # sqrt(head_dim) = 2
+    a = np.exp(e - e.max(-1, keepdims=True))
+    expected = np.einsum("bhqk,bkhd->bqhd", a / a.sum(-1, keepdims=True), k)  # keys = values
+    query, keys = jnp.asarray(q, jnp.float32), jnp.asarray(k, jnp.float32)
+    for name in ("ours", "xla"):
+        np.testing.assert_allclose(
+            dot_product_attention.attend_fn(name, 4)(query, keys, keys), expected, rtol=1e-5, atol=1e-6
+        )
+
+
+def test_dot_product_attention_compares_with_ours_and_skips_what_cannot_compile():
+    query = jax.random.normal(jax.random.key(0), (1, 8, 2, 4))
+    settings = dict(repeats=3, max_seconds=1.0, memory_bytes=1e12)
+    ours = dot_product_attention.measure("ours", query, query, **settings)
+    rows = [
+        {"implementation": name, **dot_product_attention.measure(name, query, query, **settings)}
+        for name in ("ours", "xla")
+    ]
+    dot_product_attention.compare(rows, ours)
+    assert all("context" not in row and row["ms"] > 0 and row["max_abs_diff"] < 1e-5 for row in rows)
+    assert rows[0]["over_ours"] == pytest.approx(ours["ms"] / rows[0]["ms"])
+    too_big = dot_product_attention.measure("ours", query, query, **{**settings, "memory_bytes": 0})
+    assert "GiB of temporaries" in too_big["skipped"] and "ms" not in too_big
+    if jax.default_backend() == "cpu":  # cuDNN needs an NVIDIA GPU: reported as skipped, not raised
+        assert dot_product_attention.measure("cudnn", query, query, **settings)["skipped"]
 
 
 def test_kernel_cases_skip_what_exceeds_the_memory_budget():

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# The GPU checks in one command, sized to under ten minutes on one GPU:
+#   1. the Multi30k Transformer to 20 epochs (configs/multi30k.py:model=transformer, its schedule continued),
+#      then beam 5 on the test split: results JSON under OUT/results/multi30k/ (run de_en_transformer_e20_gpu),
+#      beside the 10-epoch CPU run;
+#   2. the benchmarks that say most on a GPU, float32 and mixed precision where they have both: scaled-dot
+#      attention against jax.nn.dot_product_attention (cuDNN), training throughput, batch-1 updates; reports
+#      OUT/benchmarks/<name>_gpu.json (copy them to results/benchmarks/ and run `make readme`).
+# Each part has its own time limit, so a slow part costs only itself; logs go to OUT/*.log.
+#
+#   bash benchmarks/gpu.sh OUT_DIR            (PYTHON=python3 by default; data from $ATTN_RESEARCH_DATA_DIR)
+#   QUICK=1 bash benchmarks/gpu.sh OUT_DIR    (a smoke run of the same steps: --quick benchmarks, 20 updates)
+set -u
+out=${1:?usage: bash benchmarks/gpu.sh OUT_DIR}
+py=${PYTHON:-python3}
+mkdir -p "$out/benchmarks" "$out/results"
+export WANDB_MODE=${WANDB_MODE:-disabled} PYTHONUNBUFFERED=1
+quick=()
+train_extra=(--config.train.num_epochs=20)
+if [ "${QUICK:-0}" = 1 ]; then
+  quick=(--quick)
+  train_extra=(--config.train.num_steps=20 --config.train.log_every_steps=10)
+fi
+
+part() {  # part NAME SECONDS COMMAND...: runs COMMAND under a time limit, its output in OUT/NAME.log
+  local name=$1 limit=$2
+  shift 2
+  echo "== $name ($(date +%T), limit ${limit} s)"
+  timeout "$limit" "$@" >"$out/$name.log" 2>&1
+  echo "== $name exit $? ($(date +%T))"
+  tail -n 3 "$out/$name.log"
+}
+
+nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv >"$out/nvidia-smi.log" 2>&1
+"$py" -c "import jax; print(jax.__version__, jax.devices())" >>"$out/nvidia-smi.log" 2>&1
+cat "$out/nvidia-smi.log"
+
+workdir=$(mktemp -d)/m30k_transformer_e20
+part transformer_train "${TRAIN_SECONDS:-290}" "$py" -m attn_research.main \
+  --config=configs/multi30k.py:model=transformer --workdir="$workdir" "${train_extra[@]}" \
+  --config.run_name=de_en_transformer_e20_gpu --config.results_dir="$out/results"
+part transformer_beam5 "${EVAL_SECONDS:-60}" "$py" -m attn_research.evaluate --workdir="$workdir" --split=test \
+  --beam=5 --heatmaps=0 --results_dir="$out/results"
+
+for spec in dot_product_attention:60 training_throughput:90 small_updates:45; do
+  part "${spec%%:*}" "${spec##*:}" "$py" -m "benchmarks.${spec%%:*}" --out_dir "$out/benchmarks" "${quick[@]}"
+done
