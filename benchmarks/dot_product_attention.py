@@ -120,7 +120,7 @@ def main() -> None:
             compare(group, measured["ours"])
             for row in group:
                 row.setdefault("skipped", None)
-                print({k: v for k, v in row.items()}, flush=True)
+                print(row, flush=True)
             rows += group
     print_table(rows, COLUMNS)
     summary = {}

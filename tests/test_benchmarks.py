@@ -2,6 +2,7 @@
 
 import json
 import os
+import subprocess
 import sys
 
 import jax
@@ -503,3 +504,10 @@ def test_optimizer_layout_quick_run_writes_a_report_the_readme_renders(tmp_path,
         assert flat["state_arrays"] < per_array["state_arrays"] and flat["kernels"] < per_array["kernels"]
         assert report["summary"][step]["kernels_removed"] == per_array["kernels"] - flat["kernels"]
     assert "| " + " | ".join(optimizer_layout.COLUMNS) + " |" in readme.benchmarks_markdown(str(tmp_path))
+
+
+def test_gpu_script_refuses_an_unknown_part_in_one_line_before_starting_anything(tmp_path):
+    script = os.path.join(os.path.dirname(run.__file__), "gpu.sh")
+    done = subprocess.run(["bash", script, str(tmp_path / "out"), "everything"], capture_output=True, text=True)
+    assert done.returncode == 2 and not (tmp_path / "out").exists()
+    assert done.stderr == "error: the part is transformer or benchmarks, got 'everything'\n"
