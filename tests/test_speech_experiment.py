@@ -51,3 +51,32 @@ def test_the_length_figure_averages_the_seeds(tmp_path):
     assert module["length_curves"](str(tmp_path), "windowed_")["content-based"] == {8: 0.1875}
     paths = module["length_figure"](str(tmp_path))
     assert [os.path.basename(p) for p in paths] == ["length.png", "length_windowed.png"]
+
+
+def test_the_findings_state_whether_the_long_utterance_claim_holds():
+    from attn_research.sweeps.aggregate import Row, Stat  # pylint: disable=import-outside-toplevel
+
+    findings = load_experiment(PATH).table.findings
+
+    def row(label, short, long, windowed_short=None, windowed_long=None):
+        values = {"test/der_train_lengths": short, "test/der_12": long}
+        if windowed_short is not None:
+            values.update({"test/windowed_der_train_lengths": windowed_short, "test/windowed_der_12": windowed_long})
+        return Row(label, {}, 3, 3, {key: Stat(value, 0.01, value, 3) for key, value in values.items()})
+
+    lines = findings(
+        [
+            row("content-based", 0.02, 0.60, 0.02, 0.50),
+            row("location-aware (cumulative)", 0.02, 0.05, 0.02, 0.20),  # greedy: +3 points; windowed: +18
+            row("location-aware + smoothing", 0.10, 0.11),  # no windowed metrics: no windowed line
+        ]
+    )
+    assert len(lines) == 3
+    assert "greedy decoding, location-aware (cumulative): holds here" in lines[0]
+    assert "worse than content-based at 1-4 digits" in lines[1] and "grows" not in lines[1]
+    assert "windowed decoding, location-aware (cumulative): does not hold (its DER grows by more than 5" in lines[2]
+    assert findings([row("content-based", 0.02, 0.04), row("location-aware (cumulative)", 0.02, 0.03)]) == [
+        "The long-utterance claim, greedy decoding, location-aware (cumulative): does not hold (content-based "
+        "attention does not fail) here. DER 1-4 2.0 vs content-based 2.0; at 12 digits 3.0 (+1.0 points) vs "
+        "content-based 4.0 (+2.0); means over 3 and 3 seeds."
+    ]
