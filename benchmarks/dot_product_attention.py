@@ -24,8 +24,8 @@ import jax
 import jax.numpy as jnp
 
 from attn_research.attention import build_attention
-from benchmarks.common import benchmark_arguments, output_dir, print_table, spread, time_call, write_report
-from benchmarks.kernels import default_memory_gb
+from benchmarks.common import benchmark_arguments, output_dir, print_table, spread, write_report
+from benchmarks.kernels import default_memory_gb, time_compiled
 
 IMPLEMENTATIONS = ("ours", "xla", "cudnn")
 DTYPES = ("float32", "bfloat16")
@@ -61,24 +61,18 @@ def fwd_bwd(attend):
 
 def measure(implementation: str, query, keys, *, repeats: int, max_seconds: float, memory_bytes: float) -> dict:
     """{"ms", "p10_ms", "p90_ms", "temp_mb", "context"} of one implementation, or {"skipped": reason} when it
-    does not compile here (cuDNN off a GPU, or with float32) or plans more than memory_bytes of temporaries."""
+    does not compile here (cuDNN off a GPU, or with float32), or {"temp_mb", "skipped"} when it plans more than
+    memory_bytes of temporaries (kernels.time_compiled)."""
     attend = attend_fn(implementation, query.shape[-1])
     try:
         compiled = fwd_bwd(attend).lower(query, keys).compile()
         context = jax.jit(attend)(query, keys, keys)
     except Exception as error:  # noqa: BLE001  (XLA and cuDNN raise several types; the reason is recorded)
         return {"skipped": f"{type(error).__name__}: {' '.join(str(error).split())[:160]}"}
-    temp = compiled.memory_analysis().temp_size_in_bytes
-    if temp > memory_bytes:
-        return {"skipped": f"needs {temp / 2**30:.1f} GiB of temporaries (> {memory_bytes / 2**30:.1f} GiB budget)"}
-    timing = time_call(lambda: compiled(query, keys), repeats=repeats, max_seconds=max_seconds)
-    return {
-        "ms": timing["median_ms"],
-        "p10_ms": timing["p10_ms"],
-        "p90_ms": timing["p90_ms"],
-        "temp_mb": temp / 2**20,
-        "context": context,
-    }
+    measured = time_compiled(
+        compiled, (query, keys), repeats=repeats, max_seconds=max_seconds, memory_bytes=memory_bytes
+    )
+    return measured if "skipped" in measured else {**measured, "context": context}
 
 
 def compare(rows: list[dict], ours: dict) -> None:

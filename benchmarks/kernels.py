@@ -99,20 +99,23 @@ def measure(fn_params: tuple, inputs: tuple, *, repeats: int, max_seconds: float
     start = time.perf_counter()
     compiled = step.lower(params, *inputs).compile()
     compile_s = time.perf_counter() - start
+    measured = time_compiled(
+        compiled, (params, *inputs), repeats=repeats, max_seconds=max_seconds, memory_bytes=memory_bytes
+    )
+    return measured if "skipped" in measured else {**measured, "compile_s": compile_s}
+
+
+def time_compiled(compiled, args: tuple, *, repeats: int, max_seconds: float, memory_bytes: float) -> dict:
+    """{"ms", "p10_ms", "p90_ms", "temp_mb"} of compiled(*args), or {"temp_mb", "skipped"} without running it
+    when XLA plans more than memory_bytes of temporaries (memory_analysis)."""
     temp = compiled.memory_analysis().temp_size_in_bytes
     if temp > memory_bytes:
         return {
             "temp_mb": temp / 2**20,
             "skipped": f"needs {temp / 2**30:.1f} GiB of temporaries (> {memory_bytes / 2**30:.1f} GiB budget)",
         }
-    timing = time_call(lambda: compiled(params, *inputs), repeats=repeats, max_seconds=max_seconds)
-    return {
-        "ms": timing["median_ms"],
-        "p10_ms": timing["p10_ms"],
-        "p90_ms": timing["p90_ms"],
-        "temp_mb": temp / 2**20,
-        "compile_s": compile_s,
-    }
+    timing = time_call(lambda: compiled(*args), repeats=repeats, max_seconds=max_seconds)
+    return {"ms": timing["median_ms"], "p10_ms": timing["p10_ms"], "p90_ms": timing["p90_ms"], "temp_mb": temp / 2**20}
 
 
 def default_memory_gb() -> float:
