@@ -33,7 +33,13 @@ COLUMNS = ("dtype", "length", "implementation", "ms", "temp_mb", "over_ours", "m
 
 
 def attend_fn(implementation: str, head_dim: int):
-    """context = attend(queries, keys, values), each [batch, length, heads, head_dim], for one implementation."""
+    """context = attend(queries, keys, values), each [batch, length, heads, head_dim] -> [batch, length, heads,
+    head_dim]: softmax(q k^T / sqrt(head_dim)) v per head (Vaswani et al. 2017, eq. 1), by one implementation.
+
+    Raises ValueError (one line) if implementation is not one of IMPLEMENTATIONS.
+    """
+    if implementation not in IMPLEMENTATIONS:
+        raise ValueError(f"unknown implementation {implementation!r}; valid: {', '.join(IMPLEMENTATIONS)}")
     if implementation != "ours":
         return lambda q, k, v: jax.nn.dot_product_attention(q, k, v, implementation=implementation)
     attention = build_attention({"score": "scaled_dot", "dim": head_dim})

@@ -174,6 +174,8 @@ def test_dot_product_attention_implementations_agree_with_the_formula_per_head()
         np.testing.assert_allclose(
             dot_product_attention.attend_fn(name, 4)(query, keys, keys), expected, rtol=1e-5, atol=1e-6
         )
+    with pytest.raises(ValueError, match="unknown implementation 'flash'; valid: ours, xla, cudnn"):
+        dot_product_attention.attend_fn("flash", 4)
 
 
 def test_dot_product_attention_compares_with_ours_and_skips_what_cannot_compile():
