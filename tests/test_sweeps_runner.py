@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -240,6 +241,8 @@ def test_the_evaluation_is_copied_beside_the_results_and_a_trained_run_only_eval
     os.remove(job.evaluation_path)
     assert job.trained() and not job.finished()
     assert job.pending_commands() == [job.evaluate_command]
+    shutil.rmtree(job.workdir)  # its checkpoint gone: the evaluation has nothing to decode from
+    assert job.pending_commands() == [job.train_command, job.evaluate_command]
 
 
 def test_parse_error_finds_the_last_exception_of_chained_tracebacks():

@@ -115,8 +115,11 @@ class Job:
         return differences
 
     def pending_commands(self) -> list[tuple[str, ...]]:
-        """What is left to run: training unless its results exist, then the evaluation, if any."""
-        commands = [] if self.trained() else [self.train_command]
+        """What is left to run: training unless its results exist, then the evaluation, if any. The evaluation
+        decodes from the workdir's checkpoint, so a trained run whose workdir is gone (its results JSON copied from
+        another machine, say) is trained again before it is evaluated."""
+        retrain = self.evaluate_command is not None and not os.path.isdir(self.workdir)
+        commands = [] if self.trained() and not retrain else [self.train_command]
         return commands + ([self.evaluate_command] if self.evaluate_command is not None else [])
 
 
