@@ -135,3 +135,28 @@ def test_smoke_sweep_runs_end_to_end(name, tmp_path):
     table = open(next(p for p in written if p.endswith(".md"))).read()
     points = expand.points(experiment, "smoke")
     assert table.count(" | 1/1 | ") == len(points), table
+
+
+def test_britz_findings_check_the_claims_on_the_rows():
+    from attn_research.sweeps.aggregate import Row, Stat
+
+    britz = load_experiment(path("britz2017_attention"))
+
+    def row(label, bleu):
+        return Row(label, {}, 3, 3, {"test/bleu": Stat(bleu, 0.3, bleu + 0.3, 3)})
+
+    additive = {128: 19.0, 256: 19.4, 512: 19.6}
+    rows = [row(f"Add-{d}", b) for d, b in additive.items()]
+    rows += [row("Mul-128", 18.5), row("Mul-256", 19.0), row("Mul-512", 17.0)]  # 512: 2.6 below
+    rows += [row("Mul-128, T 11.3", 19.1), row("Mul-256, T 16.0", 19.0), row("Mul-512, T 22.6", 18.9)]
+    rows += [row("None-State", 6.8), row("None-Input", 8.0)]
+    lines = britz.table.findings(rows)
+    assert lines[0].startswith("Multiplicative (the paper's definition) within 1 BLEU of additive at every d: does not")
+    assert "-0.50 / -0.40 / -2.60 BLEU" in lines[0]
+    assert lines[1].startswith("Scaled multiplicative (T = sqrt(d), our variant) within 1 BLEU of additive at every d: holds")
+    assert "+0.10 / -0.40 / -0.70 BLEU" in lines[1]
+    assert lines[2] == "The dimension matters little for additive: holds here (spread 0.60 BLEU over d)."
+    assert lines[3].startswith("No attention does far worse: holds here (best without attention 8.00, worst with 17.00")
+    rows[-1] = row("None-Input", 17.5)  # above Mul-512
+    assert britz.table.findings(rows)[3].startswith("No attention does far worse: does not hold")
+    assert britz.table.findings(rows[:3]) == ["The dimension matters little for additive: holds here (spread 0.60 BLEU over d)."]
