@@ -53,7 +53,7 @@ from attn_research.metrics import (
     hard_alignments,
     length_bucket_edges,
 )
-from attn_research.metrics.bleu import corpus_bleu_with_signature
+from attn_research.metrics.bleu import corpus_bleu_with_signature, token_bleu
 from attn_research.tasks import build_task
 from attn_research.tasks.seq2seq import strip_after_eos
 from attn_research.training.checkpoint import CheckpointError, Checkpoints, restore_newest_loadable
@@ -363,7 +363,8 @@ def evaluate_run(
     checkpoint_step, lowercased (the run's pipeline lowercases: output is lowercase), settings (the input
     (split, or file paths with sha256 of their lines) and every decoding setting: what makes two evaluations
     the same). With references also: bleu (sacrebleu corpus BLEU, [0, 100], of the detokenized output
-    against the pipeline's references), bleu_signature (sacrebleu's), seq_accuracy (exact match of the
+    against the pipeline's references), bleu_signature (sacrebleu's), bleu_tokens (metrics.token_bleu of the
+    output tokens against the reference's tokens: the PyTorch notebooks' torchtext BLEU), seq_accuracy (exact match of the
     decoded ids with the reference's ids, [0, 1]), bleu_by_length (one entry per source-length bucket of
     width bucket_width tokens (0: from the data, see metrics.length_bucket_edges): bucket "[lo, hi)", lo, hi
     (null = inf), bleu (null if empty), count). For the synthetic copy / reverse tasks also
@@ -468,6 +469,7 @@ def evaluate_run(
             {
                 "bleu": bleu,
                 "bleu_signature": signature,
+                "bleu_tokens": token_bleu(hyp_tokens, examples.target_tokens),
                 "seq_accuracy": sum(ids == [int(t) for t in ref] for ids, ref in zip(hyp_ids, examples.target_ids)) / n,
                 "bleu_by_length": bucket_rows,
             }

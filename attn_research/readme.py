@@ -37,9 +37,9 @@ def _commit(commit: str) -> str:
 def results_markdown(results_dir: str = os.path.join(ROOT, "results")) -> str:
     """A table of every training run's test (and validation) metrics, from the results JSON files."""
     lines = [
-        "| experiment | run | test BLEU | test ppl | test seq acc | test token acc | val seq acc | steps (best) "
-        "| wall time | commit | machine |",
-        "| --- " * 11 + "|",
+        "| experiment | run | test BLEU | test BLEU (tokens) | test ppl | test seq acc | test token acc | val seq acc "
+        "| steps (best) | wall time | commit | machine |",
+        "| --- " * 12 + "|",
     ]
     for path in sorted(glob.glob(os.path.join(results_dir, "*", "*.json"))):
         result = read_json(path)  # a torn file: CorruptJSONError naming it
@@ -50,7 +50,8 @@ def results_markdown(results_dir: str = os.path.join(ROOT, "results")) -> str:
         machine = result.get("machine", {})
         lines.append(
             f"| {result['experiment']} | [{os.path.basename(path)[:-5]}]({os.path.relpath(path, ROOT)}) "
-            f"| {_fmt(test.get('bleu'))} | {_fmt(test.get('ppl'))} | {_fmt(test.get('seq_accuracy'))} "
+            f"| {_fmt(test.get('bleu'))} | {_fmt(test.get('bleu_tokens'))} | {_fmt(test.get('ppl'))} "
+            f"| {_fmt(test.get('seq_accuracy'))} "
             f"| {_fmt(test.get('token_accuracy'))} | {_fmt(val.get('seq_accuracy'))} | {result.get('best_step')} "
             f"| {minutes:.1f} min | `{_commit(result['git_commit'])}` "
             f"| {machine.get('cpu_count')}x {machine.get('cpu', '?')} ({machine.get('backend')}) |"
@@ -61,9 +62,9 @@ def results_markdown(results_dir: str = os.path.join(ROOT, "results")) -> str:
 def decoding_markdown(results_dir: str = os.path.join(ROOT, "results")) -> str:
     """One row per evaluation (results/<experiment>/decoding/*.json written by attn_research.evaluate)."""
     lines = [
-        "| experiment | run | split | decoding | BLEU | seq acc | alignment acc | AER | sentences/s "
+        "| experiment | run | split | decoding | BLEU | BLEU (tokens) | seq acc | alignment acc | AER | sentences/s "
         "| BLEU by length | commit | machine |",
-        "| --- " * 12 + "|",
+        "| --- " * 13 + "|",
     ]
     for record in read_decoding_results(results_dir):
         metrics, machine = record["metrics"], record.get("machine", {})
@@ -74,6 +75,7 @@ def decoding_markdown(results_dir: str = os.path.join(ROOT, "results")) -> str:
         lines.append(
             f"| {record['experiment']} | {record['run']} | {record['split']} "
             f"| [{decoding}]({os.path.relpath(record['path'], ROOT)}) | {_fmt(metrics.get('bleu'))} "
+            f"| {_fmt(metrics.get('bleu_tokens'))} "
             f"| {_fmt(metrics.get('seq_accuracy'))} | {_fmt(metrics.get('alignment_accuracy'))} "
             f"| {_fmt(metrics.get('alignment_error_rate'))} | {_fmt(record.get('sentences_per_s'))} "
             f"| [plot]({os.path.relpath(plot, ROOT)}) | `{_commit(record['git_commit'])}` "

@@ -108,6 +108,8 @@ def test_evaluate_trained_reverse_run(tmp_path):
     assert greedy["num_sentences"] == 64
     assert len((out / "hypotheses.txt").read_text().splitlines()) == 64
     assert greedy["bleu"] == pytest.approx(results["metrics"]["test"]["bleu"], abs=1e-6)
+    # the token-level BLEU (torchtext's): the training run's evaluation and attn_research.evaluate agree
+    assert 0 < greedy["bleu_tokens"] == pytest.approx(results["metrics"]["test"]["bleu_tokens"], abs=1e-6)
     assert greedy["seq_accuracy"] == pytest.approx(results["metrics"]["test"]["seq_accuracy"])
     assert greedy["alignment_accuracy"] >= 0.9, greedy
     assert 0.0 <= greedy["alignment_error_rate"] <= 0.1

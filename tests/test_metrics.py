@@ -15,6 +15,7 @@ from attn_research.metrics import (
     perplexity,
     sequence_accuracy,
     token_accuracy,
+    token_bleu,
 )
 
 
@@ -69,6 +70,29 @@ def test_bleu_rejects_bad_input():
         corpus_bleu([], [])
     with pytest.raises(ValueError):
         corpus_bleu("a b c", "a b c")
+
+
+def test_token_bleu_is_the_hand_computation_on_the_tokens_as_given():
+    # tokens that 13a would split or merge differently ("n't", "<unk>", "a-b", "."): token_bleu keeps them whole
+    hypotheses = [["the", "man", "does", "n't", "ride", "a", "<unk>", "horse", "."], ["two", "a-b", "dogs", "play", "."]]
+    references = [["the", "man", "does", "n't", "ride", "a", "brown", "horse", "today", "."], ["two", "a-b", "dogs", "play", "."]]
+    expected = _hand_bleu([" ".join(h) for h in hypotheses], [" ".join(r) for r in references])
+    assert 0 < expected < 100
+    assert token_bleu(hypotheses, references) == pytest.approx(expected, abs=1e-6)
+    assert token_bleu(references, references) == pytest.approx(100.0)
+    # no 4-gram in common anywhere: no smoothing, so 0 (torchtext's bleu_score gives 0 too)
+    assert token_bleu([["a", "b", "c", "d"]], [["a", "b", "c", "x"]]) == 0.0
+
+
+def test_token_bleu_rejects_bad_input():
+    with pytest.raises(ValueError, match="1 hypotheses but 2 references"):
+        token_bleu([["a"]], [["a"], ["b"]])
+    with pytest.raises(ValueError, match="at least one"):
+        token_bleu([], [])
+    with pytest.raises(ValueError, match="token lists"):
+        token_bleu(["a b"], [["a", "b"]])
+    with pytest.raises(ValueError, match="whitespace"):
+        token_bleu([["a b"]], [["a", "b"]])
 
 
 # Row 0: 3 real tokens, 2 right. Row 1: 2 real tokens, both right, a wrong prediction under padding.

@@ -9,12 +9,13 @@ from attn_research.metrics.alignment import (
     gold_alignment,
     hard_alignments,
 )
-from attn_research.metrics.bleu import bleu_signature, corpus_bleu
+from attn_research.metrics.bleu import bleu_signature, corpus_bleu, token_bleu
 from attn_research.metrics.buckets import bleu_by_length, length_bucket_edges
 
 __all__ = [
     "bleu_signature",
     "corpus_bleu",
+    "token_bleu",
     "token_accuracy",
     "sequence_accuracy",
     "perplexity",

@@ -24,6 +24,38 @@ def corpus_bleu(hypotheses: Sequence[str], references: Sequence[str], *, lowerca
     return corpus_bleu_with_signature(hypotheses, references, lowercase=lowercase)[0]
 
 
+def token_bleu(hypotheses: Sequence[Sequence[str]], references: Sequence[Sequence[str]]) -> float:
+    """Corpus BLEU (Papineni et al. 2002, sec. 2) of token lists, no tokenization or smoothing of its own:
+    n-gram precisions for n = 1..4 clipped by the reference's counts and summed over the corpus, their
+    geometric mean with uniform weights, times the corpus brevity penalty min(1, exp(1 - r / c)).
+
+    The BLEU of torchtext's `bleu_score`, which the PyTorch seq2seq notebooks report on Multi30k (on
+    lowercased spaCy tokens; their 36.52 for the Transformer is this number): computed here by sacrebleu with
+    its tokenizer and smoothing off (tokenize='none', smooth_method='none') on the space-joined tokens, so
+    the tokens decide the n-grams. Use it beside corpus_bleu (detokenized text, sacrebleu's 13a tokens).
+    hypotheses: [num_sentences] token lists (the decoder's tokens, <unk> included); references:
+    [num_sentences] the reference's token lists (before unknown-word mapping). Returns BLEU in [0, 100]
+    (0 when some order has no matching n-gram at all).
+    Raises ValueError if the lists differ in length or are empty, or a token holds whitespace.
+    """
+    if len(hypotheses) != len(references):
+        raise ValueError(
+            f"{len(hypotheses)} hypotheses but {len(references)} references; need exactly one reference per hypothesis"
+        )
+    if not hypotheses:
+        raise ValueError("token_bleu needs at least one sentence")
+    joined = {}
+    for name, sentences in (("hypotheses", hypotheses), ("references", references)):
+        if any(isinstance(tokens, str) for tokens in sentences):
+            raise ValueError(f"{name} must be token lists, got a string")
+        spaced = next((t for tokens in sentences for t in tokens if not t or t != "".join(t.split())), None)
+        if spaced is not None:
+            raise ValueError(f"{name} hold a token that is empty or has whitespace: {spaced!r}")
+        joined[name] = [" ".join(tokens) for tokens in sentences]
+    bleu = BLEU(tokenize="none", smooth_method="none")
+    return float(bleu.corpus_score(joined["hypotheses"], [joined["references"]]).score)
+
+
 def bleu_signature(*, lowercase: bool = False) -> str:
     """sacrebleu's signature of the BLEU that corpus_bleu computes (its settings and sacrebleu's version), e.g.
     'nrefs:1|case:mixed|eff:no|tok:13a|smooth:exp|version:2.6.0': what every recorded BLEU carries (Post 2018)."""

@@ -10,7 +10,7 @@ import numpy as np
 
 from attn_research.data import make_batches
 from attn_research.decoding.greedy import greedy_decode
-from attn_research.metrics import corpus_bleu
+from attn_research.metrics import corpus_bleu, token_bleu
 from attn_research.tasks.base import EvalResult, Evaluator
 from attn_research.training.mesh import shard_batch, to_host
 from attn_research.training.steps import eval_step
@@ -77,6 +77,7 @@ class Seq2SeqEvaluator(Evaluator):
             "token_accuracy": sums["correct_tokens"] / max(sums["tokens"], 1.0),
             "seq_accuracy": exact / max(n, 1),
             "bleu": corpus_bleu(hypotheses, list(split.references)),
+            "bleu_tokens": token_bleu([vocab.decode(ids) for ids in hyp_ids], split.target_tokens),
         }
         ordered = [a for _, a in sorted(alignments, key=lambda pair: pair[0])]
         return EvalResult(metrics, Decoded(hypotheses, hyp_ids, ordered))
