@@ -4,24 +4,28 @@
 #   transformer  the Multi30k Transformer to 20 epochs (configs/multi30k.py:model=transformer, its schedule
 #                continued), then beam 5 on the test split: results JSON under OUT/results/multi30k/ (run
 #                de_en_transformer_e20_gpu), beside the 10-epoch CPU run;
-#   sweeps       issue 22's largest table runs, several at a time: vaswani2017_heads (full: 21 Transformer
-#                runs), britz2017_attention's scaled rows (full) and 6-epoch rows (gap); the sweeps skip
-#                finished runs, so a stopped part resumes; results JSON under OUT/results/<experiment>/;
+#   sweeps       experiments' sweeps, all at once, each several runs at a time: the SPECs after the part,
+#                EXPERIMENT[:SCALE[:PARALLEL]] (default vaswani2017_heads:full:6, issue 22's largest table);
+#                e.g. zeng2023_ett:full:8 luong2015_table4:full:4; the sweeps skip finished runs (copy the
+#                committed results/<experiment>/ into OUT/results first to skip those), so a stopped part
+#                resumes; results JSON under OUT/results/<experiment>/;
 #   benchmarks   the benchmarks that say most on a GPU, float32 and mixed precision where they have both:
 #                scaled-dot attention against jax.nn.dot_product_attention (cuDNN), training throughput,
 #                batch-1 updates; reports OUT/benchmarks/<name>_gpu.json (copy them to results/benchmarks/ and
 #                run `make readme`).
-# Measured on one H200 (jax 0.11.2, 2026-12-04): the Transformer's step runs at 270-290 updates/s, but each
-# padded batch shape compiles in about 25 s, so epoch 0 alone took 4 min and the run needs the whole command;
-# dot_product_attention took 45 s, training_throughput and small_updates more than 90 and 45 s (each batch
-# shape compiled per precision). XLA's GEMM autotuning (most of a compile there) is off for the training
-# parts (--xla_gpu_autotune_level=0: cuBLAS's heuristics pick the kernels; it changes no result). Each part has its own time limit, so a slow part costs only itself; logs go
-# to OUT/*.log.
+# Measured on one H200 (jax 0.11.2, 2026-12-04): the Transformer's step runs at 270-290 updates/s. With XLA's
+# GEMM autotuning on, each padded batch shape compiled in about 25 s (epoch 0 alone took 4 min); off
+# (--xla_gpu_autotune_level=0, set for the training parts: cuBLAS's heuristics pick the kernels), about 1.5 s,
+# and the 20-epoch run took 6.1 min beside the sweeps. Sharing the GPU, britz2017_attention runs took 1.5 min
+# each (3 at a time) and vaswani2017_heads runs 4-5 min (6 at a time: 1 of 21 evaluated in 475 s, 5 more
+# trained). dot_product_attention took 45 s, training_throughput and small_updates more than 90 and 45 s.
+# Each part has its own time limit, so a slow part costs only itself; logs go to OUT/*.log.
 #
-#   bash benchmarks/gpu.sh OUT_DIR transformer|sweeps|benchmarks  (PYTHON=python3; data: $ATTN_RESEARCH_DATA_DIR)
+#   bash benchmarks/gpu.sh OUT_DIR transformer|sweeps|benchmarks [SPEC...]  (PYTHON=python3; data:
+#        $ATTN_RESEARCH_DATA_DIR)
 #   QUICK=1 bash benchmarks/gpu.sh OUT_DIR PART             (a smoke run: --quick benchmarks, 20 updates)
 set -u
-usage="usage: bash benchmarks/gpu.sh OUT_DIR transformer|sweeps|benchmarks"
+usage="usage: bash benchmarks/gpu.sh OUT_DIR transformer|sweeps|benchmarks [SPEC...]"
 out=${1:?$usage}
 what=${2:?$usage}
 case $what in
@@ -31,6 +35,14 @@ case $what in
     exit 2
     ;;
 esac
+specs=("${@:3}")  # the sweeps part's EXPERIMENT[:SCALE[:PARALLEL]]
+[ ${#specs[@]} -gt 0 ] || specs=(vaswani2017_heads:full:6)
+for spec in "${specs[@]}"; do
+  if [ ! -f "experiments/${spec%%:*}.py" ]; then
+    echo "error: no experiment experiments/${spec%%:*}.py (a sweeps SPEC is EXPERIMENT[:SCALE[:PARALLEL]])" >&2
+    exit 2
+  fi
+done
 py=${PYTHON:-python3}
 mkdir -p "$out/benchmarks" "$out/results"
 export WANDB_MODE=${WANDB_MODE:-disabled} PYTHONUNBUFFERED=1 XLA_PYTHON_CLIENT_PREALLOCATE=false
@@ -67,19 +79,15 @@ case $what in
       --beam=5 --heatmaps=0 --results_dir="$out/results"
     ;;
   sweeps)
-    limit=${SWEEP_SECONDS:-480}
-    sweep() {  # sweep EXPERIMENT SCALE PARALLEL [--only KEY=VALUES]...
-      part "$1_$2" "$limit" "$py" -m attn_research.sweep "experiments/$1.py" --scale "$2" --parallel "$3" \
-        --results_dir "$out/results" "${@:4}"
-    }
-    if [ "${QUICK:-0}" = 1 ]; then
-      sweep vaswani2017_heads smoke 2
-    else
-      sweep vaswani2017_heads full 6 &
-      sweep britz2017_attention full 3 --only model.attention.temperature=11.314,16.0,22.627 &
-      sweep britz2017_attention gap 2 --only train.num_epochs=6 &
-      wait
-    fi
+    # each SPEC (default: what issue 22 still needs) is EXPERIMENT[:SCALE[:PARALLEL]], all started at once
+    for spec in "${specs[@]}"; do
+      IFS=: read -r name scale parallel <<<"$spec"
+      [ "${QUICK:-0}" = 1 ] && scale=smoke
+      scale=${scale:-full}
+      part "${name}_$scale" "${SWEEP_SECONDS:-480}" "$py" -m attn_research.sweep "experiments/$name.py" \
+        --scale "$scale" --parallel "${parallel:-4}" --results_dir "$out/results" &
+    done
+    wait
     ;;
   benchmarks)
     for spec in dot_product_attention:90 training_throughput:300 small_updates:150; do

@@ -116,7 +116,7 @@ def _mse(rows, model: str, data: str, horizon: int):
     """The mean test MSE of the row of model on data at horizon (the L-96 row for temporal attention), or None
     when no run of it finished."""
     for row in rows:
-        point = row.point
+        point = {**SMOKE, **row.point}  # a key the point lacks: the smoke scale's value, as in label()
         if (point["model.name"], point["data.name"], point["data.horizon"]) != (model, data, horizon):
             continue
         if model == "temporal_attention" and point.get("data.lookback") != 96:

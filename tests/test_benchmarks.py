@@ -513,3 +513,14 @@ def test_gpu_script_refuses_an_unknown_part_in_one_line_before_starting_anything
     done = subprocess.run(["bash", script, str(tmp_path / "out"), "everything"], capture_output=True, text=True)
     assert done.returncode == 2 and not (tmp_path / "out").exists()
     assert done.stderr == "error: the part is transformer, sweeps or benchmarks, got 'everything'\n"
+
+
+def test_gpu_script_refuses_an_unknown_sweep_experiment_in_one_line_before_starting_anything(tmp_path):
+    script = os.path.join(os.path.dirname(run.__file__), "gpu.sh")
+    repo = os.path.dirname(os.path.dirname(script))
+    spec = ["bash", script, str(tmp_path / "out"), "sweeps", "zeng2023_ett:full:2", "no_such_paper:full"]
+    done = subprocess.run(spec, capture_output=True, text=True, cwd=repo)
+    assert done.returncode == 2 and not (tmp_path / "out").exists()
+    assert done.stderr == (
+        "error: no experiment experiments/no_such_paper.py (a sweeps SPEC is EXPERIMENT[:SCALE[:PARALLEL]])\n"
+    )

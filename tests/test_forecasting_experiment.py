@@ -112,3 +112,17 @@ def test_the_tables_markdown_carries_the_findings(experiment):
 
     text = render_markdown(experiment, "full", [])
     assert "- Zeng et al.'s claim, DLinear against Transformer: no (data, horizon) cell where both ran yet." in text
+
+
+def test_findings_read_the_smoke_rows_whose_points_lack_the_data_keys(experiment):
+    """The smoke scale sets data.name and data.horizon in its overrides, so its points lack them: the findings
+    take the smoke values (a KeyError here once failed the smoke sweep's table)."""
+    module = experiment_module()
+    stat = types.SimpleNamespace
+    rows = [
+        stat(label=module.label(point), point=point, runs=1, expected=1, stats={"test/mse": stat(mean=0.4)})
+        for point in (expand.without_seed(p) for p in expand.points(experiment, "smoke"))
+    ]
+    assert all("data.name" not in row.point for row in rows)
+    lines = module.findings(rows)
+    assert "H=96 +0.025" in lines[0], lines
