@@ -6,9 +6,9 @@
 #                de_en_transformer_e20_gpu), beside the 10-epoch CPU run;
 #   sweeps       experiments' sweeps, all at once, each several runs at a time: the SPECs after the part,
 #                EXPERIMENT[:SCALE[:PARALLEL]] (default vaswani2017_heads:full:6, issue 22's largest table);
-#                e.g. zeng2023_ett:full:8 luong2015_table4:full:4; the sweeps skip finished runs (copy the
-#                committed results/<experiment>/ into OUT/results first to skip those), so a stopped part
-#                resumes; results JSON under OUT/results/<experiment>/;
+#                e.g. zeng2023_ett:full:8 luong2015_table4:full:4; results JSON under
+#                OUT/results/<experiment>/, which starts as a copy of the committed results/<experiment>/, so
+#                the sweeps skip the runs that finished before (here or on the CPU) and a stopped part resumes;
 #   benchmarks   the benchmarks that say most on a GPU, float32 and mixed precision where they have both:
 #                scaled-dot attention against jax.nn.dot_product_attention (cuDNN), training throughput,
 #                batch-1 updates; reports OUT/benchmarks/<name>_gpu.json (copy them to results/benchmarks/ and
@@ -84,6 +84,7 @@ case $what in
       IFS=: read -r name scale parallel <<<"$spec"
       [ "${QUICK:-0}" = 1 ] && scale=smoke
       scale=${scale:-full}
+      [ -d "results/$name" ] && cp -rn "results/$name" "$out/results/"
       part "${name}_$scale" "${SWEEP_SECONDS:-480}" "$py" -m attn_research.sweep "experiments/$name.py" \
         --scale "$scale" --parallel "${parallel:-4}" --results_dir "$out/results" &
     done
