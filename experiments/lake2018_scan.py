@@ -103,6 +103,35 @@ PAPER_BLOCKS = (
 )
 
 
+# The paper's claims per split (sec. 3-5), as thresholds on the top performer's mean test exact match (%):
+# near-perfect on the random split and on turn left (issue 22's targets), failure on length and jump.
+CLAIMS = {
+    "simple": ("simple, LSTM, no attention", "generalizes near perfectly", ">=", 99.5),
+    "addprim_turn_left": ("addprim_turn_left, GRU, attention", "generalizes to the new primitive", ">=", 85.0),
+    "length": ("length, GRU, attention", "fails on longer commands", "<", 25.0),
+    "addprim_jump": ("addprim_jump, LSTM, attention", "fails on the new primitive jump", "<", 10.0),
+}
+
+
+def findings(rows) -> list[str]:
+    """Each split's claim (CLAIMS) checked on its top performer's row: the mean test exact match over the row's
+    seeds against the threshold. Computed from the rows, never typed."""
+    stats = {row.label: row.stats.get("test/seq_accuracy") for row in rows}
+    lines = []
+    for split, (row_label, claim, relation, threshold) in CLAIMS.items():
+        stat = stats.get(row_label)
+        if stat is None:
+            continue
+        mean = 100 * stat.mean
+        holds = mean >= threshold if relation == ">=" else mean < threshold
+        spread = "" if stat.std is None else f" ± {100 * stat.std:.1f}"
+        lines.append(
+            f"The paper's claim, {row_label}: {claim} (exact match {relation} {threshold:g}%): "
+            f"{'holds' if holds else 'does not hold'} here ({mean:.1f}{spread} over {stat.n} seeds)."
+        )
+    return lines
+
+
 def label(point):
     """ "<split>, <CELL>, attention | no attention", e.g. "length, GRU, attention"."""
     return f"{point['data.split']}, {point['model.cell'].upper()}, {ATTENTION[point['model.decoder']]}"
@@ -162,6 +191,7 @@ EXPERIMENT = Experiment(
         ),
         row_label=label,
         row_title="split, cell, attention",
+        findings=findings,
         # Lake & Baroni (2018), sec. 3 (exp. 1), 4 (exp. 2) and 5 (exp. 3), read from the paper's text (arXiv
         # 1711.00350v3, the ICML version). Per split it reports only its top performer and its overall-best
         # network (LSTM, 2 x 200, no attention, dropout 0.5), each averaged over 5 runs.

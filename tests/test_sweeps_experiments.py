@@ -160,3 +160,28 @@ def test_britz_findings_check_the_claims_on_the_rows():
     rows[-1] = row("None-Input", 17.5)  # above Mul-512
     assert britz.table.findings(rows)[3].startswith("No attention does far worse: does not hold")
     assert britz.table.findings(rows[:3]) == ["The dimension matters little for additive: holds here (spread 0.60 BLEU over d)."]
+
+
+def test_lake_findings_check_each_splits_claim_on_its_top_performer():
+    from attn_research.sweeps.aggregate import Row, Stat
+
+    lake = load_experiment(path("lake2018_scan"))
+
+    def row(label, accuracy, runs=5):
+        return Row(label, {}, runs, 5, {"test/seq_accuracy": Stat(accuracy, 0.01, accuracy, runs)})
+
+    rows = [
+        row("simple, LSTM, no attention", 0.994),  # below 99.5
+        row("simple, GRU, attention", 1.0),  # not the paper's top performer: not read
+        row("addprim_turn_left, GRU, attention", 0.86, runs=3),
+        row("length, GRU, attention", 0.30),  # does not fail
+    ]
+    lines = lake.table.findings(rows)
+    assert lines == [
+        "The paper's claim, simple, LSTM, no attention: generalizes near perfectly (exact match >= 99.5%): does not "
+        "hold here (99.4 ± 1.0 over 5 seeds).",
+        "The paper's claim, addprim_turn_left, GRU, attention: generalizes to the new primitive (exact match >= 85%): "
+        "holds here (86.0 ± 1.0 over 3 seeds).",
+        "The paper's claim, length, GRU, attention: fails on longer commands (exact match < 25%): does not hold here "
+        "(30.0 ± 1.0 over 5 seeds).",
+    ]
