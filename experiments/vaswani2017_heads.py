@@ -29,6 +29,33 @@ def label(point):
     return "base" if heads == BASE_HEADS else f"(A) h={heads}"
 
 
+def findings(rows) -> list[str]:
+    """The paper's three claims (sec. 6.2, Table 3 (A), (B)) checked on the rows' mean validation BLEU; "worse"
+    means by more than the larger of the two rows' seed spreads. Computed from the rows, never typed."""
+    bleu = {row.label: row.stats.get("eval/bleu") for row in rows}
+    bleu = {label: stat for label, stat in bleu.items() if stat is not None}
+
+    def worse(label: str, than: str) -> str | None:
+        if label not in bleu or than not in bleu:
+            return None
+        a, b = bleu[label], bleu[than]
+        margin = max(a.std or 0.0, b.std or 0.0)
+        verdict = "holds" if a.mean < b.mean - margin else "does not hold"
+        return f"{verdict} here ({label} {a.mean:.2f} vs {than} {b.mean:.2f} BLEU, seed spread {margin:.2f})"
+
+    heads = [label for label in bleu if label == "base" or label.startswith("(A)")]
+    lines = []
+    if len(heads) > 1:
+        best = max(heads, key=lambda label: bleu[label].mean)
+        for label, claim in (("(A) h=1", "one head is worse than the best"), ("(A) h=32", "too many heads hurt")):
+            if label != best and (verdict := worse(label, best)):
+                lines.append(f"The paper's claim that {claim}: {verdict}.")
+    for label in ("(B) d_k=base/4", "(B) d_k=base/2"):
+        if verdict := worse(label, "base"):
+            lines.append(f"The paper's claim that a smaller key size hurts, {label}: {verdict}.")
+    return lines
+
+
 SMOKE_TRANSFORMER = {
     **{k: v for k, v in SMOKE.items() if not k.startswith("model.")},
     "model.architecture": "transformer",
@@ -71,6 +98,7 @@ EXPERIMENT = Experiment(
         metrics=(Metric("validation/ppl", "PPL (dev)", goal="minimize"), Metric("eval/bleu", "BLEU (dev)")),
         row_label=label,
         row_title="row",
+        findings=findings,
         # Vaswani et al. (2017), Table 3, as transcribed in shared/docs/published_numbers.md, section 7
         # (newstest2013, per-wordpiece perplexity, beam search). (B) d_k=base/4 is the paper's d_k 16 of 64.
         published={

@@ -185,3 +185,24 @@ def test_lake_findings_check_each_splits_claim_on_its_top_performer():
         "The paper's claim, length, GRU, attention: fails on longer commands (exact match < 25%): does not hold here "
         "(30.0 ± 1.0 over 5 seeds).",
     ]
+
+
+def test_vaswani_findings_check_the_three_claims_on_the_rows():
+    from attn_research.sweeps.aggregate import Row, Stat
+
+    vaswani = load_experiment(path("vaswani2017_heads"))
+
+    def row(label, bleu, std=0.2):
+        return Row(label, {}, 3, 3, {"eval/bleu": Stat(bleu, std, bleu, 3)})
+
+    rows = [row("(A) h=1", 35.0), row("base", 36.5), row("(A) h=16", 36.6), row("(A) h=32", 36.5, std=0.3)]
+    rows += [row("(B) d_k=base/4", 35.9)]
+    assert vaswani.table.findings(rows) == [
+        "The paper's claim that one head is worse than the best: holds here ((A) h=1 35.00 vs (A) h=16 36.60 BLEU, "
+        "seed spread 0.20).",
+        "The paper's claim that too many heads hurt: does not hold here ((A) h=32 36.50 vs (A) h=16 36.60 BLEU, "
+        "seed spread 0.30).",
+        "The paper's claim that a smaller key size hurts, (B) d_k=base/4: holds here ((B) d_k=base/4 35.90 vs base "
+        "36.50 BLEU, seed spread 0.20).",
+    ]
+    assert vaswani.table.findings([row("base", 36.5)]) == []
