@@ -74,8 +74,14 @@ def test_bleu_rejects_bad_input():
 
 def test_token_bleu_is_the_hand_computation_on_the_tokens_as_given():
     # tokens that 13a would split or merge differently ("n't", "<unk>", "a-b", "."): token_bleu keeps them whole
-    hypotheses = [["the", "man", "does", "n't", "ride", "a", "<unk>", "horse", "."], ["two", "a-b", "dogs", "play", "."]]
-    references = [["the", "man", "does", "n't", "ride", "a", "brown", "horse", "today", "."], ["two", "a-b", "dogs", "play", "."]]
+    hypotheses = [
+        ["the", "man", "does", "n't", "ride", "a", "<unk>", "horse", "."],
+        ["two", "a-b", "dogs", "play", "."],
+    ]
+    references = [
+        ["the", "man", "does", "n't", "ride", "a", "brown", "horse", "today", "."],
+        ["two", "a-b", "dogs", "play", "."],
+    ]
     expected = _hand_bleu([" ".join(h) for h in hypotheses], [" ".join(r) for r in references])
     assert 0 < expected < 100
     assert token_bleu(hypotheses, references) == pytest.approx(expected, abs=1e-6)

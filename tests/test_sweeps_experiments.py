@@ -153,13 +153,17 @@ def test_britz_findings_check_the_claims_on_the_rows():
     lines = britz.table.findings(rows)
     assert lines[0].startswith("Multiplicative (the paper's definition) within 1 BLEU of additive at every d: does not")
     assert "-0.50 / -0.40 / -2.60 BLEU" in lines[0]
-    assert lines[1].startswith("Scaled multiplicative (T = sqrt(d), our variant) within 1 BLEU of additive at every d: holds")
+    assert lines[1].startswith(
+        "Scaled multiplicative (T = sqrt(d), our variant) within 1 BLEU of additive at every d: holds"
+    )
     assert "+0.10 / -0.40 / -0.70 BLEU" in lines[1]
     assert lines[2] == "The dimension matters little for additive: holds here (spread 0.60 BLEU over d)."
     assert lines[3].startswith("No attention does far worse: holds here (best without attention 8.00, worst with 17.00")
     rows[-1] = row("None-Input", 17.5)  # above Mul-512
     assert britz.table.findings(rows)[3].startswith("No attention does far worse: does not hold")
-    assert britz.table.findings(rows[:3]) == ["The dimension matters little for additive: holds here (spread 0.60 BLEU over d)."]
+    assert britz.table.findings(rows[:3]) == [
+        "The dimension matters little for additive: holds here (spread 0.60 BLEU over d)."
+    ]
 
 
 def test_lake_findings_check_each_splits_claim_on_its_top_performer():
