@@ -126,7 +126,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.epochs < 2:
         raise ValueError(f"--epochs must be >= 2 (epoch 1 shows what is compiled after epoch 0), got {args.epochs}")
-    started = time.perf_counter()
+    started, load_before = time.perf_counter(), os.getloadavg()[0]
     config = run_config(args.quick)
     data = multi30k.load(config)
     train = data.splits["train"]
@@ -166,7 +166,7 @@ def main() -> None:
             "attn_research.compilation (jax.monitoring's backend-compile events), setup excluded.",
             f"Compile time per shape target: <= {TARGET_COMPILE_S:g} s on 2 cores; "
             f"{run['shapes_within_target']} of {run['train_step_shapes']} shapes within it "
-            f"(load average {os.getloadavg()[0]:.1f} at the end: the cores were shared).",
+            f"(1-minute load average before the run {load_before:.1f}: other work on the cores, not the run's own).",
         ],
         settings={
             "batch_size_rows": args.batch_size,
