@@ -36,7 +36,9 @@ Expected (recorded results; published: notebook 4 test BLEU 28.1, ppl 23.2; note
   (results/multi30k/de_en_bahdanau.json, commit e5773c43e2; results/multi30k/decoding/de_en_bahdanau__test__beam5.json).
   model=transformer: test BLEU 34.99 greedy, 35.93 beam 5, test ppl 5.394, 83 min on 2 CPU cores
   (results/multi30k/de_en_transformer.json, commit a28188dbd5;
-  results/multi30k/decoding/de_en_transformer__test__beam5.json).
+  results/multi30k/decoding/de_en_transformer__test__beam5.json); to 20 epochs (--config.train.num_epochs=20,
+  `bash benchmarks/gpu.sh OUT transformer`): 36.64 greedy, 38.80 beam 5, ppl 5.070, 6.1 min on one H200
+  (results/multi30k/de_en_transformer_e20_gpu.json, commit 99b88a67ee).
   The Luong models on en->de: experiments/luong2015_table4.py (results/tables/luong2015_table4.md, no runs yet).
 
     python -m attn_research.main --config=configs/multi30k.py:model=bahdanau --workdir=workdirs/m30k_bahdanau
