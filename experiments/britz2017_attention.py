@@ -21,9 +21,8 @@ a cosine decay, greedy decoding. The bahdanau
 model itself (GRU 512, 10 epochs, 7,865 de words) takes about 80 min a run, 32 h for the sweep; this
 took 5 to 15 min a run (about 10 with attention, 5 without), 3.6 h of run time in all, about 1 h 50 elapsed
 two at a time (results/tables/britz2017_attention.md) for the first 24; the 9 scaled runs would add about 2 h (13.6
-min for Mul-512, T = sqrt(d), beside two niced jobs) and took 1.5 min each on one H200, several at a time
-(`bash benchmarks/gpu.sh OUT sweeps`, which also runs the gap scale's 6-epoch rows). smoke: additive and multiplicative
-at d = 16 and None-Input, one seed each, on the synthetic reverse task; well under a minute.
+min for Mul-512, T = sqrt(d), beside two niced jobs) and took 1.5 min each on one H200, several at a time.
+smoke: additive and multiplicative at d = 16 and None-Input, one seed each, on the synthetic reverse task; well under a minute.
 """
 
 from attn_research.sweeps import SMOKE, Block, Experiment, Metric, Scale, Table
@@ -50,7 +49,8 @@ def label(point):
 
 
 def findings(rows) -> list[str]:
-    """The paper's claims, checked on the rows (means over seeds; computed, never typed): multiplicative within
+    """Britz et al. (2017), sec. 4.5's claims, checked on the rows (means over seeds; computed, never typed): rows
+    (one per table row, test BLEU stats) -> one line per claim whose rows ran. Multiplicative within
     CLOSE_BLEU of additive at every d, the same for the scaled variant (Mul-d, T = sqrt(d)), additive's spread
     over d within CLOSE_BLEU, and both no-attention rows below every attention row."""
     bleu = {row.label: row.stats["test/bleu"] for row in rows if row.stats.get("test/bleu") is not None}

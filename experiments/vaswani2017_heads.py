@@ -12,7 +12,8 @@ beam 4 (the paper's beam size) on the validation split.
     python -m attn_research.sweep experiments/vaswani2017_heads.py --scale full --parallel 1
 
 full: 7 rows x 3 seeds = 21 runs of the Multi30k Transformer (its 10-epoch recipe; about 80 min a run on 2 CPU
-cores, a few minutes on a GPU: `bash benchmarks/gpu.sh OUT sweeps` runs them there, several at a time). smoke: the synthetic reverse task with a tiny Transformer, 1 and 2 heads and a small d_k, 20 steps.
+cores, a few minutes on a GPU: `bash benchmarks/gpu.sh OUT sweeps` runs them there, several at a time).
+smoke: the synthetic reverse task with a tiny Transformer, 1 and 2 heads and a small d_k, 20 steps.
 """
 
 from attn_research.sweeps import SMOKE, Block, Evaluation, Experiment, Metric, Scale, Table

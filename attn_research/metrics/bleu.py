@@ -24,6 +24,16 @@ def corpus_bleu(hypotheses: Sequence[str], references: Sequence[str], *, lowerca
     return corpus_bleu_with_signature(hypotheses, references, lowercase=lowercase)[0]
 
 
+def _check_pairs(hypotheses: Sequence, references: Sequence, name: str) -> None:
+    """Raises ValueError unless there is exactly one reference per hypothesis and at least one of each."""
+    if len(hypotheses) != len(references):
+        raise ValueError(
+            f"{len(hypotheses)} hypotheses but {len(references)} references; need exactly one reference per hypothesis"
+        )
+    if not hypotheses:
+        raise ValueError(f"{name} needs at least one sentence")
+
+
 def token_bleu(hypotheses: Sequence[Sequence[str]], references: Sequence[Sequence[str]]) -> float:
     """Corpus BLEU (Papineni et al. 2002, sec. 2) of token lists, no tokenization or smoothing of its own:
     n-gram precisions for n = 1..4 clipped by the reference's counts and summed over the corpus, their
@@ -38,12 +48,7 @@ def token_bleu(hypotheses: Sequence[Sequence[str]], references: Sequence[Sequenc
     (0 when some order has no matching n-gram at all).
     Raises ValueError if the lists differ in length or are empty, or a token holds whitespace.
     """
-    if len(hypotheses) != len(references):
-        raise ValueError(
-            f"{len(hypotheses)} hypotheses but {len(references)} references; need exactly one reference per hypothesis"
-        )
-    if not hypotheses:
-        raise ValueError("token_bleu needs at least one sentence")
+    _check_pairs(hypotheses, references, "token_bleu")
     joined = {}
     for name, sentences in (("hypotheses", hypotheses), ("references", references)):
         if any(isinstance(tokens, str) for tokens in sentences):
@@ -73,12 +78,7 @@ def corpus_bleu_with_signature(
     for name, texts in (("hypotheses", hypotheses), ("references", references)):
         if isinstance(texts, str):
             raise ValueError(f"{name} must be a list of sentences, got a single string")
-    if len(hypotheses) != len(references):
-        raise ValueError(
-            f"{len(hypotheses)} hypotheses but {len(references)} references; need exactly one reference per hypothesis"
-        )
-    if not hypotheses:
-        raise ValueError("corpus_bleu needs at least one sentence")
+    _check_pairs(hypotheses, references, "corpus_bleu")
     bleu = BLEU(lowercase=lowercase)
     score = float(bleu.corpus_score(list(hypotheses), [list(references)]).score)
     return score, str(bleu.get_signature())

@@ -68,7 +68,8 @@ class Seq2SeqEvaluator(Evaluator):
                 if index < keep_plots:
                     src_len = int(batch["source_mask"][row].sum())
                     alignments.append((index, np.asarray(weights[row, : len(hyp_ids[index]) + 1, :src_len])))
-        hypotheses = [vocab.detokenize(vocab.decode(ids)) for ids in hyp_ids]
+        hyp_tokens = [vocab.decode(ids) for ids in hyp_ids]
+        hypotheses = [vocab.detokenize(tokens) for tokens in hyp_tokens]
         exact = sum(list(h) == [int(t) for t in ref] for h, ref in zip(hyp_ids, split.target_ids))
         loss = sums["nll_sum"] / max(sums["tokens"], 1.0)
         metrics = {
@@ -77,7 +78,7 @@ class Seq2SeqEvaluator(Evaluator):
             "token_accuracy": sums["correct_tokens"] / max(sums["tokens"], 1.0),
             "seq_accuracy": exact / max(n, 1),
             "bleu": corpus_bleu(hypotheses, list(split.references)),
-            "bleu_tokens": token_bleu([vocab.decode(ids) for ids in hyp_ids], split.target_tokens),
+            "bleu_tokens": token_bleu(hyp_tokens, split.target_tokens),
         }
         ordered = [a for _, a in sorted(alignments, key=lambda pair: pair[0])]
         return EvalResult(metrics, Decoded(hypotheses, hyp_ids, ordered))
