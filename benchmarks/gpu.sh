@@ -19,6 +19,9 @@
 # and the 20-epoch run took 6.1 min beside the sweeps. Sharing the GPU, britz2017_attention runs took 1.5 min
 # each (3 at a time) and vaswani2017_heads runs 4-5 min (6 at a time: 1 of 21 evaluated in 475 s, 5 more
 # trained). dot_product_attention took 45 s, training_throughput and small_updates more than 90 and 45 s.
+# Later the same day (sweeps luong2015_table4:full:12 bahdanau2015_length:full:4, 525 s): the four
+# bahdanau2015_length runs trained in 3.1-5.8 min each (the fourth then alone in 4.4 min with its decoding); no
+# luong2015_table4 run finished, 12 at a time in 525 s nor 2 at a time in 268 s: give them a part of their own.
 # Each part has its own time limit, so a slow part costs only itself; logs go to OUT/*.log.
 #
 #   bash benchmarks/gpu.sh OUT_DIR transformer|sweeps|benchmarks [SPEC...]  (PYTHON=python3; data:

@@ -16,7 +16,7 @@ cores, a few minutes on a GPU: `bash benchmarks/gpu.sh OUT sweeps` runs them the
 smoke: the synthetic reverse task with a tiny Transformer, 1 and 2 heads and a small d_k, 20 steps.
 """
 
-from attn_research.sweeps import SMOKE, Block, Evaluation, Experiment, Metric, Scale, Table
+from attn_research.sweeps import BLEU_NOTE, SMOKE, Block, Evaluation, Experiment, Metric, Scale, Table
 
 BASE_HEADS = 8
 BASE_KEY_DIM = 32  # d_model 256 / 8 heads
@@ -96,7 +96,11 @@ EXPERIMENT = Experiment(
     },
     objective=Metric("validation/ppl", "ppl", goal="minimize"),
     table=Table(
-        metrics=(Metric("validation/ppl", "PPL (dev)", goal="minimize"), Metric("eval/bleu", "BLEU (dev)")),
+        metrics=(
+            Metric("validation/ppl", "PPL (dev)", goal="minimize"),
+            Metric("eval/bleu", "BLEU (dev)"),
+            Metric("eval/bleu_tokens", "BLEU (dev, tokens)"),
+        ),
         row_label=label,
         row_title="row",
         findings=findings,
@@ -113,6 +117,7 @@ EXPERIMENT = Experiment(
         },
         source="Vaswani et al. (2017), Table 3 rows (A), (B), WMT'14 En→De newstest2013, beam search",
         notes=(
+            BLEU_NOTE,
             "Ours: Multi30k de→en validation, teacher-forced perplexity per word (Moses tokens; the paper's is "
             "per wordpiece), BLEU of beam 4. The claims to check: one head is clearly worse than the best, too "
             "many heads hurt again, and a smaller key size hurts.",

@@ -38,7 +38,7 @@ def test_experiment_loads_its_keys_exist_and_its_published_rows_are_rows_of_the_
 
 def test_the_full_sweeps_have_the_papers_shape():
     luong = load_experiment(path("luong2015_table4"))
-    assert len(full_rows(luong)) == 12 and len(expand.points(luong, "full")) == 12
+    assert len(full_rows(luong)) == 12 and len(expand.points(luong, "full")) == 12 * 3  # issue 22: >= 3 seeds
     assert {"global (location)", "local-m (general)", "local-p (concat)"} <= full_rows(luong)
 
     britz = load_experiment(path("britz2017_attention"))
@@ -62,7 +62,7 @@ def test_the_full_sweeps_have_the_papers_shape():
     assert full_rows(bahdanau) == {"RNNencdec-30", "RNNencdec-50", "RNNsearch-30", "RNNsearch-50"}
     assert bahdanau.scale("full").evaluation is not None and bahdanau.table.by_length
     search = [p for p in expand.points(bahdanau, "full") if "model.decoder" not in p]
-    assert sorted(p["data.max_len"] for p in search) == [15, 25]
+    assert sorted(p["data.max_len"] for p in search) == [15] * 3 + [25] * 3  # 3 seeds each
 
     lake = load_experiment(path("lake2018_scan"))
     assert len(full_rows(lake)) == 4 * 2 * 2 and len(lake.scale("full").seeds) == 5
@@ -210,3 +210,34 @@ def test_vaswani_findings_check_the_three_claims_on_the_rows():
         "36.50 BLEU, seed spread 0.20).",
     ]
     assert vaswani.table.findings([row("base", 36.5)]) == []
+
+
+def test_bahdanau_findings_check_the_claims_on_the_rows():
+    from attn_research.sweeps.aggregate import BY_LENGTH, Row, Stat
+
+    bahdanau = load_experiment(path("bahdanau2015_length"))
+
+    def row(label, bleu, buckets):
+        stats = {"eval/bleu": Stat(bleu, None, bleu, 1), BY_LENGTH + "[0, 5)": None}
+        stats |= {BY_LENGTH + bucket: Stat(value, None, value, 1) for bucket, value in buckets.items()}
+        return Row(label, {}, 1, 3, stats)
+
+    # buckets deliberately out of length order: the findings sort them ([20, inf) is the longest)
+    rows = [
+        row("RNNencdec-30", 20.0, {"[20, inf)": 10.0, "[5, 10)": 40.0}),  # loses 75%
+        row("RNNencdec-50", 30.0, {"[20, inf)": 20.0, "[5, 10)": 40.0}),  # 50%
+        row("RNNsearch-30", 25.0, {"[20, inf)": 30.0, "[5, 10)": 50.0}),  # 40%
+        row("RNNsearch-50", 35.0, {"[20, inf)": 49.5, "[5, 10)": 50.0}),  # 1%, within 1 BLEU of its best
+    ]
+    assert bahdanau.table.findings(rows) == [
+        "RNNsearch above RNNencdec at every length limit: holds here (-30: 25.00 vs 20.00 BLEU; -50: 35.00 vs 30.00 "
+        "BLEU).",
+        "RNNsearch-30 above RNNencdec-50 (the paper: 21.50 vs 17.82): does not hold here (25.00 vs 30.00).",
+        "RNNencdec degrades more with sentence length than RNNsearch (Fig. 2): holds here (BLEU lost from the [5, 10) "
+        "to the [20, inf) bucket: RNNencdec-30 75%, RNNencdec-50 50%, RNNsearch-30 40%, RNNsearch-50 1%).",
+        "RNNsearch-50 does not deteriorate on long sentences: holds here (49.50 BLEU on [20, inf) against 50.00 on "
+        "[5, 10)).",
+    ]
+    rows[2] = row("RNNsearch-30", 25.0, {"[20, inf)": 20.0, "[5, 10)": 50.0})  # 60%: more than RNNencdec-50's 50%
+    assert "than RNNsearch (Fig. 2): does not hold here" in bahdanau.table.findings(rows)[2]
+    assert bahdanau.table.findings(rows[:1]) == []

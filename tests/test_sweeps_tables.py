@@ -94,6 +94,7 @@ def test_run_metrics_flattens_results_and_evaluation():
         "eval/bleu_by_length/[0, 10)": 5.0,
         "eval/bleu_by_length/[10, 20)": None,
     }
+    assert aggregate.run_metrics(results, {**evaluation, "bleu_tokens": 4.5})["eval/bleu_tokens"] == 4.5
 
 
 def test_markdown_puts_the_papers_numbers_beside_ours():

@@ -4,6 +4,6 @@ subprocesses (runner), aggregate seeds (aggregate), render the tables (tables, p
 sweeps (wandb_export). The CLI is attn_research/sweep.py."""
 
 from attn_research.sweeps.smoke import SMOKE
-from attn_research.sweeps.spec import Block, Evaluation, Experiment, Metric, Scale, Table, load_experiment
+from attn_research.sweeps.spec import BLEU_NOTE, Block, Evaluation, Experiment, Metric, Scale, Table, load_experiment
 
-__all__ = ["Block", "Evaluation", "Experiment", "Metric", "Scale", "Table", "load_experiment", "SMOKE"]
+__all__ = ["BLEU_NOTE", "Block", "Evaluation", "Experiment", "Metric", "Scale", "Table", "load_experiment", "SMOKE"]

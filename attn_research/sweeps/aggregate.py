@@ -57,13 +57,16 @@ def summarize(values: Sequence[float], goal: str = "maximize") -> Stat | None:
 
 def run_metrics(results: Mapping, evaluation: Mapping | None = None) -> dict[str, float]:
     """The flat metrics of one run: "<split>/<metric>", "num_params" and WALL_TIME (minutes) from its results
-    JSON; "eval/bleu" and "eval/bleu_by_length/<bucket>" (e.g. "[10, 20)") from its evaluation, if any."""
+    JSON; "eval/bleu", "eval/bleu_tokens" (token-level BLEU, metrics.token_bleu; evaluations from before it lack
+    it) and "eval/bleu_by_length/<bucket>" (e.g. "[10, 20)") from its evaluation, if any."""
     flat = {f"{split}/{name}": value for split, values in results["metrics"].items() for name, value in values.items()}
     flat["num_params"] = results.get("num_params")
     if results.get("wall_time_s") is not None:
         flat[WALL_TIME] = results["wall_time_s"] / 60
     if evaluation is not None:
         flat["eval/bleu"] = evaluation["bleu"]
+        if "bleu_tokens" in evaluation:
+            flat["eval/bleu_tokens"] = evaluation["bleu_tokens"]
         for bucket in evaluation.get("bleu_by_length", []):
             flat[BY_LENGTH + bucket["bucket"]] = bucket["bleu"]
     return flat
@@ -105,7 +108,9 @@ def aggregate(
     return rows
 
 
-def _bucket_edges(key: str) -> tuple[float, float]:
+def bucket_edges(key: str) -> tuple[float, float]:
+    """The (low, high) edges of a by-length metric key ("eval/bleu_by_length/[5, 10)" -> (5.0, 10.0); high may be
+    inf): the order of the buckets by length."""
     low, high = re.fullmatch(r"\[(\S+), (\S+)\)", key.removeprefix(BY_LENGTH)).groups()
     return float(low), float(high)
 
@@ -115,9 +120,7 @@ def with_length_buckets(table: Table, records: Mapping[str, Mapping[str, float]]
     its metrics when table.by_length; the table itself otherwise."""
     if not table.by_length:
         return table
-    keys = sorted(
-        {key for record in records.values() for key in record if key.startswith(BY_LENGTH)}, key=_bucket_edges
-    )
+    keys = sorted({key for record in records.values() for key in record if key.startswith(BY_LENGTH)}, key=bucket_edges)
     return dataclasses.replace(
         table, metrics=table.metrics + tuple(Metric(key, key.removeprefix(BY_LENGTH)) for key in keys)
     )

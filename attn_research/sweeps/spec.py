@@ -79,6 +79,14 @@ class Scale:
     notes: tuple[str, ...] = ()
 
 
+# A table note for tables with both BLEU columns (the metrics are metrics.corpus_bleu and metrics.token_bleu).
+BLEU_NOTE = (
+    "BLEU: sacreBLEU (13a tokenization) of the lowercased detokenized text; BLEU (tokens): corpus BLEU of our "
+    "lowercased Moses tokens, no smoothing (metrics.token_bleu: torchtext's bleu_score, the PyTorch notebooks' "
+    "metric; records made before it existed show –)."
+)
+
+
 @dataclasses.dataclass(frozen=True)
 class Metric:
     """A number each run reports. key: "<split>/<metric>" of the results JSON ("test/bleu",
