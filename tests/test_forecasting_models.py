@@ -59,6 +59,23 @@ def test_dlinear_is_one_linear_map_per_component():
         DLinear(horizon=5, kernel=4).init(jax.random.PRNGKey(0), X)
 
 
+def test_dlinear_initializes_as_the_reference_code_pytorch_linear():
+    """PyTorch nn.Linear(L, H)'s default: weight and bias uniform in +-1/sqrt(L), i.e. variance 1/(3 L); Flax's
+    lecun draws the weight with variance 1/L and a zero bias. L = 400 draws 2 x 400 x 50 weights."""
+    lookback = np.zeros((1, 400, 1), np.float32)
+    bound = 1 / np.sqrt(400)
+    params = DLinear(horizon=50, kernel=3).init(jax.random.PRNGKey(0), lookback)["params"]
+    for name in ("trend", "seasonal"):
+        kernel, bias = np.asarray(params[name]["kernel"]), np.asarray(params[name]["bias"])
+        assert np.abs(kernel).max() <= bound and np.abs(bias).max() <= bound and np.abs(bias).max() > bound / 2
+        np.testing.assert_allclose(kernel.var(), bound**2 / 3, rtol=0.05)
+    lecun = DLinear(horizon=50, kernel=3, linear_init="lecun").init(jax.random.PRNGKey(0), lookback)["params"]["trend"]
+    np.testing.assert_allclose(np.asarray(lecun["kernel"]).var(), bound**2, rtol=0.1)
+    assert not np.asarray(lecun["bias"]).any()
+    with pytest.raises(ValueError, match="model.linear_init"):
+        DLinear(horizon=5, kernel=3, linear_init="xavier").init(jax.random.PRNGKey(0), X)
+
+
 def test_repeat_repeats_the_last_value():
     model = Repeat(horizon=4)
     forecast = model.apply(model.init(jax.random.PRNGKey(0), X), X).forecast

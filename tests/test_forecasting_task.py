@@ -72,6 +72,11 @@ def test_dlinear_learns_to_beat_repeat_on_etth1(tmp_path):
     assert test["mse"] < 0.8 * repeat_mse, (test, repeat_mse)
     assert test["mae"] > 0 and test["loss"] == test["mse"]
     assert results["windows"] == {"train": 8640 - 48 - 12 + 1, "validation": 2869, "test": 2869}
-    assert results["config"]["model"] == {"name": "dlinear", "moving_average": 25, "individual": False}
+    assert results["config"]["model"] == {
+        "name": "dlinear",
+        "moving_average": 25,
+        "individual": False,
+        "linear_init": "torch",
+    }
     assert results["data_fingerprint"] is not None
     assert len(os.listdir(os.path.join(workdir, "forecasts"))) == 2

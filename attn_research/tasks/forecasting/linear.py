@@ -11,9 +11,23 @@ import jax
 import jax.numpy as jnp
 
 from attn_research.tasks.forecasting.types import ForecastOutput
-from attn_research.validation import check_positive
+from attn_research.validation import check_choice, check_positive
 
 Array = jax.Array
+LINEAR_INITS = ("torch", "lecun")
+
+
+def torch_linear_init(fan_in: int):
+    """PyTorch nn.Linear's default initialization (the DLinear reference code's, which keeps it): weight and bias
+    each uniform in [-1/sqrt(fan_in), 1/sqrt(fan_in)] (kaiming_uniform with a = sqrt(5) gives that bound for the
+    weight). Returns (kernel_init, bias_init) for flax.linen.Dense. Flax's default (lecun) draws the weight with
+    3 times that variance and sets the bias to zero."""
+    bound = fan_in**-0.5
+
+    def bias_init(key, shape, dtype=jnp.float32):
+        return jax.random.uniform(key, shape, dtype, -bound, bound)
+
+    return nn.initializers.variance_scaling(1 / 3, "fan_in", "uniform"), bias_init
 
 
 def moving_average(x: Array, kernel: int) -> Array:
@@ -48,20 +62,24 @@ class Repeat(nn.Module):
 class DLinear(nn.Module):
     """DLinear (Zeng et al. 2023, sec. 4): x = trend + remainder, trend = moving_average(x, kernel);
     x_hat = W_t trend + b_t + W_s remainder + b_s, each a linear map over time (L -> H) shared by the channels
-    (individual=False, the reference setting for ETT) or one per channel (individual=True).
+    (individual=False, the reference setting for ETT) or one per channel (individual=True). linear_init: "torch" (the
+    reference code's PyTorch nn.Linear default, torch_linear_init) or "lecun" (Flax's Dense default).
 
-    lookback [batch, L, channels] -> forecast [batch, H, channels]. Raises ValueError if kernel is even or < 1.
+    lookback [batch, L, channels] -> forecast [batch, H, channels]. Raises ValueError if kernel is even or < 1, or
+    for an unknown linear_init.
     """
 
     horizon: int
     kernel: int = 25
     individual: bool = False
+    linear_init: str = "torch"
 
     @nn.compact
     def __call__(self, lookback: Array, *, train: bool = False) -> ForecastOutput:
         del train
         if self.kernel < 1 or self.kernel % 2 == 0:
             raise ValueError(f"model.moving_average must be odd and >= 1 (it keeps the length), got {self.kernel}")
+        check_choice("model.linear_init", self.linear_init, LINEAR_INITS)
         trend = moving_average(lookback, self.kernel)
         remainder = lookback - trend
         forecast = self._over_time(trend, "trend") + self._over_time(remainder, "seasonal")
@@ -70,6 +88,10 @@ class DLinear(nn.Module):
     def _over_time(self, x: Array, name: str) -> Array:
         """A linear map L -> H of each channel's series: [batch, L, channels] -> [batch, H, channels]."""
         series = jnp.swapaxes(x, 1, 2)  # [batch, channels, L]
+        inits = {}
+        if self.linear_init == "torch":
+            kernel_init, bias_init = torch_linear_init(x.shape[1])
+            inits = {"kernel_init": kernel_init, "bias_init": bias_init}
         if self.individual:
             channels = x.shape[-1]
             dense = nn.vmap(
@@ -79,7 +101,7 @@ class DLinear(nn.Module):
                 axis_size=channels,
                 variable_axes={"params": 0},
                 split_rngs={"params": True},
-            )(self.horizon, name=name)
+            )(self.horizon, name=name, **inits)
         else:
-            dense = nn.Dense(self.horizon, name=name)
+            dense = nn.Dense(self.horizon, name=name, **inits)
         return jnp.swapaxes(dense(series), 1, 2)

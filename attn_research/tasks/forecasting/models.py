@@ -4,6 +4,8 @@ config.model (default_model_config(); each model reads the keys of MODEL_KEYS[na
     name              ['dlinear']  repeat | dlinear | patch_attention | transformer | temporal_attention
     moving_average    [25]     DLinear's moving-average kernel (odd)
     individual        [False]  DLinear: one linear layer per channel (True) or shared (False, the ETT setting)
+    linear_init       ['torch']  DLinear's initialization: torch (the reference code's: PyTorch nn.Linear's
+                               default, linear.torch_linear_init) | lecun (Flax's Dense default)
     patch_len, stride [16, 8]  PatchTST's patches
     d_model, heads, ff_dim     [16, 4, 128]  PatchTST/42's sizes (the Transformer's config sets 512, 8, 2048)
     encoder_layers    [3]      Transformer encoder layers (PatchTST/42: 3)
@@ -30,7 +32,7 @@ from attn_research.attention import attention_config, attention_settings, build_
 from attn_research.models.cells import check_cell
 from attn_research.models.transformer_layers import NORMS
 from attn_research.registry import Registry
-from attn_research.tasks.forecasting.linear import DLinear, Repeat
+from attn_research.tasks.forecasting.linear import LINEAR_INITS, DLinear, Repeat
 from attn_research.tasks.forecasting.patch import PatchAttention, num_patches
 from attn_research.tasks.forecasting.temporal import TemporalAttentionForecaster
 from attn_research.tasks.forecasting.transformer import TransformerForecaster
@@ -41,7 +43,7 @@ MODELS = Registry("forecasting model")
 TRANSFORMER_KEYS = ("d_model", "heads", "ff_dim", "encoder_layers", "dropout", "attention_dropout", "norm")
 MODEL_KEYS = {
     "repeat": (),
-    "dlinear": ("moving_average", "individual"),
+    "dlinear": ("moving_average", "individual", "linear_init"),
     "patch_attention": ("patch_len", "stride", "head_dropout", "final_norm", *TRANSFORMER_KEYS),
     "transformer": ("label_len", "decoder_layers", *TRANSFORMER_KEYS),
     "temporal_attention": ("cell", "hidden", "step_len", "attention"),
@@ -55,6 +57,7 @@ def default_model_config() -> ml_collections.ConfigDict:
             "name": "dlinear",
             "moving_average": 25,
             "individual": False,
+            "linear_init": "torch",
             "patch_len": 16,
             "stride": 8,
             "d_model": 16,
@@ -91,7 +94,9 @@ def _repeat(model: Any, horizon: int) -> nn.Module:
     source="Zeng et al. 2023, sec. 4",
 )
 def _dlinear(model: Any, horizon: int) -> nn.Module:
-    return DLinear(horizon, kernel=int(model.moving_average), individual=bool(model.individual))
+    return DLinear(
+        horizon, kernel=int(model.moving_average), individual=bool(model.individual), linear_init=str(model.linear_init)
+    )
 
 
 @MODELS.register(
@@ -150,11 +155,13 @@ def build_model(model: Any, horizon: int) -> nn.Module:
 
 def check_model(model: Any, lookback: int) -> None:
     """Raises ValueError (one line, naming the key) for an unknown model name, cell, norm or attention, an even
-    or non-positive moving-average kernel, a patch longer than the look-back, label_len > L, step_len outside
+    or non-positive moving-average kernel, an unknown DLinear linear_init, a patch longer than the look-back, label_len > L, step_len outside
     [1, L], or sizes < 1."""
     name = check_choice("forecasting model (model.name)", model.get("name"), MODELS)
     if name == "dlinear" and (model.moving_average < 1 or model.moving_average % 2 == 0):
         raise ValueError(f"model.moving_average must be odd and >= 1, got {model.moving_average!r}")
+    if name == "dlinear":
+        check_choice("model.linear_init", model.linear_init, LINEAR_INITS)
     if name in ("patch_attention", "transformer"):
         check_choice("model.norm", model.norm, NORMS)
         for key in ("d_model", "heads", "ff_dim", "encoder_layers"):
