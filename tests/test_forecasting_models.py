@@ -137,7 +137,10 @@ def test_every_registered_model_is_checked_by_name():
     for name in MODELS.names():
         model.name = name
         check_model(model, 336)
-    model.name = "informer"
+    model.name, model.linear_init = "dlinear", "xavier"
+    with pytest.raises(ValueError, match="model.linear_init.*torch"):
+        check_model(model, 336)
+    model.name, model.linear_init = "informer", "torch"
     with pytest.raises(ValueError, match="dlinear"):
         check_model(model, 336)
     model.name, model.attention.score = "temporal_attention", "nope"

@@ -62,8 +62,8 @@ class Repeat(nn.Module):
 class DLinear(nn.Module):
     """DLinear (Zeng et al. 2023, sec. 4): x = trend + remainder, trend = moving_average(x, kernel);
     x_hat = W_t trend + b_t + W_s remainder + b_s, each a linear map over time (L -> H) shared by the channels
-    (individual=False, the reference setting for ETT) or one per channel (individual=True). linear_init: "torch" (the
-    reference code's PyTorch nn.Linear default, torch_linear_init) or "lecun" (Flax's Dense default).
+    (individual=False, the reference setting for ETT) or one per channel (individual=True). linear_init: "torch"
+    (the reference code's PyTorch nn.Linear default, torch_linear_init) or "lecun" (Flax's Dense default).
 
     lookback [batch, L, channels] -> forecast [batch, H, channels]. Raises ValueError if kernel is even or < 1, or
     for an unknown linear_init.

@@ -155,12 +155,12 @@ def build_model(model: Any, horizon: int) -> nn.Module:
 
 def check_model(model: Any, lookback: int) -> None:
     """Raises ValueError (one line, naming the key) for an unknown model name, cell, norm or attention, an even
-    or non-positive moving-average kernel, an unknown DLinear linear_init, a patch longer than the look-back, label_len > L, step_len outside
-    [1, L], or sizes < 1."""
+    or non-positive moving-average kernel, an unknown DLinear linear_init, a patch longer than the look-back,
+    label_len > L, step_len outside [1, L], or sizes < 1."""
     name = check_choice("forecasting model (model.name)", model.get("name"), MODELS)
-    if name == "dlinear" and (model.moving_average < 1 or model.moving_average % 2 == 0):
-        raise ValueError(f"model.moving_average must be odd and >= 1, got {model.moving_average!r}")
     if name == "dlinear":
+        if model.moving_average < 1 or model.moving_average % 2 == 0:
+            raise ValueError(f"model.moving_average must be odd and >= 1, got {model.moving_average!r}")
         check_choice("model.linear_init", model.linear_init, LINEAR_INITS)
     if name in ("patch_attention", "transformer"):
         check_choice("model.norm", model.norm, NORMS)
