@@ -15,13 +15,17 @@ source-length bucket.
 
 full: 4 rows x 3 seeds = 12 runs of at most about 80 min on 2 CPU cores (the 15-token runs see two thirds of the
 data), plus a beam search of the test set each: about 14 hours. On one H200 (2026-12-04, benchmarks/gpu.sh sweeps):
-3.1-5.8 min of training a run four at a time beside 12 other runs, RNNsearch-50 alone 4.4 min with its decoding. smoke: the same 4 runs at limits 4 and 6 on the synthetic
+3.1-5.8 min of training a run four at a time beside 12 other runs, RNNsearch-50 alone 4.4 min with its decoding.
+smoke: the same 4 runs at limits 4 and 6 on the synthetic
 sort task with greedy evaluation; about a minute.
 """
 
 from attn_research.sweeps import BLEU_NOTE, SMOKE, Block, Evaluation, Experiment, Metric, Scale, Table
 from attn_research.sweeps.aggregate import BY_LENGTH, bucket_edges
 
+# Bahdanau et al. (2015), Table 1, "All" column (WMT'14 En->Fr news-test-2014), as transcribed in
+# shared/docs/published_numbers.md, section 2.
+PUBLISHED_BLEU = {"RNNencdec-30": "13.93", "RNNsearch-30": "21.50", "RNNencdec-50": "17.82", "RNNsearch-50": "26.75"}
 # Our training-length limits and the paper's limit each stands for (full: 15, 25; smoke: 4, 6).
 PAPER_LIMIT = {15: 30, 25: 50, 4: 30, 6: 50}
 
@@ -58,7 +62,8 @@ def findings(rows) -> list[str]:
         s, e = bleu["RNNsearch-30"], bleu["RNNencdec-50"]
         verdict = "holds" if s > e else "does not hold"
         lines.append(
-            f"RNNsearch-30 above RNNencdec-50 (the paper: 21.50 vs 17.82): {verdict} here ({s:.2f} vs {e:.2f})."
+            f"RNNsearch-30 above RNNencdec-50 (the paper: {PUBLISHED_BLEU['RNNsearch-30']} vs "
+            f"{PUBLISHED_BLEU['RNNencdec-50']}): {verdict} here ({s:.2f} vs {e:.2f})."
         )
     by_length = {}  # label -> [(bucket, mean BLEU)] in order of length, buckets with a value only
     for row in rows:
@@ -132,14 +137,7 @@ EXPERIMENT = Experiment(
         metrics=(Metric("eval/bleu", "BLEU"), Metric("eval/bleu_tokens", "BLEU (tokens)")),
         row_label=label,
         row_title="model (paper's length limit)",
-        # Bahdanau et al. (2015), Table 1, "All" column (WMT'14 En->Fr news-test-2014), as transcribed in
-        # shared/docs/published_numbers.md, section 2.
-        published={
-            "RNNencdec-30": {"eval/bleu": "13.93"},
-            "RNNsearch-30": {"eval/bleu": "21.50"},
-            "RNNencdec-50": {"eval/bleu": "17.82"},
-            "RNNsearch-50": {"eval/bleu": "26.75"},
-        },
+        published={label: {"eval/bleu": bleu} for label, bleu in PUBLISHED_BLEU.items()},
         source="Bahdanau et al. (2015), Table 1 (all sentences), WMT'14 En→Fr news-test-2014",
         notes=(
             BLEU_NOTE,

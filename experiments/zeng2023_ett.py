@@ -112,18 +112,23 @@ FEDFORMER_ETTH1_MSE = {96: ".376", 192: ".420", 336: ".459", 720: ".506"}  # Zen
 RESUME = "python -m attn_research.sweep experiments/zeng2023_ett.py --scale <scale> --parallel 1"
 
 
-def _mse(rows, model: str, data: str, horizon: int):
-    """The mean test MSE of the row of model on data at horizon (the L-96 row for temporal attention), or None
-    when no run of it finished."""
+def _mse_stat(rows, model: str, data: str, horizon: int):
+    """The test-MSE Stat (mean, std, best, n over seeds) of the row of model on data at horizon (the L-96 row for
+    temporal attention), or None when the row is absent or no run of it finished."""
     for row in rows:
         point = {**SMOKE, **row.point}  # a key the point lacks: the smoke scale's value, as in label()
         if (point["model.name"], point["data.name"], point["data.horizon"]) != (model, data, horizon):
             continue
         if model == "temporal_attention" and point.get("data.lookback") != 96:
             continue
-        stat = row.stats.get("test/mse")
-        return None if stat is None else stat.mean
+        return row.stats.get("test/mse")
     return None
+
+
+def _mse(rows, model: str, data: str, horizon: int):
+    """The mean test MSE of _mse_stat's row, or None."""
+    stat = _mse_stat(rows, model, data, horizon)
+    return None if stat is None else stat.mean
 
 
 def _compare(rows, better: str, worse: str) -> str:
@@ -146,18 +151,15 @@ def _seed_spread(rows, published) -> str | None:
     """Whether Zeng et al.'s single run (seed 2021 of the reference code) lies within our DLinear ETTh1 seeds'
     spread: per horizon with >= 3 finished seeds, the gap in seed standard deviations; None without such rows."""
     cells = []
-    for row in rows:
-        point = {**SMOKE, **row.point}
-        stat = row.stats.get("test/mse")
-        if (point["model.name"], point["data.name"]) != ("dlinear", "etth1") or stat is None or stat.n < 3:
-            continue
-        theirs = float(published[f"DLinear, ETTh1, H={point['data.horizon']}"]["test/mse"])
-        if stat.std:
-            cells.append((point["data.horizon"], (stat.mean - theirs) / stat.std, stat))
+    for horizon in HORIZONS:
+        stat = _mse_stat(rows, "dlinear", "etth1", horizon)
+        if stat is not None and stat.n >= 3 and stat.std:
+            theirs = float(published[f"DLinear, ETTh1, H={horizon}"]["test/mse"])
+            cells.append((horizon, (stat.mean - theirs) / stat.std, stat))
     if not cells:
         return None
     within = sum(abs(z) <= 2 for _, z, _ in cells)
-    shown = ", ".join(f"H={h} {z:+.1f} (std {stat.std:.3f}, {stat.n} seeds)" for h, z, stat in sorted(cells))
+    shown = ", ".join(f"H={h} {z:+.1f} (std {stat.std:.3f}, {stat.n} seeds)" for h, z, stat in cells)
     return (
         f"DLinear's seed spread on ETTh1 (the paper reports one run): our mean minus the paper's in seed standard "
         f"deviations {shown}; within 2 at {within} of {len(cells)}."
