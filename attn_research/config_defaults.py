@@ -41,6 +41,7 @@ def base_config() -> ml_collections.ConfigDict:
             "schedule": "constant",
             "warmup_steps": 0,
             "halving_start_epoch": 5,
+            "decay_rate": 0.9,
             "clip_norm": 1.0,
             "weight_decay": 0.0,
             "label_smoothing": 0.0,

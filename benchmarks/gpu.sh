@@ -6,7 +6,7 @@
 #                de_en_transformer_e20_gpu), beside the 10-epoch CPU run;
 #   sweeps       experiments' sweeps, all at once, each several runs at a time: the SPECs after the part,
 #                EXPERIMENT[:SCALE[:PARALLEL]] (default vaswani2017_heads:full:6, issue 22's largest table);
-#                e.g. zeng2023_ett:full:8 luong2015_table4:full:4; results JSON under
+#                e.g. zeng2023_ett:patchtst_recipe:8 luong2015_table4:full:4; results JSON under
 #                OUT/results/<experiment>/, which starts as a copy of the committed results/<experiment>/, so
 #                the sweeps skip the runs that finished before (here or on the CPU) and a stopped part resumes;
 #   benchmarks   the benchmarks that say most on a GPU, float32 and mixed precision where they have both:

@@ -78,7 +78,13 @@ is not the gap. experiments/zeng2023_ett.py's dlinear_seeds scale (10 seeds, cle
 (.4765-.549) lie above .472. The runs whose best validation comes early (epochs 3-5) test worst, at every H.
 The reference's test loader drops the last incomplete batch of 32 (1 window at H 96 and 192, 17 at H 336 and
 720): re-scoring the ten checkpoints so (an exploratory script, 2026-12-04) lowers the H 720 mean by .001 and
-the others by less, so it is not the gap either; what remains at H 720 is not found.
+the others by less, so it is not the gap either. The reference's maintainers say the paper's table is one run
+of one seed (cure-lab/LTSF-Linear issue #33) and that the code changed after it (issue #39: a 1/L weight
+initialization deleted; issue #76: drop_last): exploratory runs (2026-12-04, ETTh1 H 720, seeds 0 / 1) with
+1/L weights give .477 / .483, as PyTorch's default does (a linear least-squares model: the start hardly moves
+the optimum), and the reference's other DLinear script (scripts/EXP-LongForecasting/DLinear/etth1.sh: batch 8,
+Adam 1e-4) gives .488 / .485. No protocol difference is left that we know of; at H 720 the published single
+run lies below all ten of our seeds.
 
     python -m attn_research.main --config=configs/forecasting.py:model=dlinear,data=etth1,horizon=96 \\
         --workdir=workdirs/dlinear_etth1_96
@@ -148,6 +154,18 @@ RECIPES = {
         "train.num_epochs": 2,
         **HALVING,
     },
+}
+
+# PatchTST/42's own training (Nie et al. 2023, reference scripts/PatchTST/etth1.sh and run_longExp.py defaults:
+# batch 128, Adam 1e-4, 100 epochs, lradj "type3": lr for 4 epochs then x 0.9 per epoch, patience 100 so the best
+# validation checkpoint of all 100): GPU-sized, the zeng2023_ett experiment's patchtst_recipe scale.
+PATCHTST_TRAINING = {
+    "train.batch_size": 128,
+    "train.learning_rate": 1e-4,
+    "train.num_epochs": 100,
+    "train.schedule": "epoch_decay",
+    "train.decay_rate": 0.9,
+    "train.halving_start_epoch": 4,
 }
 
 

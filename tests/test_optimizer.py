@@ -143,6 +143,24 @@ def test_halving_halves_at_the_first_step_of_every_epoch_from_the_start_epoch(st
     np.testing.assert_allclose(got, [float(reference(s)) for s in steps], rtol=1e-7)
 
 
+def test_epoch_decay_is_patchtst_type3():
+    """PatchTST's reference code (lradj "type3") sets, after each epoch e counted from 1, lr if e < 3 else
+    lr * 0.9^(e - 3): epochs 1-4 train at lr, epoch 5 at 0.9 lr, epoch 6 at 0.81 lr; decay_rate 0.9 with
+    halving_start_epoch 4 (counted from 0) is that."""
+    config = train_config(False)
+    config.update(dict(schedule="epoch_decay", decay_rate=0.9, halving_start_epoch=4, learning_rate=1e-4))
+    schedule = learning_rate_schedule(config, steps_per_epoch=3)
+    rate, expected = 1e-4, []
+    for epoch in range(1, 9):  # the reference: the rate each epoch trains at, then its update after the epoch
+        expected += [rate] * 3
+        rate = 1e-4 if epoch < 3 else 1e-4 * 0.9 ** (epoch - 3)
+    got = [float(schedule(jnp.int32(s))) for s in range(24)]
+    np.testing.assert_allclose(got, expected, rtol=1e-6)
+    config.decay_rate = 1.5
+    with pytest.raises(ValueError, match="train.decay_rate"):
+        learning_rate_schedule(config, steps_per_epoch=3)
+
+
 def test_halving_compiles_to_a_few_operations_whatever_the_epoch_count():
     """A boundary per epoch (what optax's piecewise-constant schedule takes) unrolls into every kernel that reads
     the learning rate: patch attention's train step compiled for 200 CPU-s with 1,000 of them."""

@@ -8,7 +8,7 @@ import optax
 
 from attn_research.validation import check_choice
 
-SCHEDULES = ("constant", "cosine", "warmup_rsqrt", "halving")
+SCHEDULES = ("constant", "cosine", "warmup_rsqrt", "halving", "epoch_decay")
 OPTIMIZERS = ("adam", "adamw", "sgd", "adadelta")
 
 
@@ -20,7 +20,9 @@ def learning_rate_schedule(config: ml_collections.ConfigDict, steps_per_epoch: i
     counted from 1; lr = d_model^-0.5 * warmup^-0.5 gives eq. 3 exactly (lr is the peak, at step = warmup).
     halving: Luong et al. (2015), sec. 4.1: lr halved every epoch after `halving_start_epoch`: lr * 0.5^n at step
     s (counted from 0) with n = max(0, s // steps_per_epoch - halving_start_epoch + 1).
-    Raises ValueError for an unknown schedule name.
+    epoch_decay: the same with lr * decay_rate^n; PatchTST's training (Nie et al. 2023, reference code's lradj
+    "type3": lr for 4 epochs, then x 0.9 per epoch) is decay_rate 0.9 with halving_start_epoch 4.
+    Raises ValueError for an unknown schedule name, or for epoch_decay with decay_rate outside (0, 1].
     """
     name = check_choice("learning-rate schedule", config.schedule, SCHEDULES)
     lr, warmup = config.learning_rate, max(int(config.get("warmup_steps", 0)), 0)
@@ -37,15 +39,18 @@ def learning_rate_schedule(config: ml_collections.ConfigDict, steps_per_epoch: i
 
         return warmup_rsqrt
     start, per_epoch = int(config.get("halving_start_epoch", 5)), max(int(steps_per_epoch), 1)
+    rate = 0.5 if name == "halving" else float(config.get("decay_rate", 0.9))
+    if not 0 < rate <= 1:
+        raise ValueError(f"train.decay_rate must be in (0, 1], got {rate!r}")
 
-    def halving(step):
-        # halved at the first step of every epoch from `start`: a closed form, a few operations in the compiled
+    def per_epoch_decay(step):
+        # decayed at the first step of every epoch from `start`: a closed form, a few operations in the compiled
         # step (a boundary per epoch, as optax.piecewise_constant_schedule would take, unrolls into every kernel
         # that reads the learning rate)
-        halvings = jnp.maximum(step // per_epoch - start + 1, 0)
-        return lr * jnp.float32(0.5) ** halvings.astype(jnp.float32)
+        decays = jnp.maximum(step // per_epoch - start + 1, 0)
+        return lr * jnp.float32(rate) ** decays.astype(jnp.float32)
 
-    return halving
+    return per_epoch_decay
 
 
 def make_optimizer(config: ml_collections.ConfigDict, steps_per_epoch: int) -> optax.GradientTransformation:
