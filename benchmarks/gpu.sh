@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# The GPU checks, each part a command of under ten minutes on one GPU (transformer and sweeps can share one
-# GPU, each started in the background):
+# The GPU checks, each part a command of under ten minutes on one GPU (transformer, bahdanau and sweeps can
+# share one GPU, each started in the background):
 #   transformer  the Multi30k Transformer to 20 epochs (configs/multi30k.py:model=transformer, its schedule
 #                continued), then beam 5 on the test split: results JSON under OUT/results/multi30k/ (run
 #                de_en_transformer_e20_gpu), beside the 10-epoch CPU run;
+#   bahdanau     the Multi30k Bahdanau model (configs/multi30k.py:model=bahdanau, its own schedule), then beam 5
+#                on the test split: run de_en_bahdanau_gpu beside the CPU run de_en_bahdanau (issue 22: both BLEU
+#                columns for the Bahdanau model; 97 min on 2 CPU cores);
 #   sweeps       experiments' sweeps, all at once, each several runs at a time: the SPECs after the part,
 #                EXPERIMENT[:SCALE[:PARALLEL]] (default vaswani2017_heads:full:6, issue 22's largest table);
 #                e.g. zeng2023_ett:patchtst_recipe:8 luong2015_table4:full:4; results JSON under
@@ -24,17 +27,17 @@
 # luong2015_table4 run finished, 12 at a time in 525 s nor 2 at a time in 268 s: give them a part of their own.
 # Each part has its own time limit, so a slow part costs only itself; logs go to OUT/*.log.
 #
-#   bash benchmarks/gpu.sh OUT_DIR transformer|sweeps|benchmarks [SPEC...]  (PYTHON=python3; data:
+#   bash benchmarks/gpu.sh OUT_DIR transformer|bahdanau|sweeps|benchmarks [SPEC...]  (PYTHON=python3; data:
 #        $ATTN_RESEARCH_DATA_DIR)
 #   QUICK=1 bash benchmarks/gpu.sh OUT_DIR PART             (a smoke run: --quick benchmarks, 20 updates)
 set -u
-usage="usage: bash benchmarks/gpu.sh OUT_DIR transformer|sweeps|benchmarks [SPEC...]"
+usage="usage: bash benchmarks/gpu.sh OUT_DIR transformer|bahdanau|sweeps|benchmarks [SPEC...]"
 out=${1:?$usage}
 what=${2:?$usage}
 case $what in
-  transformer | sweeps | benchmarks) ;;
+  transformer | bahdanau | sweeps | benchmarks) ;;
   *)
-    echo "error: the part is transformer, sweeps or benchmarks, got '$what'" >&2
+    echo "error: the part is transformer, bahdanau, sweeps or benchmarks, got '$what'" >&2
     exit 2
     ;;
 esac
@@ -51,9 +54,11 @@ mkdir -p "$out/benchmarks" "$out/results"
 export WANDB_MODE=${WANDB_MODE:-disabled} PYTHONUNBUFFERED=1 XLA_PYTHON_CLIENT_PREALLOCATE=false
 quick=()
 train_extra=(--config.train.num_epochs=20)
+bahdanau_extra=()
 if [ "${QUICK:-0}" = 1 ]; then
   quick=(--quick)
   train_extra=(--config.train.num_steps=20 --config.train.log_every_steps=10)
+  bahdanau_extra=("${train_extra[@]}")
 fi
 if [ "$what" != benchmarks ]; then
   export XLA_FLAGS="${XLA_FLAGS:-} --xla_gpu_autotune_level=0"
@@ -68,19 +73,24 @@ part() {  # part NAME SECONDS COMMAND...: runs COMMAND under a time limit, its o
   tail -n 3 "$out/$name.log"
 }
 
+multi30k() {  # multi30k MODEL RUN_NAME [CONFIG OVERRIDE...]: trains configs/multi30k.py:model=MODEL, then beam 5
+  local model=$1 run_name=$2 workdir
+  shift 2
+  workdir=$(mktemp -d)/m30k_$model
+  part "${model}_train" "${TRAIN_SECONDS:-480}" "$py" -m attn_research.main \
+    --config=configs/multi30k.py:model="$model" --workdir="$workdir" "$@" \
+    --config.run_name="$run_name" --config.results_dir="$out/results"
+  part "${model}_beam5" "${EVAL_SECONDS:-150}" "$py" -m attn_research.evaluate --workdir="$workdir" --split=test \
+    --beam=5 --heatmaps=0 --results_dir="$out/results"
+}
+
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv >"$out/nvidia-smi.log" 2>&1
 "$py" -c "import jax; print(jax.__version__, jax.devices())" >>"$out/nvidia-smi.log" 2>&1
 cat "$out/nvidia-smi.log"
 
 case $what in
-  transformer)
-    workdir=$(mktemp -d)/m30k_transformer_e20
-    part transformer_train "${TRAIN_SECONDS:-480}" "$py" -m attn_research.main \
-      --config=configs/multi30k.py:model=transformer --workdir="$workdir" "${train_extra[@]}" \
-      --config.run_name=de_en_transformer_e20_gpu --config.results_dir="$out/results"
-    part transformer_beam5 "${EVAL_SECONDS:-90}" "$py" -m attn_research.evaluate --workdir="$workdir" --split=test \
-      --beam=5 --heatmaps=0 --results_dir="$out/results"
-    ;;
+  transformer) multi30k transformer de_en_transformer_e20_gpu "${train_extra[@]}" ;;
+  bahdanau) multi30k bahdanau de_en_bahdanau_gpu "${bahdanau_extra[@]}" ;;
   sweeps)
     # each SPEC (default: what issue 22 still needs) is EXPERIMENT[:SCALE[:PARALLEL]], all started at once
     for spec in "${specs[@]}"; do

@@ -512,7 +512,7 @@ def test_gpu_script_refuses_an_unknown_part_in_one_line_before_starting_anything
     script = os.path.join(os.path.dirname(run.__file__), "gpu.sh")
     done = subprocess.run(["bash", script, str(tmp_path / "out"), "everything"], capture_output=True, text=True)
     assert done.returncode == 2 and not (tmp_path / "out").exists()
-    assert done.stderr == "error: the part is transformer, sweeps or benchmarks, got 'everything'\n"
+    assert done.stderr == "error: the part is transformer, bahdanau, sweeps or benchmarks, got 'everything'\n"
 
 
 def test_gpu_script_refuses_an_unknown_sweep_experiment_in_one_line_before_starting_anything(tmp_path):
