@@ -28,9 +28,9 @@ matters: GRU with attention, seed 0, went from 42.8% at 3,000 updates of 64 to 5
 --config=configs/scan.py:split=simple,model=gru_attention --config.data.split=addprim_turn_left` with this
 file's FULL overrides and `--config.train.num_steps=12000 --config.train.batch_size=16 --config.train.learning_rate=1e-3`.
 overall_best: the paper's overall-best network (LSTM 2 x 200, no attention, dropout 0.5) on every split at the
-paper's recipe, 3 seeds (issue 22: "the top performers of each split and the overall-best network"); 12 runs at
-the size of the simple split's top performer, 40-70 min each on one core: a background job of several sessions
-(`--scale overall_best --parallel 2` resumes).
+paper's recipe, 3 seeds (issue 22: "the top performers of each split and the overall-best network"); 12 runs of
+13-16 min on one core beside another job (turn left, length, jump; 2026-12-04), the simple split's about 45 min
+(its top performer, the same size, took that): `--scale overall_best --parallel 2` resumes.
 smoke: GRU with and without attention on the synthetic reverse task; well under a minute.
 """
 
@@ -183,8 +183,8 @@ EXPERIMENT = Experiment(
         ),
         "overall_best": Scale(
             "the paper's overall-best network (LSTM 2 x 200, no attention, dropout 0.5) on every split at the "
-            "paper's recipe (as the paper scale), 3 seeds; about 40-70 min a run on one CPU core (the simple "
-            "split's top performer, the same size, took that)",
+            "paper's recipe (as the paper scale), 3 seeds; 13-16 min a run on one CPU core, the simple split's "
+            "about 45 min",
             overrides=PAPER,
             seeds=(0, 1, 2),
             blocks=OVERALL_BEST_BLOCKS,
