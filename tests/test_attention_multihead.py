@@ -60,6 +60,26 @@ def test_multihead_matches_numpy(out_dim):
     np.testing.assert_array_equal(out.state["position"], [T] * B)
 
 
+@pytest.mark.parametrize("return_weights", [True, False])
+def test_multihead_residual_scores_match_numpy(return_weights):
+    """RealFormer's residual attention (He et al. 2021, eq. 4): softmax(Q K^T / sqrt(d_k) + prior) V, and the
+    summed scores handed on in state["scores"]; the first layer (no prior) hands on its own scores."""
+    module, params, q, k, v = setup(3, residual_scores=True, return_weights=return_weights)
+    prior = np.random.default_rng(4).normal(size=(B, HEADS, T, S)).astype(np.float32)
+    allowed = np.broadcast_to(MASK[:, None, :], (B, T, S))
+    apply = jax.jit(module.apply)
+    for given in (prior, None):
+        out = apply(params, q, k, v, jnp.asarray(MASK), prior_scores=None if given is None else jnp.asarray(given))
+        ref_context, ref_weights, ref_scores = np_multihead(params, q, k, v, allowed, given, return_scores=True)
+        np.testing.assert_allclose(out.context, ref_context, rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(out.state["scores"], ref_scores, rtol=1e-5, atol=1e-5)
+        if return_weights:
+            np.testing.assert_allclose(out.weights, ref_weights, rtol=1e-5, atol=1e-5)
+    plain, _, _, _, _ = setup(3)
+    with pytest.raises(ValueError, match="residual_scores=True"):
+        plain.apply(params, q, k, v, jnp.asarray(MASK), prior_scores=jnp.asarray(prior))
+
+
 def test_multihead_causal_self_attention():
     module, params, x, _, _ = setup(2, self_attention=True, causal=True)
     mask = np.ones((B, T), bool)

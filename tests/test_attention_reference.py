@@ -215,11 +215,14 @@ def np_attention(
 
 
 # ------------------------------------------------------------------------------------- multi-head
-def np_multihead(params: dict, query, keys, values, allowed):
+def np_multihead(params: dict, query, keys, values, allowed, prior_scores=None, return_scores=False):
     """Vaswani et al. (2017) eq. 1 and sec. 3.2.2 from the DenseGeneral params, with head loops.
 
-    allowed: [batch, query_len, key_len] bool. Returns (context [batch, query_len, out_dim], weights
-    [batch, heads, query_len, key_len]); rows with no allowed key get zero weights and zero context.
+    allowed: [batch, query_len, key_len] bool. prior_scores [batch, heads, query_len, key_len] or None: added to
+    each head's scores before the softmax (RealFormer's residual attention, He et al. 2021, eq. 4). Returns
+    (context [batch, query_len, out_dim], weights [batch, heads, query_len, key_len]), and the scores that went
+    into the softmax [batch, heads, query_len, key_len] when return_scores; rows with no allowed key get zero
+    weights and zero context.
     """
     p = params["params"]
     query, keys, values = f64(query), f64(keys), f64(values)
@@ -231,6 +234,7 @@ def np_multihead(params: dict, query, keys, values, allowed):
     batch, query_len, _ = query.shape
     key_len = keys.shape[1]
     weights = np.zeros((batch, heads, query_len, key_len))
+    scores = np.zeros((batch, heads, query_len, key_len))
     context = np.zeros((batch, query_len, wo.shape[-1]))
     for b in range(batch):
         head_outputs = []
@@ -239,13 +243,16 @@ def np_multihead(params: dict, query, keys, values, allowed):
             k = keys[b] @ wk[:, h, :] + bk[h]
             v = values[b] @ wv[:, h, :] + bv[h]
             logits = q @ k.T / math.sqrt(d_k)
+            if prior_scores is not None:
+                logits = logits + f64(prior_scores[b, h])
+            scores[b, h] = logits
             for t in range(query_len):
                 weights[b, h, t] = np_normalize_row("softmax", logits[t], allowed[b, t])
             head_outputs.append(weights[b, h] @ v)  # [query_len, d_v]
         concat = np.concatenate(head_outputs, axis=-1)  # [query_len, heads * d_v]
         out = concat @ wo.reshape(-1, wo.shape[-1]) + bo
         context[b] = np.where(allowed[b].any(-1, keepdims=True), out, 0.0)
-    return context, weights
+    return (context, weights, scores) if return_scores else (context, weights)
 
 
 def np_sinusoidal(positions, dim: int) -> np.ndarray:

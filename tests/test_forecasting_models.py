@@ -17,6 +17,7 @@ from attn_research.tasks.forecasting.patch import PatchAttention, make_patches, 
 from attn_research.tasks.forecasting.temporal import TemporalAttentionForecaster
 from attn_research.tasks.forecasting.transformer import TransformerForecaster
 from tests.helpers import fast_jit
+from tests.test_attention_reference import np_multihead
 
 X = np.random.default_rng(0).normal(size=(2, 24, 3)).astype(np.float32)
 
@@ -189,3 +190,81 @@ def test_patch_attention_final_norm_and_the_explicit_attention_path():
     variables = fast_jit(lambda k: layers[0].init(k, x, mask, train=False))(jax.random.PRNGKey(0))
     fused, explicit = (fast_jit(lambda v, m=m: m.apply(v, x, mask, train=False))(variables) for m in layers)
     np.testing.assert_allclose(explicit, fused, atol=1e-5)
+
+
+def numpy_batch_norm(x: np.ndarray, scale, bias, mean=None, var=None, eps: float = 1e-5):
+    """Ioffe and Szegedy (2015), Algorithm 1, per feature (last axis) over every other axis; with mean and var
+    given (evaluation), those instead of the batch's. Returns (y, batch mean, batch variance (biased))."""
+    flat = x.reshape(-1, x.shape[-1]).astype(np.float64)
+    batch_mean, batch_var = flat.mean(0), flat.var(0)
+    m, v = (batch_mean, batch_var) if mean is None else (np.asarray(mean, np.float64), np.asarray(var, np.float64))
+    return (x - m) / np.sqrt(v + eps) * np.asarray(scale) + np.asarray(bias), batch_mean, batch_var
+
+
+def numpy_post_batch_norm_layer(params, stats, x, mask, train: bool):
+    """EncoderLayer, norm 'post', normalization 'batch', no dropout (Vaswani et al. 2017, sec. 3.1; PatchTST's
+    TSTEncoderLayer): n1 = BN(x + MHA(x)), out = BN(n1 + FFN(n1)). Returns (out, {norm: (batch mean, var)})."""
+    allowed = np.broadcast_to(mask[:, None, :], (x.shape[0], x.shape[1], x.shape[1]))
+    attended, _ = np_multihead({"params": params["self_attention"]}, x, x, x, allowed)
+    seen = {}
+
+    def norm(name, h):
+        p, s = params[name], stats[name]
+        y, m, v = numpy_batch_norm(h, p["scale"], p["bias"], *(() if train else (s["mean"], s["var"])))
+        seen[name] = (m, v)
+        return y
+
+    n1 = norm("self_attention_norm", x + attended)
+    ff = params["feed_forward"]
+    hidden = np.maximum(n1 @ ff["inner"]["kernel"] + ff["inner"]["bias"], 0.0)
+    return norm("feed_forward_norm", n1 + hidden @ ff["outer"]["kernel"] + ff["outer"]["bias"]), seen
+
+
+def test_batch_norm_encoder_layer_matches_numpy_in_training_and_evaluation():
+    """PatchTST's encoder layer (post-norm BatchNorm): the batch's statistics in training, the running ones
+    (0.9 old + 0.1 batch, from mean 0 and variance 1) in evaluation, against Algorithm 1 in NumPy."""
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(3, 5, 8)).astype(np.float32) * 2.0 + 1.0
+    mask = np.ones((3, 5), bool)
+    layer = EncoderLayer(
+        d_model=8, heads=2, ff_dim=16, dropout=0.0, attention_dropout=0.0, norm="post", normalization="batch"
+    )
+    variables = fast_jit(lambda k: layer.init(k, x, mask, train=False))(jax.random.PRNGKey(0))
+    params = jax.tree.map(
+        lambda p: np.asarray(p) + rng.normal(size=p.shape).astype(np.float32) * 0.1, variables["params"]
+    )
+    stats = jax.tree.map(np.asarray, variables["batch_stats"])
+    out, updated = fast_jit(lambda v: layer.apply(v, x, mask, train=True, mutable=["batch_stats"]))(
+        {"params": params, "batch_stats": stats}
+    )
+    expected, seen = numpy_post_batch_norm_layer(params, stats, x, mask, train=True)
+    np.testing.assert_allclose(out, expected, rtol=1e-4, atol=1e-4)
+    for name, (mean, var) in seen.items():
+        np.testing.assert_allclose(updated["batch_stats"][name]["mean"], 0.1 * mean, rtol=1e-4, atol=1e-5)
+        np.testing.assert_allclose(updated["batch_stats"][name]["var"], 0.9 + 0.1 * var, rtol=1e-4, atol=1e-5)
+    running = jax.tree.map(np.asarray, updated["batch_stats"])
+    evaluated = fast_jit(lambda v: layer.apply(v, x, mask, train=False))({"params": params, "batch_stats": running})
+    expected, _ = numpy_post_batch_norm_layer(params, running, x, mask, train=False)
+    np.testing.assert_allclose(evaluated, expected, rtol=1e-4, atol=1e-4)
+
+
+def test_patch_attention_as_the_reference_code_builds_it():
+    """BatchNorm and residual attention (PatchTST's defaults): in evaluation a window's forecast does not depend
+    on the other windows of its batch (running statistics), in training it does (the batch's); each layer's
+    attention reads the previous layer's scores."""
+    model = PatchAttention(
+        horizon=6, patch_len=8, stride=4, d_model=8, heads=2, ff_dim=16, layers=2, dropout=0.0,
+        normalization="batch", residual_attention=True,
+    )  # fmt: skip
+    variables, output = init_and_apply(model)
+    assert set(variables) == {"params", "batch_stats"} and np.all(np.isfinite(output.forecast))
+    alone = fast_jit(model.apply)(variables, X[:1]).forecast
+    np.testing.assert_allclose(alone, output.forecast[:1], atol=1e-5)
+    train = fast_jit(lambda v, x: model.apply(v, x, train=True, mutable=["batch_stats"])[0].forecast)
+    assert not np.allclose(train(variables, X[:1]), train(variables, X)[:1], atol=1e-4)
+    plain = model.clone(residual_attention=False)
+    assert not np.allclose(fast_jit(plain.apply)(variables, X).forecast, output.forecast, atol=1e-4)
+    with pytest.raises(ValueError, match="model.normalization"):
+        config = default_model_config()
+        config.update({"name": "patch_attention", "normalization": "group"})
+        check_model(config, 336)

@@ -32,13 +32,18 @@ class MultiHeadAttention(nn.Module):
     key cache works). dropout_rate: on the attention weights when `train=True` is passed or the module is
     built with deterministic=False (needs the 'dropout' rng). return_weights: when False the context comes
     from jax.nn.dot_product_attention (fused kernels where the backend has them) and weights is None.
+    residual_scores: residual attention (He et al. 2021, "RealFormer", sec. 3.2, eq. 4; PatchTST's res_attention,
+    Nie et al. 2023): the scores S' = Q W^Q (K W^K)^T / sqrt(d_k) + prior_scores go through the softmax, and S'
+    [batch, heads, query_len, key_len] float32 comes back as state["scores"] for the next layer's prior_scores
+    (prior_scores None: S' is the layer's own scores, as in the first layer).
 
     __call__(query [batch, query_len, query_dim], keys [batch, key_len, key_dim], values
-             [batch, key_len, value_dim], mask [batch, key_len] bool or None, state or None)
+             [batch, key_len, value_dim], mask [batch, key_len] bool or None, state or None, *, prior_scores
+             [batch, heads, query_len, key_len] or None (residual_scores only), train)
       -> AttentionOutput(context [batch, query_len, out_dim], weights [batch, heads, query_len, key_len]
-                         float32 or None, state {"position": [batch] int32}).
+                         float32 or None, state {"position": [batch] int32, and "scores" with residual_scores}).
     Rows with no allowed key give a zero context. Raises ValueError if qk_dim or v_dim is not
-    divisible by heads.
+    divisible by heads, or for prior_scores without residual_scores.
     """
 
     heads: int = 8
@@ -49,9 +54,14 @@ class MultiHeadAttention(nn.Module):
     dropout_rate: float = 0.0
     deterministic: bool = True
     return_weights: bool = True
+    residual_scores: bool = False
     dtype: Any = F32
 
-    NOT_CONFIGURED: ClassVar[tuple[str, ...]] = ("deterministic", "return_weights")  # set by the code, not a config
+    NOT_CONFIGURED: ClassVar[tuple[str, ...]] = (
+        "deterministic",
+        "return_weights",
+        "residual_scores",
+    )  # set by the code, not a config
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> MultiHeadAttention:
@@ -102,12 +112,15 @@ class MultiHeadAttention(nn.Module):
         state: Any = None,
         precomputed: Any = None,
         *,
+        prior_scores: Array | None = None,
         train: bool = False,
     ) -> AttentionOutput:
         if self.qk_dim % self.heads or self.v_dim % self.heads:
             raise ValueError(
                 f"qk_dim ({self.qk_dim}) and v_dim ({self.v_dim}) must be divisible by heads ({self.heads})"
             )
+        if prior_scores is not None and not self.residual_scores:
+            raise ValueError("prior_scores needs a MultiHeadAttention built with residual_scores=True")
         batch, query_len, query_dim = query.shape
         key_len = keys.shape[1]
         d_k, d_v = self.qk_dim // self.heads, self.v_dim // self.heads
@@ -128,8 +141,13 @@ class MultiHeadAttention(nn.Module):
 
         use_dropout = self.dropout_rate > 0.0 and (train or not self.deterministic)
         # jax.nn.dot_product_attention needs d_v == d_k; otherwise the explicit path computes the context.
-        if self.return_weights or use_dropout or d_k != d_v:
+        scores = None
+        if self.return_weights or use_dropout or d_k != d_v or self.residual_scores:
             logits = jnp.einsum("bqhd,bkhd->bhqk", q.astype(F32), k.astype(F32)) / jnp.sqrt(jnp.asarray(d_k, F32))
+            if prior_scores is not None:
+                logits = logits + prior_scores.astype(F32)
+            if self.residual_scores:
+                scores = logits
             weights = normalizers.softmax(logits, jnp.broadcast_to(allowed[:, None], logits.shape))
             attended = weights
             if use_dropout:
@@ -144,4 +162,7 @@ class MultiHeadAttention(nn.Module):
         out_dim = self.out_dim or query_dim
         context = nn.DenseGeneral(out_dim, axis=(-2, -1), dtype=self.dtype, name="out")(heads_out)
         context = jnp.where(has_key[:, :, None], context, 0.0)
-        return AttentionOutput(context, weights, {"position": positions[:, -1] + 1})
+        state = {"position": positions[:, -1] + 1}
+        if scores is not None:
+            state["scores"] = scores
+        return AttentionOutput(context, weights, state)

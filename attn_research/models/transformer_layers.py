@@ -7,8 +7,12 @@ layer normalization, in one of two places (`norm`):
                                                       final LayerNorm after the last layer of each stack
 The attention is `attn_research.attention.MultiHeadAttention` (sec. 3.2.2) with h heads and
 d_v = d_model / h and d_k = key_dim (0: d_model / h).
+The encoder layer's normalizer (`normalization`, sublayer_norm): 'layer', LayerNorm over d_model at each position
+(Ba et al. 2016), or 'batch', BatchNorm of each d_model feature over the batch and the positions (Ioffe and
+Szegedy 2015; the norm of PatchTST's encoder, Nie et al. 2023, after Zerveas et al. 2021), which evaluation
+replaces by its running statistics (the trainer keeps them: TrainState.model_state).
 `dtype` (models/precision.py) is the operand dtype of the projections and feed-forward matmuls; the attention
-softmax and the layer norms compute in float32 (LayerNorm(dtype=float32)).
+softmax and the norms compute in float32.
 """
 
 from __future__ import annotations
@@ -26,6 +30,27 @@ Array = jax.Array
 F32 = jnp.float32
 
 NORMS = ("post", "pre")
+NORMALIZATIONS = ("layer", "batch")
+BATCH_NORM_MOMENTUM = 0.9  # running statistics: r <- 0.9 r + 0.1 batch (PyTorch's BatchNorm1d default, momentum 0.1)
+BATCH_NORM_EPSILON = 1e-5  # PyTorch's BatchNorm1d default
+
+
+def sublayer_norm(normalization: str, train: bool, name: str) -> nn.Module:
+    """The normalizer of a residual connection, float32: 'layer' nn.LayerNorm over the last axis; 'batch'
+    nn.BatchNorm of each feature (last axis) over every other axis, padding positions included (for inputs
+    without padding, such as patches), the batch's statistics when train and the running ones otherwise.
+    Raises ValueError for another normalization."""
+    if normalization == "layer":
+        return nn.LayerNorm(dtype=F32, name=name)
+    if normalization == "batch":
+        return nn.BatchNorm(
+            use_running_average=not train,
+            momentum=BATCH_NORM_MOMENTUM,
+            epsilon=BATCH_NORM_EPSILON,
+            dtype=F32,
+            name=name,
+        )
+    raise ValueError(f"normalization must be one of {NORMALIZATIONS}, got {normalization!r}")
 
 
 def sublayer_input(x: Array, norm: nn.Module, kind: str) -> Array:
@@ -65,6 +90,7 @@ def _attention(
     *,
     causal: bool = False,
     return_weights: bool = False,
+    residual_scores: bool = False,
     dtype: Any = F32,
 ) -> MultiHeadAttention:
     """h heads with d_k = key_dim (0: d_model / h) and d_v = d_model / h (Vaswani et al. 2017, Table 3 row B)."""
@@ -76,6 +102,7 @@ def _attention(
         causal=causal,
         dropout_rate=dropout,
         return_weights=return_weights,
+        residual_scores=residual_scores,
         dtype=dtype,
         name=name,
     )
@@ -84,9 +111,13 @@ def _attention(
 class EncoderLayer(nn.Module):
     """Multi-head self-attention, then the position-wise feed-forward network (sec. 3.1, "Encoder").
 
-    __call__(x [batch, src_len, d_model], mask [batch, src_len] bool (True = real token), *, train)
-        -> [batch, src_len, d_model]. No position attends to padding. Dropout (rate `dropout`) on each
+    __call__(x [batch, src_len, d_model], mask [batch, src_len] bool (True = real token), prior_scores=None, *,
+             train) -> [batch, src_len, d_model]. No position attends to padding. Dropout (rate `dropout`) on each
     sub-layer output and (`attention_dropout`) on the attention weights when train=True (rng 'dropout').
+    normalization: 'layer' | 'batch' (sublayer_norm; 'batch' keeps running statistics in the 'batch_stats'
+    collection). residual_attention: RealFormer's residual attention (MultiHeadAttention.residual_scores): the
+    layer adds prior_scores [batch, heads, src_len, src_len] (the previous layer's, None in the first) to its
+    attention scores and returns (output, its scores) instead of the output alone.
     explicit_weights: the attention computes its weights explicitly (MultiHeadAttention's einsum path, the
     same function) instead of jax.nn.dot_product_attention: on CPU about 1.4x faster at small head sizes
     (d_k = 4, 42 positions; tasks/forecasting/patch.py).
@@ -101,9 +132,13 @@ class EncoderLayer(nn.Module):
     key_dim: int = 0
     dtype: Any = F32
     explicit_weights: bool = False
+    normalization: str = "layer"
+    residual_attention: bool = False
 
     @nn.compact
-    def __call__(self, x: Array, mask: Array, *, train: bool) -> Array:
+    def __call__(
+        self, x: Array, mask: Array, prior_scores: Array | None = None, *, train: bool
+    ) -> Array | tuple[Array, Array]:
         def drop(y: Array) -> Array:
             return nn.Dropout(self.dropout)(y, deterministic=not train)
 
@@ -114,16 +149,19 @@ class EncoderLayer(nn.Module):
             self.attention_dropout,
             "self_attention",
             return_weights=self.explicit_weights,
+            residual_scores=self.residual_attention,
             dtype=self.dtype,
         )
-        norm = nn.LayerNorm(dtype=F32, name="self_attention_norm")
+        norm = sublayer_norm(self.normalization, train, "self_attention_norm")
         h = sublayer_input(x, norm, self.norm)
-        x = sublayer_output(x, attention(h, h, h, mask, train=train).context, norm, drop, self.norm)
+        attended = attention(h, h, h, mask, prior_scores=prior_scores, train=train)
+        x = sublayer_output(x, attended.context, norm, drop, self.norm)
 
-        norm = nn.LayerNorm(dtype=F32, name="feed_forward_norm")
+        norm = sublayer_norm(self.normalization, train, "feed_forward_norm")
         h = sublayer_input(x, norm, self.norm)
         feed_forward = FeedForward(self.ff_dim, dtype=self.dtype, name="feed_forward")
-        return sublayer_output(x, feed_forward(h), norm, drop, self.norm)
+        x = sublayer_output(x, feed_forward(h), norm, drop, self.norm)
+        return (x, attended.state["scores"]) if self.residual_attention else x
 
 
 class DecoderLayer(nn.Module):

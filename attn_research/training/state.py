@@ -1,4 +1,5 @@
-"""The train state: parameters, optimizer state, step, the base PRNG key, the task and its training terms."""
+"""The train state: parameters, optimizer state, step, the base PRNG key, the model's statistics (e.g. BatchNorm's),
+the task and its training terms."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import optax
 from flax import struct
 from flax.training import train_state
 
-from attn_research.models.precision import compute_dtype_name
+from attn_research.models.precision import COMPUTE_DTYPES, cast_params, compute_dtype_name
 from attn_research.training.terms import TERMS_COLLECTION, TRAINING_TERMS, active_terms
 
 
@@ -24,10 +25,15 @@ class TrainState(train_state.TrainState):
     baseline; a mutable collection that the train step replaces and the checkpoints keep.
     compute_dtype: the model's mixed-precision policy (models/precision.py), 'float32' or 'bfloat16' (static):
     params and opt_state are always float32; the steps cast the params to this dtype once per step.
+    model_state: {collection: variables} of the model's variables that are not parameters and not training terms,
+    e.g. {"batch_stats": ...}, BatchNorm's running mean and variance (Ioffe and Szegedy 2015, sec. 3.1): the train
+    step runs the model with these collections mutable and keeps what it writes; evaluation reads them
+    (eval_variables); the checkpoints keep them. {} for a model without any.
     """
 
     rng: jax.Array
     term_state: dict = struct.field(default_factory=dict)
+    model_state: dict = struct.field(default_factory=dict)
     task: Any = struct.field(pytree_node=False, default=None)
     terms: tuple = struct.field(pytree_node=False, default=())
     compute_dtype: str = struct.field(pytree_node=False, default="float32")
@@ -54,10 +60,17 @@ def create_train_state(task, model, tx: optax.GradientTransformation, example_ar
         tx=tx,
         rng=state_rng,
         term_state={name: TRAINING_TERMS.get(name).init_state() for name, _ in terms},
+        model_state={name: value for name, value in variables.items() if name not in ("params", TERMS_COLLECTION)},
         task=task,
         terms=terms,
         compute_dtype=compute_dtype_name(model_config),
     )
+
+
+def eval_variables(state: TrainState) -> dict:
+    """The variables evaluation applies the model with: {"params": state.params cast once to state.compute_dtype,
+    **state.model_state} (train=False reads BatchNorm's running statistics from model_state)."""
+    return {"params": cast_params(state.params, COMPUTE_DTYPES[state.compute_dtype]), **state.model_state}
 
 
 def count_params(params) -> int:

@@ -13,7 +13,7 @@ import jax.flatten_util
 import jax.numpy as jnp
 
 from attn_research.models.precision import COMPUTE_DTYPES, cast_params
-from attn_research.training.state import TrainState
+from attn_research.training.state import TrainState, eval_variables
 from attn_research.training.terms import TERMS_COLLECTION, TRAINING_TERMS, sown_values
 
 
@@ -42,7 +42,8 @@ def _update(state: TrainState, arrays: dict) -> tuple[TrainState, dict]:
     arrays: the task's step arrays ([batch, ...] each, task.step_arrays). The rngs of the task's streams
     (task.rng_streams) are split from fold_in(state.rng, state.step). The model runs with the training-term
     collection mutable; each term of state.terms adds its loss from what was sown under its name and the
-    task's signals, and replaces its term_state.
+    task's signals, and replaces its term_state. The model's other collections (state.model_state, e.g.
+    BatchNorm's batch_stats) are mutable too, and the new state keeps what the step wrote into them.
     Returns the new state and {"loss": the task's loss + the terms' loss values, "grad_norm", the task's and
     the terms' metrics} (float32 scalars). Raises what the task's loss raises.
     Mixed precision (state.compute_dtype 'bfloat16', models/precision.py): the float32 params are cast to
@@ -56,8 +57,13 @@ def _update(state: TrainState, arrays: dict) -> tuple[TrainState, dict]:
     def loss_fn(params):
         params = cast_params(params, COMPUTE_DTYPES[state.compute_dtype])  # once per step, not once per use
         output, collections = state.apply_fn(
-            {"params": params}, *task.model_inputs(arrays), train=True, rngs=rngs, mutable=[TERMS_COLLECTION]
+            {"params": params, **state.model_state},
+            *task.model_inputs(arrays),
+            train=True,
+            rngs=rngs,
+            mutable=[TERMS_COLLECTION, *state.model_state],
         )
+        model_state = {name: collections[name] for name in state.model_state}
         result = task.loss(output, arrays)
         total, metrics, term_state = result.loss, dict(result.metrics), {}
         for name, settings in state.terms:
@@ -68,10 +74,12 @@ def _update(state: TrainState, arrays: dict) -> tuple[TrainState, dict]:
             term = TRAINING_TERMS.get(name).loss(sown, result.signals, state.term_state[name], settings)
             total, term_state[name] = total + term.loss, term.state
             metrics.update(term.metrics)
-        return total, (metrics, term_state)
+        return total, (metrics, term_state, model_state)
 
-    (loss, (metrics, term_state)), grads = jax.value_and_grad(loss_fn, has_aux=True)(state.params)
-    new_state = state.apply_gradients(grads=grads).replace(term_state=jax.lax.stop_gradient(term_state))
+    (loss, (metrics, term_state, model_state)), grads = jax.value_and_grad(loss_fn, has_aux=True)(state.params)
+    new_state = state.apply_gradients(grads=grads).replace(
+        term_state=jax.lax.stop_gradient(term_state), model_state=jax.lax.stop_gradient(model_state)
+    )
     # the gradients' global L2 norm over one raveled vector: the concatenation train.flatten_optimizer's chain
     # makes too (XLA computes it once), then one reduction instead of a square and a sum per parameter array
     flat_grads, _ = jax.flatten_util.ravel_pytree(grads)
@@ -81,7 +89,6 @@ def _update(state: TrainState, arrays: dict) -> tuple[TrainState, dict]:
 @jax.jit
 def eval_step(state: TrainState, arrays: dict) -> dict:
     """Teacher-forced evaluation (train=False): the task's eval_metrics, sums over the batch (float32), with the
-    params cast once to state.compute_dtype."""
-    params = cast_params(state.params, COMPUTE_DTYPES[state.compute_dtype])
-    output = state.apply_fn({"params": params}, *state.task.model_inputs(arrays), train=False)
+    params cast once to state.compute_dtype and the model's running statistics (eval_variables)."""
+    output = state.apply_fn(eval_variables(state), *state.task.model_inputs(arrays), train=False)
     return state.task.eval_metrics(output, arrays)

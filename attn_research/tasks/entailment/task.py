@@ -21,12 +21,12 @@ import optax
 
 from attn_research.attention import attention_config, attention_settings, build_attention
 from attn_research.logging.attention_plots import attention_figure
-from attn_research.models.precision import COMPUTE_DTYPES, cast_params
 from attn_research.tasks.base import TASKS, EvalResult, Evaluator, LossOutput, Task
 from attn_research.tasks.entailment import data as pairs
 from attn_research.tasks.entailment.metrics import classification_metrics
 from attn_research.tasks.entailment.models import ARCHITECTURES, build_pair_model
 from attn_research.training.mesh import shard_batch, to_host
+from attn_research.training.state import eval_variables
 from attn_research.validation import check_choice
 
 Array = jax.Array
@@ -68,7 +68,7 @@ class EntailmentEvaluator(Evaluator):
     def __init__(self, task: EntailmentTask, model, data: pairs.PairData, mesh, *, batch_size: int):
         self.task, self.data, self.mesh, self.batch_size = task, data, mesh, batch_size
         self._predict = jax.jit(
-            lambda params, arrays: model.apply({"params": params}, *task.model_inputs(arrays), train=False)
+            lambda variables, arrays: model.apply(variables, *task.model_inputs(arrays), train=False)
         )
 
     def evaluate(self, state, split_name: str, keep_plots: int = 0) -> EvalResult:
@@ -76,12 +76,12 @@ class EntailmentEvaluator(Evaluator):
         recall / F1, confusion counts: metrics.classification_metrics); plot_data: [PlotExample] of the first
         `keep_plots` pairs (empty for a model without attention)."""
         split = self.data.splits[split_name]
-        params = cast_params(state.params, COMPUTE_DTYPES[state.compute_dtype])
+        variables = eval_variables(state)
         predictions = np.zeros(len(split), np.int64)
         nll_sum, plots = 0.0, []
         pad_multiple = self.task.config.data.pad_multiple
         for batch in pairs.make_pair_batches(split, self.batch_size, shuffle=False, pad_multiple=pad_multiple):
-            out = to_host(self._predict(params, shard_batch(self.task.step_arrays(batch), self.mesh)))
+            out = to_host(self._predict(variables, shard_batch(self.task.step_arrays(batch), self.mesh)))
             logits = np.asarray(out.logits, np.float64)
             log_probs = logits - np.logaddexp.reduce(logits, axis=-1, keepdims=True)
             for row, index in enumerate(batch["index"]):

@@ -14,7 +14,10 @@ config.model (default_model_config(); each model reads the keys of MODEL_KEYS[na
     attention_dropout [0.0]    on the attention weights
     head_dropout      [0.0]    PatchTST: before the linear head
     norm              ['post'] 'post' | 'pre' (models/transformer_layers.py)
-    final_norm        [True]   patch attention with norm 'pre': a LayerNorm after the last encoder layer (patch.py)
+    final_norm        [True]   patch attention with norm 'pre': a norm after the last encoder layer (patch.py)
+    normalization     ['layer']  patch attention's norms: 'layer' | 'batch' (PatchTST's reference: batch; patch.py)
+    residual_attention [False]  patch attention: each layer adds the previous layer's attention scores (PatchTST's
+                               reference res_attention; RealFormer, He et al. 2021)
     label_len         [48]     the Transformer decoder's start values (Informer / Autoformer: 48 at L = 96)
     cell, hidden      ['lstm', 64]  the temporal-attention model's recurrent cells
     step_len          [1]      the temporal-attention decoder's forecast hours per step (1: Qin et al.)
@@ -30,7 +33,7 @@ import ml_collections
 
 from attn_research.attention import attention_config, attention_settings, build_attention
 from attn_research.models.cells import check_cell
-from attn_research.models.transformer_layers import NORMS
+from attn_research.models.transformer_layers import NORMALIZATIONS, NORMS
 from attn_research.registry import Registry
 from attn_research.tasks.forecasting.linear import LINEAR_INITS, DLinear, Repeat
 from attn_research.tasks.forecasting.patch import PatchAttention, num_patches
@@ -44,7 +47,15 @@ TRANSFORMER_KEYS = ("d_model", "heads", "ff_dim", "encoder_layers", "dropout", "
 MODEL_KEYS = {
     "repeat": (),
     "dlinear": ("moving_average", "individual", "linear_init"),
-    "patch_attention": ("patch_len", "stride", "head_dropout", "final_norm", *TRANSFORMER_KEYS),
+    "patch_attention": (
+        "patch_len",
+        "stride",
+        "head_dropout",
+        "final_norm",
+        "normalization",
+        "residual_attention",
+        *TRANSFORMER_KEYS,
+    ),
     "transformer": ("label_len", "decoder_layers", *TRANSFORMER_KEYS),
     "temporal_attention": ("cell", "hidden", "step_len", "attention"),
 }
@@ -70,6 +81,8 @@ def default_model_config() -> ml_collections.ConfigDict:
             "head_dropout": 0.0,
             "norm": "post",
             "final_norm": True,
+            "normalization": "layer",
+            "residual_attention": False,
             "label_len": 48,
             "cell": "lstm",
             "hidden": 64,
@@ -112,6 +125,8 @@ def _patch_attention(model: Any, horizon: int) -> nn.Module:
         layers=int(model.encoder_layers),
         head_dropout=float(model.head_dropout),
         final_norm=bool(model.final_norm),
+        normalization=str(model.normalization),
+        residual_attention=bool(model.residual_attention),
         **_transformer_sizes(model),
     )
 
@@ -170,6 +185,7 @@ def check_model(model: Any, lookback: int) -> None:
             raise ValueError(f"model.d_model ({model.d_model}) must be divisible by model.heads ({model.heads})")
     if name == "patch_attention":
         num_patches(lookback, int(model.patch_len), int(model.stride))
+        check_choice("model.normalization", model.normalization, NORMALIZATIONS)
     if name == "transformer":
         check_positive("model.decoder_layers", model.decoder_layers)
         if not 0 <= model.label_len <= lookback:

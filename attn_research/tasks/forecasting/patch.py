@@ -9,13 +9,14 @@ embedded as W_p p + W_pos[n] (W_pos learned, U(-0.02, 0.02)), then dropout, then
 models/transformer_layers.py, then the head x_hat = W_h flatten(z) + b_h (N * d_model -> H). Every channel
 shares every parameter.
 
-Normalization: the reference code uses BatchNorm after each sub-layer (post-norm); at evaluation that is a fixed
-affine map per feature, which keeps each patch's level. These layers use LayerNorm (the trainer keeps no batch
-statistics), which normalizes each patch token on its own and so removes its level when it sits on the residual
-stream: norm 'post', or 'pre' with its final LayerNorm. norm = 'pre' with final_norm = False keeps LayerNorm
-inside the sub-layers only, and the head reads the unnormalized residual stream (configs/forecasting.py's
-recipe; measured on ETTh1 H 96, 4 epochs at Adam 1e-3 halved from the third: test MSE .391 against .414 for
-'post').
+Normalization (`normalization`): the reference code's encoder (its defaults: norm "BatchNorm", pre_norm False,
+res_attention True) puts BatchNorm after each sub-layer (norm 'post', normalization 'batch'); at evaluation that
+is a fixed affine map per feature, which keeps each patch's level, and each layer adds the previous layer's
+attention scores to its own (residual_attention, RealFormer's residual attention: models/transformer_layers.py).
+LayerNorm (normalization 'layer') normalizes each patch token on its own and so removes its level when it sits on
+the residual stream: norm 'post', or 'pre' with its final LayerNorm. norm = 'pre' with final_norm = False keeps
+LayerNorm inside the sub-layers only, and the head reads the unnormalized residual stream (measured on ETTh1 H
+96, 4 epochs at Adam 1e-3 halved from the third: test MSE .391 against .414 for 'post' with LayerNorm).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ import jax
 import jax.numpy as jnp
 
 from attn_research.attention import MultiHeadAttention
-from attn_research.models.transformer_layers import EncoderLayer
+from attn_research.models.transformer_layers import EncoderLayer, sublayer_norm
 from attn_research.tasks.forecasting.types import ForecastOutput
 
 Array = jax.Array
@@ -61,7 +62,10 @@ def _uniform_positions(key: Array, shape: tuple[int, ...], dtype=jnp.float32) ->
 
 class PatchAttention(nn.Module):
     """PatchTST (module docstring). lookback [batch, L, channels] -> ForecastOutput(forecast [batch, H,
-    channels], None). final_norm: with norm 'pre', a LayerNorm after the last encoder layer. Dropout (rng 'dropout') after the patch embedding and in the encoder layers when train."""
+    channels], None). final_norm: with norm 'pre', a norm after the last encoder layer. normalization: 'layer' |
+    'batch' (BatchNorm's statistics over the windows, channels and patches of a batch). residual_attention:
+    each encoder layer's attention adds the previous layer's scores. Dropout (rng 'dropout') after the patch
+    embedding and in the encoder layers when train."""
 
     horizon: int
     patch_len: int = 16
@@ -75,6 +79,8 @@ class PatchAttention(nn.Module):
     head_dropout: float = 0.0
     norm: str = "post"
     final_norm: bool = True
+    normalization: str = "layer"
+    residual_attention: bool = False
 
     @nn.compact
     def __call__(self, lookback: Array, *, train: bool = False) -> ForecastOutput:
@@ -88,8 +94,9 @@ class PatchAttention(nn.Module):
         z = nn.Dense(self.d_model, name="patch_embedding")(patches) + positions
         z = nn.Dropout(self.dropout)(z, deterministic=not train)
         mask = jnp.ones((batch * channels, count), bool)
+        scores = None
         for i in range(self.layers):
-            z = EncoderLayer(
+            layer = EncoderLayer(
                 d_model=self.d_model,
                 heads=self.heads,
                 ff_dim=self.ff_dim,
@@ -97,10 +104,16 @@ class PatchAttention(nn.Module):
                 attention_dropout=self.attention_dropout,
                 norm=self.norm,
                 explicit_weights=True,  # the same function, faster on CPU at d_k = 4 (transformer_layers.py)
+                normalization=self.normalization,
+                residual_attention=self.residual_attention,
                 name=f"encoder_{i}",
-            )(z, mask, train=train)
+            )
+            if self.residual_attention:
+                z, scores = layer(z, mask, scores, train=train)
+            else:
+                z = layer(z, mask, train=train)
         if self.norm == "pre" and self.final_norm:
-            z = nn.LayerNorm(name="encoder_norm")(z)
+            z = sublayer_norm(self.normalization, train, "encoder_norm")(z)
         flat = nn.Dropout(self.head_dropout)(z.reshape(batch * channels, -1), deterministic=not train)
         forecast = nn.Dense(self.horizon, name="head")(flat).reshape(batch, channels, self.horizon)
         return ForecastOutput(jnp.swapaxes(forecast, 1, 2) * scale + mean, None)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from functools import partial
 from typing import Any, NamedTuple
 
 import jax
@@ -26,6 +27,7 @@ from attn_research.tasks.forecasting.models import build_model, check_model, def
 from attn_research.tasks.forecasting.patch import PatchAttention, patch_attention_weights
 from attn_research.tasks.forecasting.plots import plot_forecast, plot_lookback_attention
 from attn_research.training.mesh import shard_batch, to_host
+from attn_research.training.state import eval_variables
 from attn_research.training.steps import eval_step
 from attn_research.validation import check_choice
 
@@ -161,12 +163,10 @@ class ForecastEvaluator(Evaluator):
 
     def __init__(self, task: ForecastingTask, model, data: windows.ForecastData, mesh, *, batch_size: int):
         self.task, self.model, self.data, self.mesh, self.batch_size = task, model, data, mesh, batch_size
-        self._predict = jax.jit(lambda params, lookback: model.apply({"params": params}, lookback, train=False))
+        self._predict = jax.jit(lambda variables, lookback: model.apply(variables, lookback, train=False))
         self._patch_attention = None
         if isinstance(model, PatchAttention):
-            self._patch_attention = jax.jit(
-                lambda params, lookback: patch_attention_weights(model, {"params": params}, lookback)
-            )
+            self._patch_attention = jax.jit(partial(patch_attention_weights, model))
 
     def evaluate(self, state, split_name: str, keep_plots: int = 0) -> EvalResult:
         """{"loss": MSE, "mse", "mae"} over the split; plot_data: ForecastPlots of `keep_plots` windows spread
@@ -184,11 +184,11 @@ class ForecastEvaluator(Evaluator):
         total = len(self.data.starts[split_name])
         index = np.unique(np.linspace(0, total - 1, count).astype(np.int64))
         lookback, target = self.data.windows(split_name, index)
-        params = jax.device_get(state.params)
-        output = jax.device_get(self._predict(params, lookback))
+        variables = jax.device_get(eval_variables(state))
+        output = jax.device_get(self._predict(variables, lookback))
         attention = output.attention
         if self._patch_attention is not None:
-            attention = jax.device_get(self._patch_attention(params, lookback))
+            attention = jax.device_get(self._patch_attention(variables, lookback))
         return ForecastPlots(
             index, lookback, target, np.asarray(output.forecast), None if attention is None else np.asarray(attention)
         )

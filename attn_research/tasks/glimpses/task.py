@@ -22,7 +22,6 @@ import optax
 
 from attn_research.data import tfds_io
 from attn_research.data.builders.fashion_mnist import FashionMnist
-from attn_research.models.precision import COMPUTE_DTYPES, cast_params
 from attn_research.tasks.base import TASKS, EvalResult, Evaluator, LossOutput, Task
 from attn_research.tasks.glimpses import data as canvases
 from attn_research.tasks.glimpses.classifiers import ConvNet, FullyConnected
@@ -36,6 +35,7 @@ from attn_research.tasks.glimpses.model import (
 )
 from attn_research.tasks.glimpses.plots import plot_glimpse_path
 from attn_research.training.mesh import shard_batch, to_host
+from attn_research.training.state import eval_variables
 
 Array = jax.Array
 MODELS = {"ram": RecurrentAttentionModel, "fc": FullyConnected, "conv": ConvNet}
@@ -171,18 +171,18 @@ class GlimpseEvaluator(Evaluator):
 
     def __init__(self, task: GlimpsesTask, model, data: canvases.GlimpseData, mesh, *, batch_size: int):
         self.task, self.data, self.mesh, self.batch_size = task, data, mesh, batch_size
-        self._predict = jax.jit(lambda params, images: model.apply({"params": params}, images, train=False))
+        self._predict = jax.jit(lambda variables, images: model.apply(variables, images, train=False))
 
     def evaluate(self, state, split_name: str, keep_plots: int = 0) -> EvalResult:
         """{"loss" (mean cross-entropy), "accuracy", "error" (1 - accuracy), for RAM "glimpses_on_item"
         (metrics.glimpses_on_item)}; plot_data: [PlotExample] of the first `keep_plots` canvases (RAM only)."""
         split = self.data.splits[split_name]
-        params = cast_params(state.params, COMPUTE_DTYPES[state.compute_dtype])
+        variables = eval_variables(state)
         predictions = np.zeros(len(split), np.int64)
         nll_sum, locations, start = 0.0, [], 0
         for batch, count in canvases.eval_batches(split, self.batch_size):
             images = shard_batch({"images": batch["images"]}, self.mesh)["images"]
-            out = to_host(self._predict(params, images))
+            out = to_host(self._predict(variables, images))
             logits = np.asarray(out.logits, np.float64)[:count]
             log_probs = logits - np.logaddexp.reduce(logits, axis=-1, keepdims=True)
             labels = split.labels[start : start + count]
