@@ -28,8 +28,8 @@ CPU-SIZED (2 shared cores) and differ from the papers' sizes and schedules as ma
                       RevIN (PatchTST/42's ETTh1 sizes); CPU-sized training: batches of 32 (PatchTST: 128),
                       Adam 1e-3 (PatchTST: 1e-4), 4 epochs with lr halved every epoch from the third (PatchTST:
                       up to 100 epochs, lr x 0.9 per epoch after the third); LayerNorm inside the sub-layers only
-                      (norm 'pre', final_norm False; PatchTST: BatchNorm after each sub-layer; tasks/forecasting/
-                      patch.py says why)
+                      (norm 'pre', final_norm False; PatchTST: BatchNorm after each sub-layer and residual
+                      attention, PATCHTST_ENCODER below; tasks/forecasting/patch.py says why)
   transformer         L 96, label_len 48, 2 + 1 layers, dropout 0.05 as FEDformer's vanilla Transformer, but
                       CPU-sized: d_model 64, 4 heads, d_ff 256 (FEDformer: 512, 8, 2048), Adam 1e-3 (1e-4),
                       2 epochs (10), type1 halving, batches of 32
@@ -154,6 +154,14 @@ RECIPES = {
         "train.num_epochs": 2,
         **HALVING,
     },
+}
+
+# PatchTST's encoder as its reference code builds it (TSTEncoder defaults: norm "BatchNorm" after each sub-layer,
+# pre_norm False, res_attention True; tasks/forecasting/patch.py), the zeng2023_ett patchtst_recipe scale's.
+PATCHTST_ENCODER = {
+    "model.norm": "post",
+    "model.normalization": "batch",
+    "model.residual_attention": True,
 }
 
 # PatchTST/42's own training (Nie et al. 2023, reference scripts/PatchTST/etth1.sh and run_longExp.py defaults:
