@@ -11,6 +11,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from attn_research import jsonio
+
 WANDB_MODES = ("", "offline", "online", "disabled", "dryrun", "run")  # "": $WANDB_MODE, else offline
 BEST_MODES = ("min", "max")
 
@@ -181,6 +183,18 @@ def _check_eval(evaluation: Any) -> None:
     _at_least(evaluation, "eval", "num_heatmaps", 0)
 
 
+def _check_record_name(config: Any) -> None:
+    """The results JSON's file name, <run_name or name>.json, within the file system's 255 bytes (else the run
+    would train and then fail to record)."""
+    key = "run_name" if config.get("run_name") else "name"
+    name = f"{config.get(key)}.json"
+    if len(name.encode()) > jsonio.MAX_NAME_BYTES:
+        raise ConfigError(
+            f"config.{key} makes a results file name of {len(name.encode())} bytes ({name[:40]}...), over the file "
+            f"system's {jsonio.MAX_NAME_BYTES}: shorten it"
+        )
+
+
 def validate_config(config: Any) -> None:
     """Checks an experiment config (ml_collections.ConfigDict with the keys of config_defaults.base_config).
 
@@ -192,13 +206,15 @@ def validate_config(config: Any) -> None:
     [0, 1), label smoothing in [0, 1), train.steps_per_call >= 1 dividing the log / eval / checkpoint cadences
     that are set, attention sizes >= 1, non-negative counts, synthetic length
     ranges, a valid $WANDB_MODE when the config leaves wandb.mode unset, and that a
-    Transformer does not decode past its positions (eval.max_decode_len <= model.max_len).
+    Transformer does not decode past its positions (eval.max_decode_len <= model.max_len), and that the results
+    file name (<run_name or name>.json) fits the file system's 255 bytes.
     Builds nothing with parameters and reads no data. Raises ConfigError (a ValueError) with a one-line
     message.
     """
     try:
         _task_class(config).check_config(config)
         _check_train(config.train)
+        _check_record_name(config)
         if "eval" in config:
             _check_eval(config.eval)
         if "wandb" in config:

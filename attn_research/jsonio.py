@@ -13,6 +13,9 @@ import os
 import tempfile
 from typing import Any
 
+MAX_NAME_BYTES = 255  # a file name's limit on Linux file systems (NAME_MAX)
+TMP_NAME_KEEP = 200  # characters of the target's name in write_text's temporary name
+
 
 class CorruptJSONError(ValueError):
     """A JSON file that exists but cannot be decoded (torn by a crash, edited by hand)."""
@@ -42,7 +45,9 @@ def write_text(path: str | os.PathLike, text: str) -> None:
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
     os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory)
+    # the temporary name keeps at most TMP_NAME_KEEP characters of the target's, so that it fits the file system's
+    # 255-byte names whenever the target's name does (mkstemp adds 8 random characters and the suffix)
+    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)[:TMP_NAME_KEEP]}.", suffix=".tmp", dir=directory)
     try:
         with os.fdopen(fd, "w") as f:
             f.write(text)

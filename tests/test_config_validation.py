@@ -71,6 +71,15 @@ def test_transformer_decoding_past_its_positions_names_both_keys():
     validate_config(config)
 
 
+def test_a_results_file_name_over_255_bytes_is_refused_before_training():
+    config = load("synthetic").get_config("task=reverse")
+    config.run_name = "k=v," * 61 + "seed=0"  # 250 bytes + .json: fits
+    validate_config(config)
+    config.run_name += "0"
+    with pytest.raises(ConfigError, match=r"config\.run_name makes a results file name of 256 bytes"):
+        validate_config(config)
+
+
 def test_multi30k_languages_and_tokenizer():
     config = load("multi30k").get_config("model=bahdanau")
     config.data.target_lang = "de"

@@ -187,6 +187,10 @@ def test_write_text_replaces_the_file_whole_and_leaves_no_temporary_file(tmp_pat
     jsonio.write_text(path, "old\n")
     jsonio.write_text(path, "new\n")
     assert path.read_text() == "new\n" and os.listdir(tmp_path) == ["table.md"]
+    # a name near the file system's 255 bytes (a sweep point's results JSON): its temporary name fits too
+    long_name = tmp_path / ("k=v," * 61 + "seed=0.json")  # 255 bytes
+    jsonio.write_text(long_name, "{}\n")
+    assert long_name.read_text() == "{}\n" and len(os.listdir(tmp_path)) == 2
 
 
 # --- item 8: workdir lock --------------------------------------------------------------------------------------
