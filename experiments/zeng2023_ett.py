@@ -28,6 +28,12 @@ an epoch on the 2 CPU cores: a GPU scale. With our LayerNorm encoder in its plac
 4975bb9, commit 9f49063, 82 min beside a SCAN run) this schedule underfit ETTh1 H 96 seed 0: test .411 MSE, above
 the CPU recipe's .384 and FEDformer's .376 (validation .7255 at epoch 54, .7249 at epoch 100, the best; by epoch 44
 the rate is 1e-4 x 0.9^40, 1.5e-6); that run's results JSON was removed when the scale took the reference encoder.
+With the reference encoder (clean c03d9d7, ETTh1 seed 0, two runs side by side on the 2 cores, 66-68 min each):
+H 96 .391 (validation .7035, the lowest of any recipe here; the CPU recipe's seed 0 .381), H 720 .481 (CPU recipe
+.599; FEDformer .506, PatchTST/42 .449). Scored on the windows the reference's test loader keeps (drop_last at batch
+128: the first 2,688 of 2,785 windows at H 96, 2,048 of 2,161 at H 720; an exploratory re-scoring of the best
+checkpoints): .389 and .476. Reference-code differences not built yet: GELU in the feed-forward network (ours:
+ReLU), dropout inside it and on the attention's output projection (0.3 each, besides the sub-layer output's).
 
     bash benchmarks/gpu.sh OUT sweeps zeng2023_ett:patchtst_recipe:8
 
