@@ -294,9 +294,7 @@ EXPERIMENT = Experiment(
             "PATCHTST_TRAINING: batch 128, Adam 1e-4, 100 epochs, x 0.9 per epoch after the fourth), 3 seeds; "
             "GPU-sized (benchmarks/gpu.sh sweeps zeng2023_ett:patchtst_recipe:8), about 80 min a run on 2 CPU cores",
             seeds=(0, 1, 2),
-            blocks=(
-                _block("patch_attention", **_config_file().PATCHTST_ENCODER, **_config_file().PATCHTST_TRAINING),
-            ),
+            blocks=(_block("patch_attention", **_config_file().PATCHTST_ENCODER, **_config_file().PATCHTST_TRAINING),),
             notes=(
                 "This scale: patch attention as PatchTST's reference code builds and trains it (BatchNorm after "
                 "each sub-layer and residual attention, configs/forecasting.py PATCHTST_ENCODER; batch 128, Adam "
