@@ -156,8 +156,10 @@ RECIPES = {
     },
 }
 
-# PatchTST's encoder as its reference code builds it (TSTEncoder defaults: norm "BatchNorm" after each sub-layer,
-# pre_norm False, res_attention True; tasks/forecasting/patch.py), the zeng2023_ett patchtst_recipe scale's.
+# PatchTST's encoder norms and attention as its reference code builds them (TSTEncoder defaults: norm "BatchNorm"
+# after each sub-layer, pre_norm False, res_attention True; tasks/forecasting/patch.py), the zeng2023_ett
+# patchtst_recipe scale's. Not built: the reference's GELU feed-forward and its dropout inside the feed-forward
+# network and on the attention's output projection (ours: ReLU, dropout on the sub-layer outputs only).
 PATCHTST_ENCODER = {
     "model.norm": "post",
     "model.normalization": "batch",

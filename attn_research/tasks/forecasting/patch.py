@@ -13,6 +13,8 @@ Normalization (`normalization`): the reference code's encoder (its defaults: nor
 res_attention True) puts BatchNorm after each sub-layer (norm 'post', normalization 'batch'); at evaluation that
 is a fixed affine map per feature, which keeps each patch's level, and each layer adds the previous layer's
 attention scores to its own (residual_attention, RealFormer's residual attention: models/transformer_layers.py).
+Its feed-forward network uses GELU with dropout between its two layers, and its attention's output projection has
+dropout of its own; these layers use ReLU and dropout on the sub-layer outputs only (not built yet).
 LayerNorm (normalization 'layer') normalizes each patch token on its own and so removes its level when it sits on
 the residual stream: norm 'post', or 'pre' with its final LayerNorm. norm = 'pre' with final_norm = False keeps
 LayerNorm inside the sub-layers only, and the head reads the unnormalized residual stream (measured on ETTh1 H
