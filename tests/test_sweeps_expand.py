@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import math
 import os
@@ -117,6 +118,20 @@ def test_run_names_are_safe_sorted_with_the_seed_last_and_the_same_from_wandb_st
     typed = {"model.attention.dim": 128, "model.bidirectional": False, "train.learning_rate": 0.001, "seed": 2}
     as_passed_by_wandb = {k: str(v) for k, v in typed.items()}
     assert expand.run_name(typed) == expand.run_name(as_passed_by_wandb)
+
+
+def test_a_long_run_name_is_cut_with_a_digest_of_the_whole_before_the_seed():
+    point = {f"model.key_{i:02d}": "value" for i in range(20)}  # 20 x 17 characters
+    names = {}
+    for last, seed in (("value", 0), ("value", 1), ("other", 0)):
+        names[last, seed] = expand.run_name({**point, "model.key_19": last, "seed": seed})
+    full = ",".join(f"key_{i:02d}=value" for i in range(20)) + ",seed=0"
+    digest = hashlib.sha1(full[: -len(",seed=0")].encode()).hexdigest()[:10]
+    assert names["value", 0] == full[: 200 - len(",seed=0") - 11] + "~" + digest + ",seed=0"
+    assert all(len(name) == 200 for name in names.values()) and len(set(names.values())) == 3
+    assert names["value", 1].removesuffix(",seed=1") == names["value", 0].removesuffix(",seed=0")
+    short = {"model.attention.score": "general", "seed": 0}
+    assert expand.run_name(short) == "score=general,seed=0"  # under the limit: unchanged
 
 
 @pytest.mark.parametrize(

@@ -16,6 +16,7 @@ workdir and results file.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import math
 import random
@@ -31,11 +32,20 @@ from attn_research.sweeps.spec import Block, Experiment, Point, is_distribution
 PREFIX = "config."
 SEED = "seed"
 _UNSAFE = re.compile(r"[^A-Za-z0-9._+-]")
+# a run name's bytes at most: <name>.json, its workdir and write_text's temporary copy stay within the file
+# system's 255-byte names
+MAX_RUN_NAME = 200
+_WARMED: list[bool] = []  # [True] once _sweeps made its throwaway draw in this process
 SWEEPS_HINT = "pip install --no-deps sweeps"  # it pins numpy<2 but works with numpy 2 (Makefile: make install)
 
 
 def _sweeps():
-    """wandb's `sweeps` package, imported on first use; ImportError with the install command if missing."""
+    """wandb's `sweeps` package, imported on first use; ImportError with the install command if missing.
+
+    The first next_runs of a process draws from `random` once more than every later one (a lazy import inside
+    `sweeps`), so a seeded draw differed between a process's first call and the next: one throwaway draw here,
+    with the global `random` state restored, makes every seeded draw the same.
+    """
     try:
         with warnings.catch_warnings():  # sweeps 0.3 still declares its pydantic model the v1 way
             warnings.simplefilter("ignore")
@@ -45,6 +55,13 @@ def _sweeps():
             f"bayes sweeps, random draws from distributions and W&B sweep exports need wandb's "
             f"`sweeps` package: {SWEEPS_HINT}"
         ) from None
+    if not _WARMED:
+        state = random.getstate()
+        try:
+            sweeps.next_runs({"method": "random", "parameters": {"x": {"values": [0, 1]}}}, [], validate=False, n=1)
+        finally:
+            random.setstate(state)
+        _WARMED.append(True)
     return sweeps
 
 
@@ -131,13 +148,14 @@ def random_points(block: Block, count: int, seeds: Sequence[int], seed: int = 0)
     """
     use_sweeps = any(is_distribution(value) for value in block.parameters.values())
     config = sweep_config("random", block, None) if use_sweeps else None
+    module = _sweeps() if use_sweeps else None
     state = random.getstate()
     try:
         draws = []
         for i in range(count):
             random.seed(f"{seed}/{i}")
             if use_sweeps:
-                draws.append(_point(_sweeps().next_runs(config, [], validate=True, n=1)[0]))
+                draws.append(_point(module.next_runs(config, [], validate=True, n=1)[0]))
             else:
                 draws.append(
                     {
@@ -204,10 +222,17 @@ def run_name(point: Mapping[str, Any]) -> str:
     """A filesystem-safe name from a point's values: "key=value" joined by ",", keys sorted with the seed
     last, each key shortened to its last part where that is unambiguous, e.g.
     "score=general,window=local_p,seed=1". The same point from a W&B agent (values as strings) gets the
-    same name."""
+    same name. A name over MAX_RUN_NAME bytes keeps its beginning and ends with "~" and 10 hex digits of the
+    SHA-1 of the whole name without the seed, then ",seed=<seed>": still one name per point, the same but for
+    the seed across the seeds of a point."""
     keys = sorted(k for k in point if k != SEED) + ([SEED] if SEED in point else [])
     short = _short_keys(keys)
-    return ",".join(f"{_UNSAFE.sub('_', short[k])}={_UNSAFE.sub('_', str(point[k]))}" for k in keys)
+    name = ",".join(f"{_UNSAFE.sub('_', short[k])}={_UNSAFE.sub('_', str(point[k]))}" for k in keys)
+    if len(name) <= MAX_RUN_NAME:  # the safe characters are ASCII: characters are bytes
+        return name
+    seed = f",{SEED}={_UNSAFE.sub('_', str(point[SEED]))}" if SEED in point else ""
+    digest = hashlib.sha1(name.removesuffix(seed).encode()).hexdigest()[:10]
+    return f"{name[: MAX_RUN_NAME - len(seed) - len(digest) - 1]}~{digest}{seed}"
 
 
 def without_seed(point: Mapping[str, Any]) -> Point:
