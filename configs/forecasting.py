@@ -156,14 +156,16 @@ RECIPES = {
     },
 }
 
-# PatchTST's encoder norms and attention as its reference code builds them (TSTEncoder defaults: norm "BatchNorm"
-# after each sub-layer, pre_norm False, res_attention True; tasks/forecasting/patch.py), the zeng2023_ett
-# patchtst_recipe scale's. Not built: the reference's GELU feed-forward and its dropout inside the feed-forward
-# network and on the attention's output projection (ours: ReLU, dropout on the sub-layer outputs only).
+# PatchTST's encoder as its reference code builds it (TSTEncoder defaults: norm "BatchNorm" after each sub-layer,
+# pre_norm False, res_attention True, activation "gelu"; its dropout, 0.3, also inside the feed-forward network and
+# on the attention's output projection; tasks/forecasting/patch.py), the zeng2023_ett patchtst_recipe scale's.
 PATCHTST_ENCODER = {
     "model.norm": "post",
     "model.normalization": "batch",
     "model.residual_attention": True,
+    "model.activation": "gelu",
+    "model.ff_dropout": 0.3,
+    "model.projection_dropout": 0.3,
 }
 
 # PatchTST/42's own training (Nie et al. 2023, reference scripts/PatchTST/etth1.sh and run_longExp.py defaults:

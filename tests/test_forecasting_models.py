@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import math
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -201,9 +203,15 @@ def numpy_batch_norm(x: np.ndarray, scale, bias, mean=None, var=None, eps: float
     return (x - m) / np.sqrt(v + eps) * np.asarray(scale) + np.asarray(bias), batch_mean, batch_var
 
 
-def numpy_post_batch_norm_layer(params, stats, x, mask, train: bool):
+def numpy_gelu(x: np.ndarray) -> np.ndarray:
+    """x Phi(x), Phi the standard normal CDF through erf (Hendrycks and Gimpel 2016; PyTorch's F.gelu)."""
+    return x * 0.5 * (1.0 + np.vectorize(math.erf)(x / math.sqrt(2.0)))
+
+
+def numpy_post_batch_norm_layer(params, stats, x, mask, train: bool, activation=lambda h: np.maximum(h, 0.0)):
     """EncoderLayer, norm 'post', normalization 'batch', no dropout (Vaswani et al. 2017, sec. 3.1; PatchTST's
-    TSTEncoderLayer): n1 = BN(x + MHA(x)), out = BN(n1 + FFN(n1)). Returns (out, {norm: (batch mean, var)})."""
+    TSTEncoderLayer): n1 = BN(x + MHA(x)), out = BN(n1 + FFN(n1)), FFN's activation `activation`. Returns (out,
+    {norm: (batch mean, var)})."""
     allowed = np.broadcast_to(mask[:, None, :], (x.shape[0], x.shape[1], x.shape[1]))
     attended, _ = np_multihead({"params": params["self_attention"]}, x, x, x, allowed)
     seen = {}
@@ -216,7 +224,7 @@ def numpy_post_batch_norm_layer(params, stats, x, mask, train: bool):
 
     n1 = norm("self_attention_norm", x + attended)
     ff = params["feed_forward"]
-    hidden = np.maximum(n1 @ ff["inner"]["kernel"] + ff["inner"]["bias"], 0.0)
+    hidden = activation(n1 @ ff["inner"]["kernel"] + ff["inner"]["bias"])
     return norm("feed_forward_norm", n1 + hidden @ ff["outer"]["kernel"] + ff["outer"]["bias"]), seen
 
 
@@ -248,6 +256,33 @@ def test_batch_norm_encoder_layer_matches_numpy_in_training_and_evaluation():
     np.testing.assert_allclose(evaluated, expected, rtol=1e-4, atol=1e-4)
 
 
+def test_gelu_feed_forward_and_the_reference_dropouts():
+    """PatchTST's encoder layer: the exact GELU in the feed-forward network (against erf in NumPy); its dropout
+    inside the feed-forward network and on the attention projection act in training only."""
+    rng = np.random.default_rng(6)
+    x = rng.normal(size=(3, 5, 8)).astype(np.float32)
+    mask = np.ones((3, 5), bool)
+    sizes = dict(d_model=8, heads=2, ff_dim=16, dropout=0.0, attention_dropout=0.0, norm="post", normalization="batch")
+    layer = EncoderLayer(**sizes, activation="gelu")
+    variables = fast_jit(lambda k: layer.init(k, x, mask, train=False))(jax.random.PRNGKey(0))
+    params = jax.tree.map(lambda p: np.asarray(p) + rng.normal(size=p.shape).astype(np.float32), variables["params"])
+    stats = jax.tree.map(np.asarray, variables["batch_stats"])
+    out = fast_jit(lambda v: layer.apply(v, x, mask, train=False))({"params": params, "batch_stats": stats})
+    expected, _ = numpy_post_batch_norm_layer(params, stats, x, mask, train=False, activation=numpy_gelu)
+    np.testing.assert_allclose(out, expected, rtol=1e-4, atol=1e-4)
+    relu, _ = numpy_post_batch_norm_layer(params, stats, x, mask, train=False)
+    assert not np.allclose(out, relu, atol=1e-3)  # the inner activations reach the negative side
+
+    v = {"params": params, "batch_stats": stats}
+    rngs = {"dropout": jax.random.PRNGKey(1)}
+    for key in ("ff_dropout", "projection_dropout"):
+        dropped = EncoderLayer(**sizes, activation="gelu", **{key: 0.3})
+        train = fast_jit(lambda v, m=dropped: m.apply(v, x, mask, train=True, rngs=rngs, mutable=["batch_stats"])[0])
+        plain = fast_jit(lambda v: layer.apply(v, x, mask, train=True, rngs=rngs, mutable=["batch_stats"])[0])
+        assert not np.allclose(train(v), plain(v), atol=1e-4), key
+        np.testing.assert_allclose(fast_jit(lambda v, m=dropped: m.apply(v, x, mask, train=False))(v), out, atol=1e-6)
+
+
 def test_patch_attention_as_the_reference_code_builds_it():
     """BatchNorm and residual attention (PatchTST's defaults): in evaluation a window's forecast does not depend
     on the other windows of its batch (running statistics), in training it does (the batch's); each layer's
@@ -268,3 +303,8 @@ def test_patch_attention_as_the_reference_code_builds_it():
         config = default_model_config()
         config.update({"name": "patch_attention", "normalization": "group"})
         check_model(config, 336)
+    for key, value in (("activation", "swish"), ("ff_dropout", 1.0), ("projection_dropout", -0.1)):
+        config = default_model_config()
+        config.update({"name": "patch_attention", key: value})
+        with pytest.raises(ValueError, match=f"model.{key}"):
+            check_model(config, 336)

@@ -18,6 +18,7 @@ softmax and the norms compute in float32.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import flax.linen as nn
@@ -31,6 +32,7 @@ F32 = jnp.float32
 
 NORMS = ("post", "pre")
 NORMALIZATIONS = ("layer", "batch")
+ACTIVATIONS = {"relu": nn.relu, "gelu": partial(nn.gelu, approximate=False)}
 BATCH_NORM_MOMENTUM = 0.9  # running statistics: r <- 0.9 r + 0.1 batch (PyTorch's BatchNorm1d default, momentum 0.1)
 BATCH_NORM_EPSILON = 1e-5  # PyTorch's BatchNorm1d default
 
@@ -69,17 +71,26 @@ def sublayer_output(x: Array, y: Array, norm: nn.Module, dropout: Callable[[Arra
 
 
 class FeedForward(nn.Module):
-    """FFN(x) = max(0, x W_1 + b_1) W_2 + b_2 (Vaswani et al. 2017, sec. 3.3, eq. 2), at every position.
+    """FFN(x) = act(x W_1 + b_1) W_2 + b_2 (Vaswani et al. 2017, sec. 3.3, eq. 2: act = max(0, .)), at every position.
 
     x: [batch, length, d_model] -> [batch, length, d_model]; ff_dim: the inner size d_ff; dtype: matmul operands.
+    activation: 'relu' (the paper's) | 'gelu' (exact, x Phi(x): Hendrycks and Gimpel 2016; PatchTST's reference
+    code, as PyTorch's F.gelu). dropout: on the inner activations when train (rng 'dropout'; PatchTST's reference
+    code). Raises ValueError for another activation.
     """
 
     ff_dim: int
     dtype: Any = F32
+    activation: str = "relu"
+    dropout: float = 0.0
 
     @nn.compact
-    def __call__(self, x: Array) -> Array:
-        hidden = nn.relu(nn.Dense(self.ff_dim, dtype=self.dtype, name="inner")(x))
+    def __call__(self, x: Array, *, train: bool = False) -> Array:
+        if self.activation not in ACTIVATIONS:
+            raise ValueError(f"activation must be one of {tuple(ACTIVATIONS)}, got {self.activation!r}")
+        hidden = ACTIVATIONS[self.activation](nn.Dense(self.ff_dim, dtype=self.dtype, name="inner")(x))
+        if self.dropout > 0.0:
+            hidden = nn.Dropout(self.dropout)(hidden, deterministic=not train)
         return nn.Dense(x.shape[-1], dtype=self.dtype, name="outer")(hidden)
 
 
@@ -119,7 +130,9 @@ class EncoderLayer(nn.Module):
     normalization: 'layer' | 'batch' (sublayer_norm; 'batch' keeps running statistics in the 'batch_stats'
     collection). residual_attention: RealFormer's residual attention (MultiHeadAttention.residual_scores): the
     layer adds prior_scores [batch, heads, src_len, src_len] (the previous layer's, None in the first) to its
-    attention scores and returns (output, its scores) instead of the output alone.
+    attention scores and returns (output, its scores) instead of the output alone. activation, ff_dropout: the
+    feed-forward network's (FeedForward). projection_dropout: dropout on the attention's output (after W^O), before
+    the sub-layer output's own dropout (PatchTST's reference code has both).
     explicit_weights: the attention computes its weights explicitly (MultiHeadAttention's einsum path, the
     same function) instead of jax.nn.dot_product_attention: on CPU about 1.4x faster at small head sizes
     (d_k = 4, 42 positions; tasks/forecasting/patch.py).
@@ -136,6 +149,9 @@ class EncoderLayer(nn.Module):
     explicit_weights: bool = False
     normalization: str = "layer"
     residual_attention: bool = False
+    activation: str = "relu"
+    ff_dropout: float = 0.0
+    projection_dropout: float = 0.0
 
     @nn.compact
     def __call__(
@@ -157,12 +173,17 @@ class EncoderLayer(nn.Module):
         norm = sublayer_norm(self.normalization, train, "self_attention_norm")
         h = sublayer_input(x, norm, self.norm)
         attended = attention(h, h, h, mask, prior_scores=prior_scores, train=train)
-        x = sublayer_output(x, attended.context, norm, drop, self.norm)
+        context = attended.context
+        if self.projection_dropout > 0.0:
+            context = nn.Dropout(self.projection_dropout)(context, deterministic=not train)
+        x = sublayer_output(x, context, norm, drop, self.norm)
 
         norm = sublayer_norm(self.normalization, train, "feed_forward_norm")
         h = sublayer_input(x, norm, self.norm)
-        feed_forward = FeedForward(self.ff_dim, dtype=self.dtype, name="feed_forward")
-        x = sublayer_output(x, feed_forward(h), norm, drop, self.norm)
+        feed_forward = FeedForward(
+            self.ff_dim, dtype=self.dtype, activation=self.activation, dropout=self.ff_dropout, name="feed_forward"
+        )
+        x = sublayer_output(x, feed_forward(h, train=train), norm, drop, self.norm)
         return (x, attended.state["scores"]) if self.residual_attention else x
 
 

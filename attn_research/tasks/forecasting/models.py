@@ -18,6 +18,9 @@ config.model (default_model_config(); each model reads the keys of MODEL_KEYS[na
     normalization     ['layer']  patch attention's norms: 'layer' | 'batch' (PatchTST's reference: batch; patch.py)
     residual_attention [False]  patch attention: each layer adds the previous layer's attention scores (PatchTST's
                                reference res_attention; RealFormer, He et al. 2021)
+    activation        ['relu']  patch attention's feed-forward activation: 'relu' | 'gelu' (PatchTST's reference)
+    ff_dropout, projection_dropout  [0.0, 0.0]  patch attention: dropout inside the feed-forward network and on the
+                               attention's output projection (PatchTST's reference: 0.3 each, its dropout)
     label_len         [48]     the Transformer decoder's start values (Informer / Autoformer: 48 at L = 96)
     cell, hidden      ['lstm', 64]  the temporal-attention model's recurrent cells
     step_len          [1]      the temporal-attention decoder's forecast hours per step (1: Qin et al.)
@@ -33,7 +36,7 @@ import ml_collections
 
 from attn_research.attention import attention_config, attention_settings, build_attention
 from attn_research.models.cells import check_cell
-from attn_research.models.transformer_layers import NORMALIZATIONS, NORMS
+from attn_research.models.transformer_layers import ACTIVATIONS, NORMALIZATIONS, NORMS
 from attn_research.registry import Registry
 from attn_research.tasks.forecasting.linear import LINEAR_INITS, DLinear, Repeat
 from attn_research.tasks.forecasting.patch import PatchAttention, num_patches
@@ -54,6 +57,9 @@ MODEL_KEYS = {
         "final_norm",
         "normalization",
         "residual_attention",
+        "activation",
+        "ff_dropout",
+        "projection_dropout",
         *TRANSFORMER_KEYS,
     ),
     "transformer": ("label_len", "decoder_layers", *TRANSFORMER_KEYS),
@@ -83,6 +89,9 @@ def default_model_config() -> ml_collections.ConfigDict:
             "final_norm": True,
             "normalization": "layer",
             "residual_attention": False,
+            "activation": "relu",
+            "ff_dropout": 0.0,
+            "projection_dropout": 0.0,
             "label_len": 48,
             "cell": "lstm",
             "hidden": 64,
@@ -127,6 +136,9 @@ def _patch_attention(model: Any, horizon: int) -> nn.Module:
         final_norm=bool(model.final_norm),
         normalization=str(model.normalization),
         residual_attention=bool(model.residual_attention),
+        activation=str(model.activation),
+        ff_dropout=float(model.ff_dropout),
+        projection_dropout=float(model.projection_dropout),
         **_transformer_sizes(model),
     )
 
@@ -186,6 +198,10 @@ def check_model(model: Any, lookback: int) -> None:
     if name == "patch_attention":
         num_patches(lookback, int(model.patch_len), int(model.stride))
         check_choice("model.normalization", model.normalization, NORMALIZATIONS)
+        check_choice("model.activation", model.activation, tuple(ACTIVATIONS))
+        for key in ("ff_dropout", "projection_dropout"):
+            if not 0.0 <= float(model[key]) < 1.0:
+                raise ValueError(f"model.{key} must be in [0, 1), got {model[key]}")
     if name == "transformer":
         check_positive("model.decoder_layers", model.decoder_layers)
         if not 0 <= model.label_len <= lookback:

@@ -14,7 +14,8 @@ res_attention True) puts BatchNorm after each sub-layer (norm 'post', normalizat
 is a fixed affine map per feature, which keeps each patch's level, and each layer adds the previous layer's
 attention scores to its own (residual_attention, RealFormer's residual attention: models/transformer_layers.py).
 Its feed-forward network uses GELU with dropout between its two layers, and its attention's output projection has
-dropout of its own; these layers use ReLU and dropout on the sub-layer outputs only (not built yet).
+dropout of its own (activation, ff_dropout, projection_dropout; the defaults, ReLU and no such dropout, are the
+Transformer's).
 LayerNorm (normalization 'layer') normalizes each patch token on its own and so removes its level when it sits on
 the residual stream: norm 'post', or 'pre' with its final LayerNorm. norm = 'pre' with final_norm = False keeps
 LayerNorm inside the sub-layers only, and the head reads the unnormalized residual stream (measured on ETTh1 H
@@ -66,7 +67,8 @@ class PatchAttention(nn.Module):
     """PatchTST (module docstring). lookback [batch, L, channels] -> ForecastOutput(forecast [batch, H,
     channels], None). final_norm: with norm 'pre', a norm after the last encoder layer. normalization: 'layer' |
     'batch' (BatchNorm's statistics over the windows, channels and patches of a batch). residual_attention:
-    each encoder layer's attention adds the previous layer's scores. Dropout (rng 'dropout') after the patch
+    each encoder layer's attention adds the previous layer's scores. activation, ff_dropout, projection_dropout:
+    the encoder layers' (models/transformer_layers.py EncoderLayer). Dropout (rng 'dropout') after the patch
     embedding and in the encoder layers when train."""
 
     horizon: int
@@ -83,6 +85,9 @@ class PatchAttention(nn.Module):
     final_norm: bool = True
     normalization: str = "layer"
     residual_attention: bool = False
+    activation: str = "relu"
+    ff_dropout: float = 0.0
+    projection_dropout: float = 0.0
 
     @nn.compact
     def __call__(self, lookback: Array, *, train: bool = False) -> ForecastOutput:
@@ -108,6 +113,9 @@ class PatchAttention(nn.Module):
                 explicit_weights=True,  # the same function, faster on CPU at d_k = 4 (transformer_layers.py)
                 normalization=self.normalization,
                 residual_attention=self.residual_attention,
+                activation=self.activation,
+                ff_dropout=self.ff_dropout,
+                projection_dropout=self.projection_dropout,
                 name=f"encoder_{i}",
             )
             if self.residual_attention:
