@@ -3,9 +3,6 @@ train step, read by evaluation and kept by the checkpoints, with PatchTST's enco
 
 from __future__ import annotations
 
-import importlib.util
-import os
-
 import jax
 import numpy as np
 import optax
@@ -15,16 +12,9 @@ from attn_research.tasks.forecasting.patch import PatchAttention
 from attn_research.training.checkpoint import Checkpoints
 from attn_research.training.state import create_train_state, eval_variables
 from attn_research.training.steps import eval_step, train_step
+from tests.test_forecasting_task import config_module
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LOOKBACK, HORIZON, CHANNELS = 24, 6, 3
-
-
-def forecasting_task():
-    spec = importlib.util.spec_from_file_location("forecasting_config", os.path.join(REPO, "configs", "forecasting.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return build_task(module.get_config("model=patch_attention"))
 
 
 def arrays(seed: int) -> dict:
@@ -37,7 +27,7 @@ def arrays(seed: int) -> dict:
 
 
 def test_train_step_updates_the_running_statistics_that_evaluation_and_checkpoints_use(tmp_path):
-    task = forecasting_task()
+    task = build_task(config_module().get_config("model=patch_attention"))
     model = PatchAttention(
         horizon=HORIZON, patch_len=8, stride=4, d_model=8, heads=2, ff_dim=16, layers=1, dropout=0.0,
         normalization="batch",
@@ -45,8 +35,7 @@ def test_train_step_updates_the_running_statistics_that_evaluation_and_checkpoin
     state = create_train_state(task, model, optax.adam(1e-3), arrays(0), 0)
     initial = jax.tree.map(np.asarray, state.model_state)
     assert set(initial) == {"batch_stats"}
-    norm = ("batch_stats", "encoder_0", "self_attention_norm")
-    assert np.all(initial[norm[0]][norm[1]][norm[2]]["mean"] == 0.0)
+    assert np.all(initial["batch_stats"]["encoder_0"]["self_attention_norm"]["mean"] == 0.0)
 
     batch = arrays(1)
     # the step keeps what the training pass writes into batch_stats (its formula: test_forecasting_models.py)
