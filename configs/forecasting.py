@@ -27,9 +27,10 @@ CPU-SIZED (2 shared cores) and differ from the papers' sizes and schedules as ma
   patch_attention     L 336, P 16, S 8, d_model 16, 4 heads, d_ff 128, 3 layers, dropout 0.3, head dropout 0,
                       RevIN (PatchTST/42's ETTh1 sizes); CPU-sized training: batches of 32 (PatchTST: 128),
                       Adam 1e-3 (PatchTST: 1e-4), 4 epochs with lr halved every epoch from the third (PatchTST:
-                      up to 100 epochs, lr x 0.9 per epoch after the third); LayerNorm inside the sub-layers only
-                      (norm 'pre', final_norm False; PatchTST: BatchNorm after each sub-layer and residual
-                      attention, PATCHTST_ENCODER below; tasks/forecasting/patch.py says why)
+                      up to 100 epochs, lr x 0.9 per epoch after the third); the reference code's encoder
+                      (PATCHTST_ENCODER: BatchNorm after each sub-layer, residual attention, GELU, dropout 0.3
+                      inside the feed-forward network and on the attention projection; before 2026-12-05 the
+                      recipe's encoder was LayerNorm inside the sub-layers only, norm 'pre', final_norm False)
   transformer         L 96, label_len 48, 2 + 1 layers, dropout 0.05 as FEDformer's vanilla Transformer, but
                       CPU-sized: d_model 64, 4 heads, d_ff 256 (FEDformer: 512, 8, 2048), Adam 1e-3 (1e-4),
                       2 epochs (10), type1 halving, batches of 32
@@ -99,6 +100,22 @@ DATASETS = ("etth1", "etth2")
 ARGUMENTS = {"model": "dlinear", "data": "etth1", "horizon": 96, "lookback": 0, "score": "additive"}
 CHOICES = {"model": MODELS, "data": DATASETS}
 
+# PatchTST's encoder as its reference code builds it (TSTEncoder defaults: norm "BatchNorm" after each sub-layer,
+# pre_norm False, res_attention True, activation "gelu"; its dropout, 0.3, also inside the feed-forward network and
+# on the attention's output projection; tasks/forecasting/patch.py): the patch_attention recipe's encoder and the
+# zeng2023_ett patchtst_recipe scale's. With the CPU recipe (RECIPES below; exploratory runs from clean 9e75f6b,
+# ETTh1, 4 min a run two at a time, not in results/): seed 0 .380 / .427 / .441 / .485 at H 96 / 192 / 336 / 720, seed 1 .378 (H 96) and .474 (H 720); the
+# LayerNorm encoder the recipe had before (norm 'pre', no final norm; its clean full-scale rows were replaced by
+# this encoder's): 3-seed means .384 / .430 / .458 / .557; FEDformer .376 / .420 / .459 / .506.
+PATCHTST_ENCODER = {
+    "model.norm": "post",
+    "model.normalization": "batch",
+    "model.residual_attention": True,
+    "model.activation": "gelu",
+    "model.ff_dropout": 0.3,
+    "model.projection_dropout": 0.3,
+}
+
 HALVING = {"train.schedule": "halving", "train.halving_start_epoch": 2}  # lr x 0.5 per epoch after the second
 RECIPES = {
     "repeat": {"data.lookback": 336, "train.num_steps": 1, "train.batch_size": 32},
@@ -121,8 +138,7 @@ RECIPES = {
         "model.encoder_layers": 3,
         "model.dropout": 0.3,
         "model.head_dropout": 0.0,
-        "model.norm": "pre",
-        "model.final_norm": False,
+        **PATCHTST_ENCODER,
         "train.batch_size": 32,
         "train.learning_rate": 1e-3,
         "train.num_epochs": 4,
@@ -154,21 +170,6 @@ RECIPES = {
         "train.num_epochs": 2,
         **HALVING,
     },
-}
-
-# PatchTST's encoder as its reference code builds it (TSTEncoder defaults: norm "BatchNorm" after each sub-layer,
-# pre_norm False, res_attention True, activation "gelu"; its dropout, 0.3, also inside the feed-forward network and
-# on the attention's output projection; tasks/forecasting/patch.py), the zeng2023_ett patchtst_recipe scale's.
-# With the CPU recipe above instead (exploratory runs from clean 9e75f6b, ETTh1, 4 min a run two at a time, not in
-# results/): seed 0 .380 / .427 / .441 / .485 at H 96 / 192 / 336 / 720, seed 1 .378 (H 96) and .474 (H 720); the
-# recipe's LayerNorm encoder: 3-seed means .384 / .430 / .458 / .557; FEDformer .376 / .420 / .459 / .506.
-PATCHTST_ENCODER = {
-    "model.norm": "post",
-    "model.normalization": "batch",
-    "model.residual_attention": True,
-    "model.activation": "gelu",
-    "model.ff_dropout": 0.3,
-    "model.projection_dropout": 0.3,
 }
 
 # PatchTST/42's own training (Nie et al. 2023, reference scripts/PatchTST/etth1.sh and run_longExp.py defaults:
