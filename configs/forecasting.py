@@ -40,7 +40,8 @@ CPU-SIZED (2 shared cores) and differ from the papers' sizes and schedules as ma
 Measured on the 2 CPU cores shared with other jobs (load average 5-13; 2026-12-02), wall per run including
 JAX start, compilation and evaluation: repeat 14 s; dlinear 52 s (H 96; 10 epochs of 256 updates, 430
 updates/s); patch_attention 1.5-2.5 min per epoch at batch 32 or 128 (with the einsum attention path; 6.6 min
-per epoch before, at load 11-18), so 4 epochs about 8-10 min a run; transformer at d_model 64, H 720: 5.5 s
+per epoch before, at load 11-18), so 4 epochs about 8-10 min a run (with the reference encoder, 2026-12-05:
+4.1 min a run, two at a time beside a niced SCAN sweep, clean e1a454c); transformer at d_model 64, H 720: 5.5 s
 per update at load 13 (decoder self-attention over label_len + H = 768 positions), 10.3 min a run at H 96 in the
 clean sweep; at
 FEDformer's d_model 512: 18 s per update at H 96 (GPU only).

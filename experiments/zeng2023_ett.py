@@ -15,7 +15,8 @@ recipes; patch attention keeps PatchTST/42's model sizes and its reference encod
 PATCHTST_ENCODER) but trains 4 epochs at batch 32 and Adam 1e-3; the
 Transformer (d_model 64, 4 heads, d_ff 256, 2 epochs) and the temporal-attention model (24 forecast hours per
 decoder step, 2 epochs) are CPU-sized and differ from the papers' sizes. Wall per run on the 2 shared cores
-(load 5-13): Repeat 14 s, DLinear about 1 min, patch attention 8-10 min, the Transformer minutes at H 96 and
+(load 5-13): Repeat 14 s, DLinear about 1 min, patch attention 4.1 min (its 24 runs two at a time, clean e1a454c,
+2026-12-05), the Transformer minutes at H 96 and
 about 20 min per epoch at H 720, where its decoder attends over 768 positions. The full sweep (144 runs) does
 not fit an evening on these cores; the clean run records what finished (the table's notes name what is
 missing), and the sweep resumes where it stopped. It finished on one H200 (2026-12-04, benchmarks/gpu.sh sweeps
@@ -282,7 +283,7 @@ EXPERIMENT = Experiment(
     scales={
         "full": Scale(
             "every model on ETTh1 and ETTh2 at H 96-720 with configs/forecasting.py's recipes, 3 seeds; DLinear "
-            "about 2 min a run on 2 shared CPU cores, patch attention about 3 h (docstring)",
+            "about 2 min a run on 2 shared CPU cores, patch attention about 4 min a run, 2 at a time (docstring)",
             seeds=(0, 1, 2),
         ),
         "dlinear_seeds": Scale(
