@@ -104,8 +104,11 @@ CHOICES = {"model": MODELS, "data": DATASETS}
 # PatchTST's encoder as its reference code builds it (TSTEncoder defaults: norm "BatchNorm" after each sub-layer,
 # pre_norm False, res_attention True, activation "gelu"; its dropout, 0.3, also inside the feed-forward network and
 # on the attention's output projection; tasks/forecasting/patch.py): the patch_attention recipe's encoder and the
-# zeng2023_ett patchtst_recipe scale's. With the CPU recipe (RECIPES below; exploratory runs from clean 9e75f6b,
-# ETTh1, 4 min a run two at a time, not in results/): seed 0 .380 / .427 / .441 / .485 at H 96 / 192 / 336 / 720, seed 1 .378 (H 96) and .474 (H 720); the
+# zeng2023_ett patchtst_recipe scale's. With the CPU recipe (RECIPES below; the full scale from clean e1a454c, 4.1 min
+# a run two at a time, results/tables/zeng2023_ett.md): ETTh1 3-seed means .379 / .420 / .450 / .485 at H 96 / 192 /
+# 336 / 720 (exploratory runs from clean 9e75f6b gave the same seed 0 figures). At H 96 validation MSE still fell in
+# the fourth epoch; 6 epochs (exploratory, clean e1a454c, seeds 0-2, `--config.train.num_epochs=6`) kept seeds 0-1's
+# fourth-epoch checkpoints and moved seed 2 from .3795 to .3788: mean .379 either way (FEDformer .376). The
 # LayerNorm encoder the recipe had before (norm 'pre', no final norm; its clean full-scale rows were replaced by
 # this encoder's): 3-seed means .384 / .430 / .458 / .557; FEDformer .376 / .420 / .459 / .506.
 PATCHTST_ENCODER = {
