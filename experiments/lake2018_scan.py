@@ -30,7 +30,8 @@ file's FULL overrides and `--config.train.num_steps=12000 --config.train.batch_s
 overall_best: the paper's overall-best network (LSTM 2 x 200, no attention, dropout 0.5) on every split at the
 paper's recipe, 3 seeds (issue 22: "the top performers of each split and the overall-best network"); 12 runs of
 13-16 min on one core beside another job (turn left, length, jump; 2026-12-04), the simple split's about 45 min
-(its top performer, the same size, took that): `--scale overall_best --parallel 2` resumes.
+(its top performer, the same size, took that; its 3 runs here took 76 min each, three at a time at nice 19 beside
+other sweeps, clean e1a454c, 2026-12-05): `--scale overall_best --parallel 2` resumes.
 smoke: GRU with and without attention on the synthetic reverse task; well under a minute.
 """
 
@@ -192,7 +193,9 @@ EXPERIMENT = Experiment(
                 "Ours: the paper's overall-best network (LSTM 2 x 200, no attention, dropout 0.5) on each split, "
                 "the paper's recipe (the paper scale's note); its published figures are the ‡ ones (simple 99.7, "
                 "length 13.8, jump 0.08, turn left 90.0). The claim lines name each split's top performer: here "
-                "they are read on this network's row where it shares the label (simple).",
+                "they are read on this network's row where it shares the label (simple): that claim (>= 99.5) is "
+                "the top performer's (no dropout; the paper scale's row), this network's own published figure "
+                "the ‡ one.",
             ),
         ),
         "smoke": Scale(
