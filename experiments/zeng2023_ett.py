@@ -36,8 +36,11 @@ dropout (clean c03d9d7, ETTh1 seed 0, two runs side by side on the 2 cores, 66-6
 results JSON removed when the scale took the whole reference encoder): H 96 .391 (validation .7035, the lowest of
 any recipe here; the CPU recipe's seed 0 .381), H 720 .481 (CPU recipe .599; FEDformer .506, PatchTST/42 .449).
 Scored on the windows the reference's test loader keeps (drop_last at batch 128: the first 2,688 of 2,785 windows
-at H 96, 2,048 of 2,161 at H 720; an exploratory re-scoring of the best checkpoints): .389 and .476. The whole
-reference encoder is not measured yet.
+at H 96, 2,048 of 2,161 at H 720; an exploratory re-scoring of the best checkpoints): .389 and .476. With the whole
+reference encoder (GELU and the inner dropouts too; clean d5358c7, ETTh1 H 96 seed 0, 81 min beside other runs,
+recorded in results/zeng2023_ett/patchtst_recipe/): test .407, validation .7218 at update 4,416 (epoch 69): above
+the CPU recipe's .380 with the same encoder and seed, so at these 100 epochs of Adam 1e-4 the reference's dropout
+costs more than it gives on ETTh1 H 96.
 
     bash benchmarks/gpu.sh OUT sweeps zeng2023_ett:patchtst_recipe:8
 
