@@ -45,14 +45,14 @@ per epoch before, at load 11-18), so 4 epochs about 8-10 min a run (with the ref
 per update at load 13 (decoder self-attention over label_len + H = 768 positions), 10.3 min a run at H 96 in the
 clean sweep; at
 FEDformer's d_model 512: 18 s per update at H 96 (GPU only).
-Patch attention's recipe, tuned on the validation split (ETTh1, H 96, seed 0; test MSE shown beside): 'post'
-LayerNorm, batch 128, Adam 1e-3, halved from the third epoch: validation .823 / .747 / .742 after epochs 1-3
+Patch attention's training, tuned on the validation split with the LayerNorm encoder it had until 2026-12-05
+(ETTh1, H 96, seed 0; test MSE shown beside): 'post' LayerNorm, batch 128, Adam 1e-3, halved from the third epoch: validation .823 / .747 / .742 after epochs 1-3
 (test .475 / .418 / .414); 'pre' without final norm: .800 / .740 / .712 / .706 (test .438 / .403 / .394 /
 .391); the same at batch 32 (4x the updates per epoch at about the same cost): .724 / .720 / .712 / .693 (test
-.394 / .392 / .385 / .381), the recipe above. In the clean sweep (seed 0, ETTh1) that recipe overfits the longer
+.394 / .392 / .385 / .381), the training above. In that encoder's clean sweep (seed 0, ETTh1) it overfit the longer
 horizons: validation MSE per epoch .957 / .986 / 1.160 / 1.195 at H 192 and 1.198 / 1.318 / 1.427 / 1.501 at
 H 336, 1.570 / 1.513 / 1.620 / 1.595 at H 720 (best checkpoint: the first or second epoch's); test .433 at H 192
-and .599 at H 720, above FEDformer's .420 and .506, below it only at H 336 (results/tables/zeng2023_ett.md). The
+and .599 at H 720, above FEDformer's .420 and .506, below it only at H 336 (rows since replaced). The
 H 96 tuning does not carry over: at 1e-3 the model overfits within one or two epochs (its 672 x H head is most
 of its parameters at long H: a guess, not measured). PatchTST's own Adam 1e-4 at batch 32, constant, best
 validation checkpoint (ETTh1, seed 0, commit 2f54ad0, single runs in workdirs, not recorded in results/; about 1
@@ -60,8 +60,8 @@ min per epoch beside two other jobs), test MSE at H 96 / 192 / 336 / 720 after 8
 .498 (validation best .695 / .939 / 1.186 / 1.493, at epochs 8 / 8 / 7 / 4), and at H 96 after 20 epochs .383
 (validation .674 at epoch 16). So 1e-4 has the lower validation MSE at every horizon and fixes H 720 (.599 ->
 .498, below FEDformer's .506), but neither rate is at or below FEDformer at every horizon in one seed (1e-3: H
-336 only; 1e-4: H 720 only; both within .012 of it at H 96-336). Not yet tried: BatchNorm as PatchTST, batch
-128, more seeds; the recipe above stays until the whole row can be rerun.
+336 only; 1e-4: H 720 only; both within .012 of it at H 96-336). The reference encoder (PATCHTST_ENCODER below)
+at the same training replaced it: see the figures beside PATCHTST_ENCODER.
 Expected (single runs, seed 0, 2026-12-02, not recorded in results/): dlinear ETTh1 test MSE / MAE at H 96, 192,
 336, 720: .372 / .393, .406 / .415, .436 / .437, .478 / .492 (Zeng et al. 2023: .375 / .399, .405 / .416,
 .439 / .443, .472 / .490: within .006 MSE at every horizon); repeat ETTh1 H 96 1.294 / .713 (theirs 1.295 / .713).
