@@ -52,6 +52,9 @@ def base_config() -> ml_collections.ConfigDict:
             "keep_checkpoints": 2,
             "best_metric": "loss",
             "best_mode": "min",
+            # stop after this many evaluations without a better validation best_metric (0: never; the best
+            # checkpoint is tested either way; training/loop.py patience_spent)
+            "early_stopping_patience": 0,
             "steps_per_call": 1,  # K > 1: K updates per jitted call (lax.scan; training/steps.py train_steps)
             # "multiple": lengths padded to a multiple of 8; "buckets": a fixed grid of `buckets` lengths per axis,
             # every compiled shape in epoch 0 (data/batching.py make_batches)

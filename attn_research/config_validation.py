@@ -140,6 +140,12 @@ def _check_train(train: Any) -> None:
             "train.num_steps and train.num_epochs are both 0: the model would not be trained (set one of them)"
         )
     _in_range(train, "train", "label_smoothing", 0.0, 1.0)
+    patience = train.get("early_stopping_patience", 0)
+    if isinstance(patience, bool) or not isinstance(patience, int) or patience < 0:
+        raise ConfigError(
+            "train.early_stopping_patience must be an integer >= 0 (evaluations without a better validation "
+            f"metric before training stops; 0: never), got {patience!r}"
+        )
     _check_steps_per_call(train)
     _check_padding(train)
     if not isinstance(train.get("flatten_optimizer", False), bool):

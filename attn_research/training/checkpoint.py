@@ -143,6 +143,10 @@ class Checkpoints:
         """The step of the newest periodic checkpoint, or None before the first save."""
         return self.latest.latest_step()
 
+    def best_step(self) -> int | None:
+        """The step of the best checkpoint so far (by best_metric and best_mode), or None before the first."""
+        return self.best.best_step()
+
     def save_latest(self, step: int, state: Any) -> None:
         """Saves `state` as step `step` (asynchronously; the oldest beyond `keep` is deleted)."""
         self.latest.save(step, args=ocp.args.StandardSave(state), force=True)

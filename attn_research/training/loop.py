@@ -10,7 +10,10 @@ as an uninterrupted one.
 A workdir trains one config (training/run_config.py), one process at a time (training/workdir_lock.py). An
 ordinary run writes its results to <workdir>/results.json only; a run with config.results_dir set (sweeps,
 --config.results_dir=results) also records them under <results_dir>/<experiment>/ (results_path). A
-non-finite training loss stops the run (NonFiniteLossError) before anything of it is recorded.
+non-finite training loss stops the run (NonFiniteLossError) before anything of it is recorded. With
+train.early_stopping_patience = P > 0 training stops once P evaluations in a row have not bettered the best
+validation metric (patience_spent; the rule is a function of the steps, so a resumed run stops where an
+uninterrupted one does); the best checkpoint is tested either way.
 
 Several processes (training/distributed.py) run this same loop: each feeds its own rows of every global
 batch, every process takes part in the checkpoints, and only process 0 locks the workdir and writes the
@@ -148,6 +151,14 @@ def _check_finite(sums: dict, first: int, done: int) -> None:
                 )
 
 
+def patience_spent(step: int, best_step: int | None, patience: int, eval_every: int) -> bool:
+    """Early stopping (train.early_stopping_patience): whether, at `step`, `patience` evaluations (one every
+    eval_every steps) have passed since the best one (best_step; None before any) without a better validation
+    metric. patience 0 never stops. The reference codes of DLinear and PatchTST stop so (their patience 3 and
+    100, in epochs)."""
+    return patience > 0 and best_step is not None and step - best_step >= patience * eval_every
+
+
 def train_and_evaluate(
     config: ml_collections.ConfigDict, workdir: str, step_callback: Callable[[int], None] | None = None
 ) -> dict:
@@ -237,11 +248,13 @@ def _train(config: ml_collections.ConfigDict, workdir: str, step_callback: Calla
             epochs[epoch] = epoch_batches(epoch)
         return epochs[epoch][index]
 
+    patience = config.train.get("early_stopping_patience", 0)
+    stopped = patience_spent(start_step, checkpoints.best_step(), patience, eval_every)  # a resumed early stop
     sums: dict = {}  # device scalars summed since the last log
     bar = progress_bar(num_steps, start_step, disable=None if primary else True)
     last_log = (start_step, time.time())
     step = start_step
-    while step < num_steps:
+    while step < num_steps and not stopped:
         if steps_per_call == 1:
             state, metrics = train_step(state, shard_batch(batch_at(step), mesh))
             done = step + 1
@@ -273,7 +286,16 @@ def _train(config: ml_collections.ConfigDict, workdir: str, step_callback: Calla
             if plots:
                 writer.write_images(done, plots)
             checkpoints.save_if_best(done, state, result.metrics)
-        if done % checkpoint_every == 0 or done == num_steps:
+            stopped = patience_spent(done, checkpoints.best_step(), patience, eval_every)
+            if stopped:
+                logging.info(
+                    "early stop at step %d: %d evaluations without a better validation %s (best: step %d)",
+                    done,
+                    patience,
+                    checkpoints.best_metric,
+                    checkpoints.best_step(),
+                )
+        if done % checkpoint_every == 0 or done == num_steps or stopped:
             _check_finite(sums, last_log[0] + 1, done)  # never checkpoint a state that went NaN since the log
             checkpoints.save_latest(done, state)
             clock.save()
@@ -294,6 +316,7 @@ def _train(config: ml_collections.ConfigDict, workdir: str, step_callback: Calla
         "config": recorded_config(config),  # config.model: the keys the model read
         "metrics": final,
         "best_step": int(final_state.step),
+        "last_step": step,  # where training ended: num_steps, or earlier after an early stop
         "num_params": num_params,
         "seed": config.seed,
         "git_commit": git_commit,

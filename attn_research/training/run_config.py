@@ -33,6 +33,7 @@ ADDED_KEYS = {
     "data.seed": 0,  # the synthetic tasks' generator seed, likewise
     "data.cache_dir": "",
     "train.flatten_optimizer": False,  # the optimizer state per parameter array (its checkpoints' layout)
+    "train.early_stopping_patience": 0,
 }
 FREE_KEYS = frozenset(
     {
@@ -47,6 +48,7 @@ FREE_KEYS = frozenset(
         "train.checkpoint_every_steps",
         "train.keep_checkpoints",
         "train.steps_per_call",  # K updates per jitted call: the same updates (tests/test_multi_step.py)
+        "train.early_stopping_patience",  # when to stop, not what an update does (like a longer schedule)
     }
 )
 LENGTH_KEYS = ("train.num_steps", "train.num_epochs")
