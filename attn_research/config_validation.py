@@ -133,6 +133,7 @@ def _check_train(train: Any) -> None:
         "clip_norm",
         "weight_decay",
         "coverage_loss_weight",
+        "early_stopping_patience",  # evaluations; an int field of base_config, so ml_collections refuses 1.5
     ):
         _at_least(train, "train", key, 0)
     if not train.get("num_steps", 0) and not train.get("num_epochs", 0):
@@ -140,12 +141,6 @@ def _check_train(train: Any) -> None:
             "train.num_steps and train.num_epochs are both 0: the model would not be trained (set one of them)"
         )
     _in_range(train, "train", "label_smoothing", 0.0, 1.0)
-    patience = train.get("early_stopping_patience", 0)
-    if isinstance(patience, bool) or not isinstance(patience, int) or patience < 0:
-        raise ConfigError(
-            "train.early_stopping_patience must be an integer >= 0 (evaluations without a better validation "
-            f"metric before training stops; 0: never), got {patience!r}"
-        )
     _check_steps_per_call(train)
     _check_padding(train)
     if not isinstance(train.get("flatten_optimizer", False), bool):

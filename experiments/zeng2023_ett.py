@@ -361,9 +361,10 @@ EXPERIMENT = Experiment(
             "after 3 epochs, the others' after 6-9, a selection the reference code's early stopping makes the same "
             "way or earlier: with its patience of 3 epochs (train.early_stopping_patience; 10 seeds, exploratory, "
             "clean 2214557) 16 of 20 runs at H 336 and 720 keep their checkpoint and 4 stop before it, at "
-            "checkpoints with higher test MSE (means .444 -> .460 and .491 -> .493). Seed 0 is within .006 of the paper at every horizon; the paper reports one run. The same with "
-            "Flax's initialization (3 times the weight variance of the reference's PyTorch nn.Linear, zero biases): "
-            "the initialization is not the gap (configs/forecasting.py).",
+            "checkpoints with higher test MSE (means .444 -> .460 and .491 -> .493). Seed 0 is within .006 of "
+            "the paper at every horizon; the paper reports one run. The same with Flax's initialization (3 times "
+            "the weight variance of the reference's PyTorch nn.Linear, zero biases): the initialization is not the "
+            "gap (configs/forecasting.py).",
         ),
         findings=findings,
     ),

@@ -249,7 +249,8 @@ def _train(config: ml_collections.ConfigDict, workdir: str, step_callback: Calla
         return epochs[epoch][index]
 
     patience = config.train.get("early_stopping_patience", 0)
-    stopped = patience_spent(start_step, checkpoints.best_step(), patience, eval_every)  # a resumed early stop
+    # a rerun after an early stop trains no further (best_step reads orbax's metadata: only with a patience)
+    stopped = bool(patience) and patience_spent(start_step, checkpoints.best_step(), patience, eval_every)
     sums: dict = {}  # device scalars summed since the last log
     bar = progress_bar(num_steps, start_step, disable=None if primary else True)
     last_log = (start_step, time.time())
@@ -286,14 +287,15 @@ def _train(config: ml_collections.ConfigDict, workdir: str, step_callback: Calla
             if plots:
                 writer.write_images(done, plots)
             checkpoints.save_if_best(done, state, result.metrics)
-            stopped = patience_spent(done, checkpoints.best_step(), patience, eval_every)
+            best_step = checkpoints.best_step() if patience else None
+            stopped = patience_spent(done, best_step, patience, eval_every)
             if stopped:
                 logging.info(
                     "early stop at step %d: %d evaluations without a better validation %s (best: step %d)",
                     done,
                     patience,
                     checkpoints.best_metric,
-                    checkpoints.best_step(),
+                    best_step,
                 )
         if done % checkpoint_every == 0 or done == num_steps or stopped:
             _check_finite(sums, last_log[0] + 1, done)  # never checkpoint a state that went NaN since the log
